@@ -1,0 +1,199 @@
+"""CKA between every pair of intermediate representations of one or two networks.
+
+Forward hooks turn each representation into its Gram matrix the moment it is computed and keep
+only that (n x n) matrix: memory does not depend on the network's activation sizes or on the
+number of minibatches, and in-place operations later in the network cannot corrupt a capture.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Iterator, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from torch.utils.data import Dataset
+
+from .cka import MinibatchCKA, gram
+from .models import Representation
+
+__all__ = ["representations_of", "capture_grams", "activations", "minibatches", "model_cka", "CKAResult"]
+
+
+def representations_of(model: nn.Module) -> list[Representation]:
+    """The model's own list (ckatools ResNets) or, for any other module, the input and every leaf module."""
+    if hasattr(model, "representations"):
+        return model.representations()
+    leaves = [name for name, m in model.named_modules() if name and not list(m.children())]
+    return [Representation(0, "input", "input")] + [Representation(i + 1, n, "leaf") for i, n in enumerate(leaves)]
+
+
+def _select(model: nn.Module, layers: Optional[Sequence[Union[str, Representation]]]) -> list[Representation]:
+    """Resolve a subset of layers (names or Representations) against the model's list, keeping its order."""
+    reps = representations_of(model)
+    if layers is None:
+        return reps
+    wanted = {layer.name if isinstance(layer, Representation) else layer for layer in layers}
+    unknown = wanted - {r.name for r in reps}
+    if unknown:
+        raise ValueError(f"unknown layer name(s) {sorted(unknown)}; see representations_of(model)")
+    return [r for r in reps if r.name in wanted]
+
+
+@contextlib.contextmanager
+def capture_grams(model: nn.Module, layers: Sequence[Representation]) -> Iterator[list]:
+    """Hook ``layers`` of ``model``; after each forward the yielded list holds their Gram matrices in order.
+
+    The hooks are removed on exit, also when the body raises.
+    """
+    grams: list = [None] * len(layers)
+    handles = []
+
+    def keep(i: int):
+        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+            grams[i] = gram(output.detach())
+        return hook
+
+    def keep_input(i: int):
+        def hook(module: nn.Module, inputs: tuple) -> None:
+            grams[i] = gram(inputs[0].detach())
+        return hook
+
+    try:
+        for i, layer in enumerate(layers):
+            if layer.kind == "input":
+                handles.append(model.register_forward_pre_hook(keep_input(i)))
+            else:
+                handles.append(model.get_submodule(layer.name).register_forward_hook(keep(i)))
+        yield grams
+    finally:
+        for h in handles:
+            h.remove()
+
+
+@torch.no_grad()
+def activations(model: nn.Module, images: torch.Tensor, names: Sequence[str], batch_size: int = 500) -> list[torch.Tensor]:
+    """Whole activations (flattened, float32, on the CPU) of the named representations, in eval mode.
+
+    For analyses that need every example at once (full-data CKA, principal components, probes);
+    heatmaps should use :func:`model_cka`, which keeps only Gram matrices.
+    """
+    reps = _select(model, names)
+    device = next(model.parameters()).device
+    store: dict[str, list] = {r.name: [] for r in reps}
+    handles = [model.get_submodule(r.name).register_forward_hook(
+        lambda m, i, o, name=r.name: store[name].append(o.detach().flatten(1).float().cpu())) for r in reps if r.kind != "input"]
+    try:
+        with _evaluating(model):
+            for start in range(0, len(images), batch_size):
+                x = images[start:start + batch_size]
+                store.get("input", []).append(x.flatten(1).float().cpu())
+                model(x.to(device))
+    finally:
+        for h in handles:
+            h.remove()
+    return [torch.cat(store[name]) for name in names]
+
+
+def minibatches(n: int, batch_size: int, passes: int, seed: int, min_size: int = 4) -> Iterator[torch.Tensor]:
+    """Index minibatches for ``passes`` seeded shuffles of n examples, each pass without replacement.
+
+    A pass ends with a short minibatch when batch_size does not divide n; it is used as it is
+    (each minibatch's HSIC is normalized by its own size) unless it has fewer than ``min_size``
+    examples, in which case those examples join the previous minibatch so none is left out.
+    """
+    if n < min_size:
+        raise ValueError(f"CKA needs at least {min_size} examples, got {n}")
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(passes):
+        order = torch.randperm(n, generator=gen)
+        starts = list(range(0, n, batch_size))
+        if len(starts) > 1 and n - starts[-1] < min_size:
+            starts.pop()
+        for start, end in zip(starts, starts[1:] + [n]):
+            yield order[start:end]
+
+
+def _batch(images: Union[torch.Tensor, Dataset], index: torch.Tensor) -> torch.Tensor:
+    if isinstance(images, torch.Tensor):
+        return images[index]
+    items = [images[int(i)] for i in index]
+    return torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
+
+
+@dataclass
+class CKAResult:
+    """A CKA matrix (float64, layers of A by layers of B) with the representations on each axis."""
+
+    matrix: torch.Tensor
+    layers_a: list[Representation]
+    layers_b: list[Representation]
+
+    def plot(self, ax=None, **kwargs):
+        """Heatmap in the paper's style; see :func:`ckatools.plot.heatmap`."""
+        from .plot import heatmap
+
+        return heatmap(self, ax=ax, **kwargs)
+
+
+@contextlib.contextmanager
+def _evaluating(*models: nn.Module) -> Iterator[None]:
+    """Eval mode for the duration; each model's previous mode is restored afterwards."""
+    modes = [m.training for m in models]
+    try:
+        for m in models:
+            m.eval()
+        yield
+    finally:
+        for m, mode in zip(models, modes):
+            m.train(mode)
+
+
+def model_cka(
+    model_a: nn.Module,
+    images: Union[torch.Tensor, Dataset],
+    model_b: Optional[nn.Module] = None,
+    *,
+    batch_size: int = 256,
+    passes: int = 10,
+    seed: int = 0,
+    device: Optional[Union[str, torch.device]] = None,
+    progress: bool = True,
+    layers_a: Optional[Sequence[Union[str, Representation]]] = None,
+    layers_b: Optional[Sequence[Union[str, Representation]]] = None,
+) -> CKAResult:
+    """Minibatch CKA (Eq. 2, unbiased HSIC) between every pair of representations.
+
+    ``images`` is a tensor (N, C, H, W) or a Dataset of images (or of (image, label) pairs).
+    Each of ``passes`` passes shuffles the N images (seeded) and splits them into minibatches of
+    ``batch_size``; both models see the same minibatches, in eval mode (their previous mode is
+    restored). ``model_b=None`` compares ``model_a`` with itself. ``layers_a``/``layers_b`` pick
+    a subset of representations by name. Models stay on their own device unless ``device`` is
+    given; the default is the first model's device.
+    """
+    from tqdm.auto import tqdm
+
+    n = len(images)
+    if n < 4:
+        raise ValueError(f"CKA needs at least 4 images, got {n}")
+    device = torch.device(device) if device is not None else next(model_a.parameters()).device
+    within = model_b is None or (model_b is model_a and layers_b is None)
+    reps_a = _select(model_a, layers_a)
+    reps_b = reps_a if within else _select(model_b if model_b is not None else model_a, layers_b)
+    models = [model_a] if within else [model_a, model_b if model_b is not None else model_a]
+    for m in models:
+        m.to(device)
+    acc = MinibatchCKA()
+    total = passes * max(1, len(range(0, n, batch_size)) - (0 < n % batch_size < 4))
+    with _evaluating(*models), torch.no_grad(), contextlib.ExitStack() as stack:
+        grams_a = stack.enter_context(capture_grams(models[0], reps_a))
+        grams_b = None if within else stack.enter_context(capture_grams(models[1], reps_b))
+        for index in tqdm(minibatches(n, batch_size, passes, seed), total=total, disable=not progress, desc="CKA"):
+            x = _batch(images, index).to(device, non_blocking=True)
+            models[0](x)
+            if within:
+                acc.update_grams(torch.stack(grams_a))
+            else:
+                models[1](x)
+                acc.update_grams(torch.stack(grams_a), torch.stack(grams_b))
+    return CKAResult(acc.compute(), reps_a, reps_b)

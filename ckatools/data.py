@@ -1,0 +1,169 @@
+"""Datasets as uint8 image tensors, class-balanced subsets, and an on-device augmenting batch iterator.
+
+Images stay uint8 (N, C, H, W) until a batch is drawn; a batch is scaled to [0, 1] with no
+further normalization, as in the official code.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+__all__ = ["Images", "load", "DATASETS", "balanced_subset", "batches", "augment", "cache_dir",
+           "FASHION_MNIST_DIR", "CIFAR100_COARSE"]
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian package dataset-fashion-mnist
+DATASETS = ("synthetic", "fashion-mnist", "cifar10", "cifar100")
+
+
+@dataclass
+class Images:
+    """A labelled image set: uint8 images (N, C, H, W) and int64 labels (N,)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    num_classes: int
+    name: str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index: torch.Tensor) -> "Images":
+        return Images(self.images[index], self.labels[index], self.num_classes, self.name)
+
+    def to(self, device) -> "Images":
+        return Images(self.images.to(device), self.labels.to(device), self.num_classes, self.name)
+
+    def float(self) -> torch.Tensor:
+        """Images scaled to [0, 1] as float32."""
+        return self.images.float() / 255
+
+
+def cache_dir() -> Path:
+    """``CKATOOLS_CACHE`` or the user's cache directory; datasets and trained models live here."""
+    root = os.environ.get("CKATOOLS_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ckatools"
+    return Path(root)
+
+
+def load(name: str, train: bool = True, *, seed: int = 0, size: Optional[int] = None) -> Images:
+    """Load a dataset by name: ``synthetic``, ``fashion-mnist``, ``cifar10`` or ``cifar100``.
+
+    CIFAR comes from torchvision's download; ``cifar100`` labels are the 100 fine classes
+    (``CIFAR100_COARSE`` maps them to the 20 superclasses). Fashion-MNIST is read offline from the
+    Debian package's files when present and downloaded by torchvision otherwise. ``synthetic`` is
+    made on the fly from ``seed`` (``size`` images; 2,000 by default).
+    """
+    if name == "synthetic":
+        return synthetic(size or 2000, seed=seed + (0 if train else 10_000))
+    if name == "fashion-mnist":
+        return _fashion_mnist(train)
+    if name in ("cifar10", "cifar100"):
+        return _cifar(name, train)
+    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+def synthetic(n: int, *, seed: int = 0, classes: int = 10, size: int = 32) -> Images:
+    """Random smooth class prototypes plus per-image noise, shifts and flips: learnable in seconds, not trivial."""
+    gen = torch.Generator().manual_seed(seed)
+    proto_gen = torch.Generator().manual_seed(1234)  # the classes are the same for every seed and split
+    coarse = torch.rand(classes, 3, 4, 4, generator=proto_gen)
+    prototypes = F.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False)
+    labels = torch.randint(classes, (n,), generator=gen)
+    x = prototypes[labels] + 0.35 * torch.randn(n, 3, size, size, generator=gen)
+    x = torch.roll(x, shifts=tuple(torch.randint(-3, 4, (2,), generator=gen).tolist()), dims=(2, 3))
+    images = (x.clamp(0, 1) * 255).round().to(torch.uint8)
+    return Images(images, labels, classes, "synthetic")
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims))
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def _fashion_mnist(train: bool) -> Images:
+    prefix = "train" if train else "t10k"
+    if (FASHION_MNIST_DIR / f"{prefix}-images-idx3-ubyte.gz").exists():
+        images = _read_idx(FASHION_MNIST_DIR / f"{prefix}-images-idx3-ubyte.gz")
+        labels = _read_idx(FASHION_MNIST_DIR / f"{prefix}-labels-idx1-ubyte.gz")
+    else:
+        import torchvision
+
+        ds = torchvision.datasets.FashionMNIST(cache_dir() / "data", train=train, download=True)
+        images, labels = ds.data.numpy(), ds.targets.numpy()
+    return Images(torch.from_numpy(images.copy())[:, None], torch.from_numpy(labels.astype(np.int64)), 10, "fashion-mnist")
+
+
+def _cifar(name: str, train: bool) -> Images:
+    import torchvision
+
+    cls = torchvision.datasets.CIFAR10 if name == "cifar10" else torchvision.datasets.CIFAR100
+    try:
+        ds = cls(cache_dir() / "data", train=train, download=True)
+    except Exception as error:  # no network: say what to do instead
+        raise RuntimeError(
+            f"{name} is not cached under {cache_dir() / 'data'} and could not be downloaded ({error}). "
+            "Offline, use dataset 'fashion-mnist' (Debian package dataset-fashion-mnist) or 'synthetic', "
+            "for example with CKATOOLS_PROFILE=cpu or smoke."
+        ) from error
+    images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
+    return Images(images, torch.tensor(ds.targets), 10 if name == "cifar10" else 100, name)
+
+
+# CIFAR-100 fine label -> coarse superclass (the dataset's own 20 superclasses)
+CIFAR100_COARSE = torch.tensor([
+    4, 1, 14, 8, 0, 6, 7, 7, 18, 3, 3, 14, 9, 18, 7, 11, 3, 9, 7, 11, 6, 11, 5, 10, 7, 6, 13, 15, 3, 15,
+    0, 11, 1, 10, 12, 14, 16, 9, 11, 5, 5, 19, 8, 8, 15, 13, 14, 17, 18, 10, 16, 4, 17, 4, 2, 0, 17, 4, 18, 17,
+    10, 3, 2, 12, 12, 16, 12, 1, 9, 19, 2, 10, 0, 1, 16, 12, 9, 13, 15, 13, 16, 19, 2, 4, 6, 19, 5, 5, 8, 19,
+    18, 1, 2, 15, 6, 0, 17, 8, 14, 13])
+
+
+def balanced_subset(labels: torch.Tensor, fraction: float, *, seed: int = 0) -> torch.Tensor:
+    """Indices of a class-balanced random subset: round(fraction * count) examples of each class."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    gen = torch.Generator().manual_seed(seed)
+    labels = labels.cpu()
+    picked = []
+    for c in labels.unique():
+        members = (labels == c).nonzero().flatten()
+        keep = max(1, round(fraction * len(members)))
+        picked.append(members[torch.randperm(len(members), generator=gen)[:keep]])
+    return torch.cat(picked).sort().values
+
+
+def augment(x: torch.Tensor, generator: Optional[torch.Generator] = None, pad: int = 4) -> torch.Tensor:
+    """Reflect-pad ``pad`` pixels, take a random crop of the original size, flip half the images.
+
+    One gather on x's device for the whole batch (float images (B, C, H, W)); the random draws
+    come from the CPU ``generator`` so that runs are reproducible on any device.
+    """
+    b, _, h, w = x.shape
+    dy, dx = torch.randint(0, 2 * pad + 1, (2, b), generator=generator).to(x.device)
+    flip = (torch.rand(b, generator=generator) < 0.5).to(x.device)
+    rows = dy[:, None] + torch.arange(h, device=x.device)
+    cols = dx[:, None] + torch.arange(w, device=x.device)
+    cols = torch.where(flip[:, None], cols.flip(1), cols)
+    padded = F.pad(x, (pad, pad, pad, pad), mode="reflect").permute(0, 2, 3, 1)
+    crops = padded[torch.arange(b, device=x.device)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    return crops.permute(0, 3, 1, 2)
+
+
+def batches(data: Images, batch_size: int, *, shuffle: bool = True, train_augment: bool = False,
+            generator: Optional[torch.Generator] = None, drop_last: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Float [0, 1] image batches and labels, drawn on the data's device (optionally augmented)."""
+    n = len(data)
+    order = (torch.randperm(n, generator=generator) if shuffle else torch.arange(n)).to(data.images.device)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        index = order[start:start + batch_size]
+        x = data.images[index].float() / 255
+        yield (augment(x, generator) if train_augment else x), data.labels[index]

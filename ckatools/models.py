@@ -1,0 +1,180 @@
+"""The CIFAR ResNet family of the paper (ResNet v1, basic blocks, depth 6n+2, any width).
+
+Built as in the official code (google-research ``do_wide_and_deep_networks_learn_the_same_things/
+resnet_cifar.py``): a 3x3 conv-BN-ReLU stem with round(16k) channels, three stages of n basic
+blocks with round(16k), 2*round(16k) and 4*round(16k) channels, stride 2 and a 1x1 projection
+(a conv with bias, no BatchNorm) at the first block of stages 2 and 3, then global average
+pooling, flatten and a dense layer. Convolutions have biases; He-normal initialization;
+BatchNorm epsilon 1e-3 and momentum 0.01 (Keras' 0.99).
+
+Every intermediate representation the paper's heatmaps use is the output of a named submodule,
+listed in execution order by :meth:`ResNet.representations` without running the network.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+import torch.nn as nn
+
+__all__ = ["resnet", "ResNet", "BasicBlock", "Representation", "Add", "nearest_valid_depths", "delete_blocks"]
+
+
+@dataclass(frozen=True)
+class Representation:
+    """One intermediate representation: ``model.get_submodule(name)`` produces it (except the input)."""
+
+    index: int
+    name: str
+    kind: str  # input, conv, bn, relu, add, projection, pool, flatten, logits
+    stage: Optional[int] = None  # 1, 2, 3 inside the stages; None for input, stem and head
+    block: Optional[int] = None  # block number within the stage, from 0
+    post_residual: bool = False  # a block's output: after the add and its ReLU
+    pre_residual: bool = False  # the BN output just before the add
+
+
+class Add(nn.Module):
+    """The residual sum as a module of its own, so that it can be hooked."""
+
+    def forward(self, shortcut: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        return shortcut + residual
+
+
+def _bn(channels: int) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(channels, eps=1e-3, momentum=0.01)
+
+
+class BasicBlock(nn.Module):
+    """conv-BN-ReLU-conv-BN, plus the shortcut (identity or 1x1 projection), then ReLU."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1, residual: bool = True) -> None:
+        super().__init__()
+        self.residual = residual
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1)
+        self.bn1 = _bn(cout)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
+        self.bn2 = _bn(cout)
+        if residual:
+            needs_projection = stride != 1 or cin != cout
+            self.projection = nn.Conv2d(cin, cout, 1, stride) if needs_projection else None
+            self.add = Add()
+        self.relu2 = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+        if self.residual:
+            shortcut = x if self.projection is None else self.projection(x)
+            y = self.add(shortcut, y)
+        return self.relu2(y)
+
+    def representations(self) -> list[tuple[str, str]]:
+        """(submodule name, kind) in execution order, as in the official code."""
+        reps = [("conv1", "conv"), ("bn1", "bn"), ("relu1", "relu"), ("conv2", "conv"), ("bn2", "bn")]
+        if self.residual:
+            if self.projection is not None:
+                reps.append(("projection", "projection"))
+            reps.append(("add", "add"))
+        return reps + [("relu2", "relu")]
+
+
+class ResNet(nn.Module):
+    """A CIFAR ResNet; build one with :func:`resnet`."""
+
+    def __init__(self, blocks_per_stage: int, width: float, num_classes: int, in_channels: int, residual: bool) -> None:
+        super().__init__()
+        base = max(1, int(round(16 * width)))
+        self.width, self.residual = width, residual
+        self.stem = nn.Sequential()
+        self.stem.add_module("conv", nn.Conv2d(in_channels, base, 3, 1, 1))
+        self.stem.add_module("bn", _bn(base))
+        self.stem.add_module("relu", nn.ReLU())
+        cin = base
+        for s in range(3):
+            cout = base * 2**s
+            blocks = [BasicBlock(cin if b == 0 else cout, cout, 2 if (s > 0 and b == 0) else 1, residual)
+                      for b in range(blocks_per_stage)]
+            self.add_module(f"stage{s + 1}", nn.Sequential(*blocks))
+            cin = cout
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(cin, num_classes)
+        self.reset_parameters()
+
+    @property
+    def stages(self) -> list[nn.Sequential]:
+        return [self.stage1, self.stage2, self.stage3]
+
+    @property
+    def depth(self) -> int:
+        """Conv and dense layers on the main path, 6n+2 (block deletion lowers it)."""
+        return 2 * sum(len(s) for s in self.stages) + 2
+
+    def reset_parameters(self) -> None:
+        """He-normal (Keras' truncated normal, std sqrt(2/fan_in)) weights and zero biases."""
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                std = math.sqrt(2.0 / nn.init._calculate_correct_fan(m.weight, "fan_in"))
+                nn.init.trunc_normal_(m.weight, std=std / 0.87962566103423978, a=-2 * std / 0.87962566103423978,
+                                      b=2 * std / 0.87962566103423978)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        for stage in self.stages:
+            x = stage(x)
+        return self.fc(self.flatten(self.pool(x)))
+
+    def representations(self) -> list[Representation]:
+        """Every intermediate representation in execution order: 9 + 21n (residual) or 7 + 18n (plain)."""
+        reps = [("input", "input", None, None, False, False)]
+        reps += [(f"stem.{name}", kind, None, None, False, False) for name, kind in
+                 (("conv", "conv"), ("bn", "bn"), ("relu", "relu"))]
+        for s, stage in enumerate(self.stages, start=1):
+            for b, block in enumerate(stage):
+                for name, kind in block.representations():
+                    post = self.residual and name == "relu2"
+                    pre = self.residual and name == "bn2"
+                    reps.append((f"stage{s}.{b}.{name}", kind, s, b, post, pre))
+        reps += [("pool", "pool", None, None, False, False), ("flatten", "flatten", None, None, False, False),
+                 ("fc", "logits", None, None, False, False)]
+        return [Representation(i, *r) for i, r in enumerate(reps)]
+
+
+def nearest_valid_depths(depth: int) -> list[int]:
+    """The valid depths 6n+2 (n >= 1) just below and just above ``depth``."""
+    below = 6 * ((depth - 2) // 6) + 2
+    return [d for d in (below, below + 6) if d >= 8] or [8]
+
+
+def resnet(depth: int, width: float = 1, *, num_classes: int = 10, in_channels: int = 3, residual: bool = True) -> ResNet:
+    """ResNet-``depth`` with width multiplier ``width`` (fractions allowed); ``residual=False`` gives the plain net of Fig. C.1."""
+    if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
+        nearest = " and ".join(map(str, nearest_valid_depths(int(depth))))
+        raise ValueError(f"depth must be 6n+2 with n >= 1 (8, 14, 20, 26, ...), got {depth}; nearest valid: {nearest}")
+    if not width > 0:
+        raise ValueError(f"width must be positive, got {width}")
+    return ResNet((depth - 2) // 6, width, num_classes, in_channels, residual)
+
+
+def delete_blocks(model: ResNet, stage: int, k: int) -> ResNet:
+    """A copy of ``model`` with the last ``k`` blocks of ``stage`` (1, 2 or 3) removed (Fig. 5).
+
+    The shortcut path is kept: a removed identity block simply passes its input through, so the
+    rest of the network sees the representation the residual stream carried at that point. Blocks
+    with a projection shortcut change the shape and cannot be removed.
+    """
+    if stage not in (1, 2, 3):
+        raise ValueError(f"stage must be 1, 2 or 3, got {stage}")
+    if not model.residual:
+        raise ValueError("block deletion needs residual connections (a plain network has no shortcut path to keep)")
+    blocks = list(model.stages[stage - 1])
+    removable = sum(1 for b in blocks if b.projection is None) if blocks[0].projection is None else len(blocks) - 1
+    if not 0 <= k <= removable:
+        raise ValueError(f"stage {stage} has {removable} removable blocks (those with an identity shortcut), cannot delete {k}")
+    pruned = copy.deepcopy(model)
+    setattr(pruned, f"stage{stage}", nn.Sequential(*list(pruned.stages[stage - 1])[: len(blocks) - k]))
+    return pruned

@@ -1,0 +1,108 @@
+"""Trained networks cached on disk, keyed by a stable hash of their configuration.
+
+``get(config)`` returns the cached network if there is a valid entry, resumes a partial run from
+its checkpoint, and trains from scratch otherwise. Entries are written atomically; one that
+cannot be read back (truncated, corrupt, or of another format) is discarded and retrained.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import shutil
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from .data import cache_dir
+from .models import ResNet, resnet
+from .train import TrainConfig, atomic_save, default_device, train
+
+__all__ = ["FORMAT_VERSION", "key", "entry_dir", "get", "entries", "clean"]
+
+FORMAT_VERSION = 1
+
+
+def key(config: TrainConfig) -> str:
+    """A stable short hash of the configuration and the cache format."""
+    text = json.dumps({"format": FORMAT_VERSION, **dataclasses.asdict(config)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _root() -> Path:
+    return cache_dir() / "models"
+
+
+def entry_dir(config: TrainConfig) -> Path:
+    name = f"resnet{config.depth}x{config.width:g}{'' if config.residual else '-plain'}-{config.dataset}-f{config.fraction:.4g}-s{config.seed}"
+    return _root() / f"{name}-{key(config)}"
+
+
+def _read(path: Path, config: TrainConfig) -> Optional[dict]:
+    """The entry's contents, or None when it is missing or unusable."""
+    if not path.exists():
+        return None
+    try:
+        entry = torch.load(path, map_location="cpu", weights_only=False)
+        if entry["format"] != FORMAT_VERSION or entry["config"] != dataclasses.asdict(config):
+            raise ValueError("entry does not match its configuration")
+        return entry
+    except Exception as error:
+        warnings.warn(f"discarding unreadable cache entry {path} ({error}); it will be retrained", RuntimeWarning, stacklevel=3)
+        path.unlink()
+        return None
+
+
+def _model(entry: dict, device: torch.device) -> ResNet:
+    config, shape = entry["config"], entry["input_shape"]
+    model = resnet(config["depth"], config["width"], num_classes=entry["num_classes"], in_channels=shape[0], residual=config["residual"])
+    model.load_state_dict(entry["model"])
+    return model.to(device).eval()
+
+
+def get(config: TrainConfig, *, device: Optional[torch.device] = None, progress: bool = True) -> tuple[ResNet, dict]:
+    """The trained network for ``config`` (in eval mode on ``device``) and its results dict."""
+    device = torch.device(device) if device is not None else default_device()
+    folder = entry_dir(config)
+    entry = _read(folder / "model.pt", config)
+    if entry is None:
+        checkpoint = folder / "checkpoint.pt"
+        if checkpoint.exists():
+            try:
+                torch.load(checkpoint, map_location="cpu", weights_only=False)
+            except Exception:
+                warnings.warn(f"discarding unreadable checkpoint {checkpoint}", RuntimeWarning, stacklevel=2)
+                checkpoint.unlink()
+        model, results = train(config, device=device, checkpoint=checkpoint, progress=progress)
+        first = next(model.parameters())
+        entry = dict(format=FORMAT_VERSION, config=dataclasses.asdict(config), results=results,
+                     num_classes=model.fc.out_features, input_shape=(model.stem.conv.in_channels,),
+                     model={k: v.cpu() for k, v in model.state_dict().items()}, device=str(first.device))
+        atomic_save(entry, folder / "model.pt")
+        checkpoint.unlink(missing_ok=True)
+    return _model(entry, device), entry["results"]
+
+
+def entries() -> list[dict]:
+    """Config, accuracy and training time of every complete entry in the cache."""
+    found = []
+    for path in sorted(_root().glob("*/model.pt")):
+        try:
+            entry = torch.load(path, map_location="cpu", weights_only=False)
+            found.append(dict(path=str(path.parent), config=entry["config"], accuracy=entry["results"].get("accuracy"),
+                              seconds=entry["results"].get("seconds")))
+        except Exception:
+            found.append(dict(path=str(path.parent), config=None, accuracy=None, seconds=None))
+    return found
+
+
+def clean(*, partial_only: bool = True) -> int:
+    """Remove unfinished entries (or, with ``partial_only=False``, everything); returns how many folders went."""
+    removed = 0
+    for folder in sorted(_root().glob("*")) if _root().exists() else []:
+        if not partial_only or not (folder / "model.pt").exists():
+            shutil.rmtree(folder)
+            removed += 1
+    return removed

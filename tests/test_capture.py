@@ -1,0 +1,117 @@
+"""model_cka against CKA computed independently from activations captured by plain hooks."""
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from ckatools import model_cka, resnet
+from ckatools.capture import minibatches, representations_of
+from ckatools.cka import MinibatchCKA, linear_cka
+
+
+@pytest.fixture(scope="module")
+def small():
+    torch.manual_seed(0)
+    model = resnet(8, 0.5)
+    with torch.no_grad():  # non-trivial BatchNorm statistics, so eval mode matters
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+    return model, torch.rand(40, 3, 12, 12)
+
+
+def activations(model, images, names):
+    """Every named representation for ``images``, with plain hooks that keep whole activations."""
+    store, handles = {}, []
+    for name in names:
+        if name != "input":
+            module = model.get_submodule(name)
+            handles.append(module.register_forward_hook(lambda m, i, o, name=name: store.__setitem__(name, o.clone())))
+    with torch.no_grad():
+        model.eval()(images)
+    for h in handles:
+        h.remove()
+    store["input"] = images
+    return [store[name] for name in names]
+
+
+def test_single_minibatch_equals_pairwise_linear_cka(small):
+    model, images = small
+    names = [r.name for r in model.representations()]
+    result = model_cka(model, images, batch_size=40, passes=1, progress=False)
+    acts = activations(model, images, names)
+    expected = np.array([[linear_cka(a, b, unbiased=True) for b in acts] for a in acts])
+    np.testing.assert_allclose(result.matrix.numpy(), expected, atol=1e-5)
+    assert [r.name for r in result.layers_a] == names
+
+
+def test_several_minibatches_equal_accumulated_captures(small):
+    model, images = small
+    names = ["input", "stem.relu", "stage1.0.add", "stage2.0.relu2", "fc"]
+    result = model_cka(model, images, batch_size=16, passes=2, seed=3, progress=False, layers_a=names)
+    acc = MinibatchCKA()
+    for index in minibatches(40, 16, 2, 3):
+        acc.update(activations(model, images[index], names))
+    torch.testing.assert_close(result.matrix, acc.compute(), atol=1e-6, rtol=0)
+
+
+def test_within_model_symmetric_unit_diagonal_and_equal_to_cross_with_a_copy(small):
+    model, images = small
+    within = model_cka(model, images, batch_size=16, passes=2, progress=False).matrix
+    cross = model_cka(model, images, copy.deepcopy(model), batch_size=16, passes=2, progress=False).matrix
+    torch.testing.assert_close(within, within.T, atol=1e-12, rtol=0)
+    torch.testing.assert_close(within.diagonal(), torch.ones(len(within), dtype=torch.float64), atol=1e-9, rtol=0)
+    torch.testing.assert_close(cross, within, atol=1e-9, rtol=0)
+
+
+def test_two_different_models_and_a_dataset_input(small):
+    model, images = small
+    other = resnet(14, 0.25)
+    dataset = torch.utils.data.TensorDataset(images, torch.zeros(40))
+    a = model_cka(model, dataset, other, batch_size=20, passes=1, progress=False)
+    b = model_cka(model, images, other, batch_size=20, passes=1, progress=False)
+    assert a.matrix.shape == (len(model.representations()), len(other.representations()))
+    torch.testing.assert_close(a.matrix, b.matrix, atol=0, rtol=0)
+
+
+def test_modes_restored_and_hooks_removed_after_an_error(small):
+    model, images = small
+    model.train()
+    with pytest.raises(RuntimeError):
+        model_cka(model, torch.rand(8, 5, 12, 12), progress=False)  # wrong channel count
+    assert model.training
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+    model_cka(model, images, batch_size=40, passes=1, progress=False)
+    assert model.training
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+
+
+def test_minibatches_cover_every_example_once_per_pass_and_fold_tiny_tails():
+    batches = list(minibatches(10, 4, 2, 0))  # 4 + 4 + 2 would leave a tail of 2 < 4
+    assert [len(b) for b in batches] == [4, 6, 4, 6]
+    assert sorted(torch.cat(batches[:2]).tolist()) == list(range(10))
+    assert [len(b) for b in minibatches(13, 4, 1, 0)] == [4, 4, 5]
+    assert [len(b) for b in minibatches(12, 5, 1, 0)] == [5, 7]
+    assert [len(b) for b in minibatches(14, 5, 1, 0)] == [5, 5, 4]
+    first, second = list(minibatches(10, 4, 1, 1)), list(minibatches(10, 4, 1, 1))
+    assert all(torch.equal(a, b) for a, b in zip(first, second))
+
+
+def test_layer_subsets_and_errors(small):
+    model, images = small
+    post = [r for r in model.representations() if r.post_residual]
+    result = model_cka(model, images, batch_size=20, passes=1, progress=False, layers_a=post)
+    assert result.matrix.shape == (3, 3)
+    with pytest.raises(ValueError, match="unknown layer name"):
+        model_cka(model, images, progress=False, layers_a=["nope"])
+    with pytest.raises(ValueError, match="at least 4 images, got 3"):
+        model_cka(model, images[:3], progress=False)
+
+
+def test_any_module_gets_leaf_representations():
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 6), torch.nn.ReLU(), torch.nn.Linear(6, 2))
+    reps = representations_of(net)
+    assert [r.name for r in reps] == ["input", "0", "1", "2", "3"]
+    assert model_cka(net, torch.randn(30, 3, 2, 2), batch_size=10, passes=1, progress=False).matrix.shape == (5, 5)
