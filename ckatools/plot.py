@@ -11,6 +11,7 @@ from matplotlib.animation import FuncAnimation
 __all__ = ["heatmap", "heatmap_grid", "slider", "stage_starts"]
 
 CMAP = "magma"
+STAGE_LINE = "#3b8fd9"  # stage boundaries: visible on both ends of the colour map
 
 
 def stage_starts(layers) -> list[int]:
@@ -35,9 +36,9 @@ def heatmap(result, ax=None, *, title: Optional[str] = None, colorbar: bool = Tr
     image = ax.imshow(matrix, origin="lower", cmap=CMAP, vmin=0.0, vmax=1.0, interpolation="nearest", aspect="auto")
     if stages and hasattr(result, "layers_a"):
         for start in stage_starts(result.layers_a)[1:]:
-            ax.axhline(start - 0.5, color="white", lw=0.6, ls=":")
+            ax.axhline(start - 0.5, color=STAGE_LINE, lw=0.7, ls=":")
         for start in stage_starts(result.layers_b)[1:]:
-            ax.axvline(start - 0.5, color="white", lw=0.6, ls=":")
+            ax.axvline(start - 0.5, color=STAGE_LINE, lw=0.7, ls=":")
     ax.set_xlabel("layer" if matrix.shape[0] == matrix.shape[1] else "layer (model B)")
     ax.set_ylabel("layer" if matrix.shape[0] == matrix.shape[1] else "layer (model A)")
     if title:

@@ -87,7 +87,10 @@ def _autocast(device: torch.device):
 
 @torch.no_grad()
 def recalibrate_batchnorm(model: nn.Module, data: Images, batch_size: int = 500) -> None:
-    """Replace BatchNorm running statistics by their exact average over ``data`` (no augmentation).
+    """Replace BatchNorm running statistics by their average over ``data`` (no augmentation).
+
+    The data is split into equal batches (sizes differ by at most one), so the mean is the exact
+    mean over the data and the variance the average within-batch variance.
 
     With momentum 0.01 the running averages need thousands of steps to forget their
     initialization; a short schedule would otherwise be evaluated with stale statistics.
@@ -100,9 +103,10 @@ def recalibrate_batchnorm(model: nn.Module, data: Images, batch_size: int = 500)
         m.momentum = None  # cumulative moving average
     model.train()
     device = next(model.parameters()).device
-    for x, _ in batches(data.to(device), batch_size, shuffle=False):
+    images = data.images.to(device)
+    for index in torch.arange(len(images), device=device).tensor_split(math.ceil(len(images) / batch_size)):
         with _autocast(device):
-            model(x)
+            model(images[index].float() / 255)
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
     model.train(was_training)

@@ -1,0 +1,92 @@
+"""Datasets, subsets, augmentation and profiles."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ckatools import data, profiles
+
+
+def test_balanced_subsets_are_balanced_and_deterministic():
+    labels = torch.arange(10).repeat_interleave(100)[torch.randperm(1000, generator=torch.Generator().manual_seed(0))]
+    for fraction, per_class in ((1 / 16, 6), (0.06, 6), (0.25, 25), (0.5, 50), (1.0, 100)):
+        index = data.balanced_subset(labels, fraction, seed=1)
+        assert labels[index].bincount().tolist() == [per_class] * 10
+        assert torch.equal(index, data.balanced_subset(labels, fraction, seed=1))
+        assert len(index.unique()) == len(index)
+    assert not torch.equal(data.balanced_subset(labels, 0.25, seed=1), data.balanced_subset(labels, 0.25, seed=2))
+
+
+@pytest.mark.parametrize("fraction", [0, -0.5, 1.5])
+def test_bad_fraction(fraction):
+    with pytest.raises(ValueError, match="fraction must be in"):
+        data.balanced_subset(torch.zeros(10, dtype=torch.long), fraction)
+
+
+def test_augment_is_a_reflect_padded_crop_with_flips():
+    x = torch.rand(16, 3, 8, 8)
+    out = data.augment(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape
+    # replay the same random draws and crop by hand
+    gen = torch.Generator().manual_seed(0)
+    dy, dx = torch.randint(0, 9, (2, 16), generator=gen)
+    flip = torch.rand(16, generator=gen) < 0.5
+    padded = F.pad(x, (4, 4, 4, 4), mode="reflect")
+    for i in range(16):
+        crop = padded[i, :, dy[i]:dy[i] + 8, dx[i]:dx[i] + 8]
+        torch.testing.assert_close(out[i], crop.flip(-1) if flip[i] else crop)
+    assert flip.any() and not flip.all()
+
+
+def test_batches_scale_to_unit_interval_and_cover_the_data():
+    d = data.synthetic(50, seed=0)
+    seen = torch.cat([y for _, y in data.batches(d, 16, shuffle=False)])
+    assert torch.equal(seen, d.labels)
+    x, _ = next(data.batches(d, 16, train_augment=True, generator=torch.Generator().manual_seed(0)))
+    assert x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
+
+
+def test_synthetic_is_reproducible_and_the_splits_differ():
+    a, b = data.load("synthetic", seed=3), data.load("synthetic", seed=3)
+    assert torch.equal(a.images, b.images) and a.images.dtype == torch.uint8 and a.images.shape[1:] == (3, 32, 32)
+    assert not torch.equal(data.load("synthetic", train=False).images, data.load("synthetic").images)
+
+
+@pytest.mark.skipif(not (data.FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(), reason="dataset-fashion-mnist not installed")
+def test_fashion_mnist_offline():
+    test = data.load("fashion-mnist", train=False)
+    assert test.images.shape == (10000, 1, 28, 28) and test.labels.bincount().tolist() == [1000] * 10
+
+
+def test_unknown_dataset():
+    with pytest.raises(ValueError, match="unknown dataset 'mnist'.*fashion-mnist"):
+        data.load("mnist")
+
+
+def test_unavailable_cifar_names_the_offline_alternative(monkeypatch, tmp_path):
+    import torchvision
+
+    def offline(*args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", offline)
+    with pytest.raises(RuntimeError, match="could not be downloaded.*fashion-mnist"):
+        data.load("cifar10")
+
+
+def test_cifar100_coarse_map_has_20_superclasses_of_5():
+    assert data.CIFAR100_COARSE.bincount().tolist() == [5] * 20
+
+
+def test_profiles(monkeypatch):
+    monkeypatch.setenv("CKATOOLS_PROFILE", "smoke")
+    assert profiles.active() == "smoke"
+    assert profiles.active("paper") == "paper"
+    exp = profiles.experiment("cka_basics")
+    assert exp.profile == "smoke" and exp.dataset == "synthetic"
+    with pytest.raises(ValueError, match="unknown profile 'fast'; valid profiles: smoke, cpu, colab, paper"):
+        profiles.active("fast")
+    with pytest.raises(ValueError, match="unknown experiment 'nope'; valid experiments: cka_basics"):
+        profiles.experiment("nope")
+    for name, budgets in profiles.EXPERIMENTS.items():
+        assert set(budgets) == set(profiles.PROFILES), name

@@ -1,0 +1,121 @@
+"""Training: it learns, it resumes exactly, and the zoo never serves a bad entry."""
+import pytest
+import torch
+
+from ckatools import train as training
+from ckatools import zoo
+from ckatools.data import synthetic
+from ckatools.train import TrainConfig, recalibrate_batchnorm, train
+
+SMOKE = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=2, batch_size=64, lr=0.05)
+
+
+@pytest.fixture
+def cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
+    return tmp_path
+
+
+def test_smoke_training_beats_chance_clearly():
+    torch.manual_seed(0)
+    model, results = train(SMOKE.replace(epochs=4), device="cpu", progress=False)
+    assert results["accuracy"] > 0.5  # 10 classes: chance is 0.1
+    assert len(results["history"]) == 4 and results["history"][-1]["loss"] < results["history"][0]["loss"]
+    assert results["correct"].shape == (2000,) and results["logits"].shape == (2000, 10)
+    assert results["correct"].float().mean().item() == pytest.approx(results["accuracy"])
+
+
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
+    config = SMOKE.replace(epochs=3)
+    straight, _ = train(config, device="cpu", progress=False)
+    checkpoint = tmp_path / "ckpt.pt"
+    _, partial = train(config, device="cpu", progress=False, checkpoint=checkpoint, stop_after=1)
+    assert partial["epochs_done"] == 1 and "accuracy" not in partial
+    resumed, results = train(config, device="cpu", progress=False, checkpoint=checkpoint)
+    assert results["epochs_done"] == 3 and [h["epoch"] for h in results["history"]] == [1, 2, 3]
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        torch.testing.assert_close(a, b, atol=0, rtol=0, msg=name)
+
+
+def test_weight_decay_only_on_conv_and_dense_kernels():
+    model = training.build_model(SMOKE, synthetic(10))
+    groups = training._optimizer(model, SMOKE).param_groups
+    decayed = {id(p) for p in groups[0]["params"]}
+    assert groups[0]["weight_decay"] == 2e-4 and groups[1]["weight_decay"] == 0
+    for name, p in model.named_parameters():
+        assert (id(p) in decayed) == (name.endswith("weight") and p.dim() > 1), name
+
+
+def test_batchnorm_recalibration_gives_exact_statistics():
+    model = training.build_model(SMOKE, synthetic(10))
+    d = synthetic(300, seed=5)
+    recalibrate_batchnorm(model, d, batch_size=64)
+    bn = model.stem.bn
+    with torch.no_grad():
+        h = model.stem.conv(d.float())
+    torch.testing.assert_close(bn.running_mean, h.mean((0, 2, 3)), atol=1e-5, rtol=1e-4)
+    assert bn.momentum == pytest.approx(0.01)
+
+
+def test_zoo_trains_once_then_serves_the_cache(cache, monkeypatch):
+    model, results = zoo.get(SMOKE, device="cpu", progress=False)
+    assert not model.training and (zoo.entry_dir(SMOKE) / "model.pt").exists()
+    assert not (zoo.entry_dir(SMOKE) / "checkpoint.pt").exists()
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(zoo, "train", no_training)
+    again, cached = zoo.get(SMOKE, device="cpu", progress=False)
+    assert cached["accuracy"] == results["accuracy"]
+    x = torch.rand(4, 3, 32, 32)
+    torch.testing.assert_close(again(x), model(x))
+    assert [e["accuracy"] for e in zoo.entries()] == [results["accuracy"]]
+    assert zoo.key(SMOKE) != zoo.key(SMOKE.replace(seed=1))
+
+
+def test_zoo_discards_a_corrupt_entry_and_retrains(cache):
+    zoo.get(SMOKE, device="cpu", progress=False)
+    path = zoo.entry_dir(SMOKE) / "model.pt"
+    path.write_bytes(path.read_bytes()[:1000])  # a truncated file
+    with pytest.warns(RuntimeWarning, match="discarding unreadable cache entry"):
+        _, results = zoo.get(SMOKE, device="cpu", progress=False)
+    assert results["accuracy"] > 0.1 and path.exists()
+
+
+def test_zoo_resumes_a_partial_run(cache):
+    folder = zoo.entry_dir(SMOKE)
+    train(SMOKE, device="cpu", progress=False, checkpoint=folder / "checkpoint.pt", stop_after=1)
+    _, results = zoo.get(SMOKE, device="cpu", progress=False)
+    assert results["epochs_done"] == 2
+    assert zoo.clean() == 0 and zoo.clean(partial_only=False) == 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_training_path():
+    _, results = train(SMOKE, device="cuda", progress=False)
+    assert results["accuracy"] > 0.1
+
+
+def test_command_line_prepares_a_profile_and_lists_it(cache, capsys):
+    from ckatools import profiles
+    from ckatools.__main__ import main
+
+    main(["prepare", "smoke", "first_heatmap"])
+    config = profiles.training_configs(profiles.experiment("first_heatmap", "smoke"))[0]
+    assert (zoo.entry_dir(config) / "model.pt").exists()
+    main(["list"])
+    assert zoo.entry_dir(config).name in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["prepare", "laptop"])
+
+
+def test_training_configs_expand_an_experiments_grid():
+    from types import SimpleNamespace
+
+    from ckatools.profiles import training_configs
+
+    exp = SimpleNamespace(dataset="synthetic", depths=[8, 14], widths=[0.25, 0.5], seeds=[0, 1], epochs=1)
+    configs = training_configs(exp)
+    assert len(configs) == 8 and len(set(configs)) == 8 and {c.fraction for c in configs} == {1.0}
+    assert training_configs(SimpleNamespace(dataset="synthetic", examples=10)) == []
