@@ -20,7 +20,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 
-__all__ = ["resnet", "ResNet", "BasicBlock", "Representation", "Add", "nearest_valid_depths", "delete_blocks"]
+__all__ = ["resnet", "ResNet", "BasicBlock", "Representation", "Add", "nearest_valid_depths", "delete_blocks", "parameter_count"]
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,12 @@ def resnet(depth: int, width: float = 1, *, num_classes: int = 10, in_channels: 
     if not width > 0:
         raise ValueError(f"width must be positive, got {width}")
     return ResNet((depth - 2) // 6, width, num_classes, in_channels, residual)
+
+
+def parameter_count(depth: int, width: float = 1, **kwargs) -> int:
+    """Number of parameters of ``resnet(depth, width, **kwargs)``, counted without allocating weights."""
+    with torch.device("meta"):
+        return sum(p.numel() for p in resnet(depth, width, **kwargs).parameters())
 
 
 def delete_blocks(model: ResNet, stage: int, k: int) -> ResNet:

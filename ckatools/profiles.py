@@ -36,6 +36,90 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
         "colab": dict(dataset="cifar10", fraction=1.0, depth=20, width=1, epochs=15, lr=0.05, images=10000, passes=10),
         "paper": dict(dataset="cifar10", fraction=1.0, depth=20, width=1, epochs=300, lr=0.01, images=10000, passes=10),
     },
+    # Chapter 02: the family of networks, a depth series and a width series (Table B.1).
+    "family": {
+        "smoke": dict(dataset="synthetic", fraction=1.0, architectures=[(8, 0.25), (14, 0.25), (8, 0.5)], epochs=2, lr=0.05),
+        "cpu": dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05,
+                    architectures=[(8, 0.5), (14, 0.5), (20, 0.5), (32, 0.5), (44, 0.5), (14, 0.25), (14, 1), (14, 2)]),
+        "colab": dict(dataset="cifar10", fraction=1.0, epochs=15, lr=0.05,
+                      architectures=[(20, 1), (32, 1), (56, 1), (110, 1), (14, 1), (14, 2), (14, 4)]),
+        "paper": dict(dataset="cifar10", fraction=1.0, epochs=300, lr=0.01,
+                      architectures=[(32, 1), (44, 1), (56, 1), (110, 1), (164, 1)] + [(d, w) for d in (14, 20, 26, 38) for w in (1, 2, 4, 8, 10)]),
+    },
+    # Chapter 03 (Fig. 1, D.1, C.1): heatmaps along a depth series and a width series, across seeds,
+    # and for plain networks. "heatmap" sets the CKA budget: test images and passes.
+    "depth_series": {
+        "smoke": dict(dataset="synthetic", fraction=1.0, epochs=2, lr=0.05, architectures=[(8, 0.25), (14, 0.25)], images=128, passes=1),
+        "cpu": dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05, architectures=[(8, 0.5), (14, 0.5), (26, 0.5), (44, 0.5)],
+                    images=2048, passes=2),
+        "colab": dict(dataset="cifar10", fraction=1.0, epochs=15, lr=0.05, architectures=[(20, 1), (32, 1), (56, 1), (110, 1)],
+                      images=10000, passes=2),
+        "paper": dict(dataset="cifar10", fraction=1.0, epochs=300, lr=0.01,
+                      architectures=[(32, 1), (44, 1), (56, 1), (110, 1), (164, 1)], images=10000, passes=10),
+    },
+    "width_series": {
+        "smoke": dict(dataset="synthetic", fraction=1.0, epochs=2, lr=0.05, architectures=[(8, 0.25), (8, 0.5)], images=128, passes=1),
+        "cpu": dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05, architectures=[(14, 0.25), (14, 0.5), (14, 1), (14, 2)],
+                    images=2048, passes=2),
+        "colab": dict(dataset="cifar10", fraction=1.0, epochs=15, lr=0.05, architectures=[(14, 1), (14, 2), (14, 4)],
+                      images=10000, passes=2),
+        "paper": dict(dataset="cifar10", fraction=1.0, epochs=300, lr=0.01,
+                      architectures=[(26, 1), (26, 2), (26, 4), (26, 8), (26, 10)], images=10000, passes=10),
+    },
+    "seeds": {
+        "smoke": dict(dataset="synthetic", fraction=1.0, epochs=2, lr=0.05, architectures=[(14, 0.25)], seeds=[0, 1], images=128, passes=1),
+        "cpu": dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05, architectures=[(44, 0.5)], seeds=[0, 1, 2],
+                    images=2048, passes=2),
+        "colab": dict(dataset="cifar10", fraction=1.0, epochs=15, lr=0.05, architectures=[(110, 1)], seeds=[0, 1, 2],
+                      images=10000, passes=2),
+        "paper": dict(dataset="cifar10", fraction=1.0, epochs=300, lr=0.01, architectures=[(110, 1)], seeds=[0, 1, 2, 3, 4],
+                      images=10000, passes=10),
+    },
+    "plain": {
+        "smoke": dict(dataset="synthetic", fraction=1.0, epochs=2, lr=0.05, residual=False, architectures=[(8, 0.25), (8, 0.5)],
+                      images=128, passes=1),
+        "cpu": dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05, residual=False,
+                    architectures=[(14, 0.25), (14, 0.5), (14, 1), (14, 2)], images=2048, passes=2),
+        "colab": dict(dataset="cifar10", fraction=1.0, epochs=15, lr=0.05, residual=False, architectures=[(20, 1), (20, 2), (20, 4)],
+                      images=10000, passes=2),
+        "paper": dict(dataset="cifar10", fraction=1.0, epochs=300, lr=0.01, residual=False,
+                      architectures=[(20, 1), (20, 2), (20, 4), (20, 8)], images=10000, passes=10),
+    },
+    # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.
+    "data_width": {
+        "smoke": dict(dataset="synthetic", fractions=[0.25, 1.0], epochs=2, lr=0.05, architectures=[(8, 0.25), (8, 0.5)], images=128, passes=1),
+        "cpu": dict(dataset="fashion-mnist", fractions=[1 / 64, 1 / 16, 1 / 4], epochs=15, lr=0.05,
+                    architectures=[(14, 0.25), (14, 0.5), (14, 1)], images=2048, passes=2),
+        "colab": dict(dataset="cifar10", fractions=[1 / 16, 1 / 4, 1.0], epochs=15, lr=0.05, architectures=[(14, 1), (14, 2), (14, 4)],
+                      images=10000, passes=2),
+        "paper": dict(dataset="cifar10", fractions=[0.06, 0.25, 0.5, 1.0], epochs=300, lr=0.01,
+                      architectures=[(26, 1), (26, 2), (26, 4), (26, 8), (26, 10)], images=10000, passes=10),
+    },
+    "data_depth": {
+        "smoke": dict(dataset="synthetic", fractions=[0.25, 1.0], epochs=2, lr=0.05, architectures=[(8, 0.25), (14, 0.25)], images=128, passes=1),
+        "cpu": dict(dataset="fashion-mnist", fractions=[1 / 64, 1 / 16, 1 / 4], epochs=15, lr=0.05,
+                    architectures=[(8, 0.5), (14, 0.5), (26, 0.5)], images=2048, passes=2),
+        "colab": dict(dataset="cifar10", fractions=[1 / 16, 1 / 4, 1.0], epochs=15, lr=0.05, architectures=[(20, 1), (56, 1), (110, 1)],
+                      images=10000, passes=2),
+        "paper": dict(dataset="cifar10", fractions=[0.06, 0.25, 0.5, 1.0], epochs=300, lr=0.01,
+                      architectures=[(32, 1), (44, 1), (56, 1), (110, 1), (164, 1)], images=10000, passes=10),
+    },
+    "data_width_cifar100": {
+        "smoke": dict(skip="CIFAR-100 grids need a GPU: run this chapter with the colab or paper profile"),
+        "cpu": dict(skip="CIFAR-100 grids need a GPU: run this chapter with the colab or paper profile"),
+        "colab": dict(dataset="cifar100", fractions=[1 / 4, 1.0], epochs=15, lr=0.05, architectures=[(14, 1), (14, 4)],
+                      images=10000, passes=2),
+        "paper": dict(dataset="cifar100", fractions=[0.06, 0.25, 0.5, 1.0], epochs=300, lr=0.01,
+                      architectures=[(26, 1), (26, 2), (26, 4), (26, 8), (26, 10)], images=10000, passes=10),
+    },
+    "data_depth_cifar100": {
+        "smoke": dict(skip="CIFAR-100 grids need a GPU: run this chapter with the colab or paper profile"),
+        "cpu": dict(skip="CIFAR-100 grids need a GPU: run this chapter with the colab or paper profile"),
+        "colab": dict(dataset="cifar100", fractions=[1 / 4, 1.0], epochs=15, lr=0.05, architectures=[(56, 1), (110, 1)],
+                      images=10000, passes=2),
+        "paper": dict(dataset="cifar100", fractions=[0.06, 0.25, 0.5, 1.0], epochs=300, lr=0.01,
+                      architectures=[(56, 1), (110, 1), (164, 1), (218, 1), (224, 1)], images=10000, passes=10),
+    },
 }
 
 
@@ -56,11 +140,12 @@ def experiment(name: str, profile: str | None = None) -> SimpleNamespace:
 
 
 def training_configs(exp: SimpleNamespace) -> list[TrainConfig]:
-    """Every network an experiment trains: the product of its depth(s), width(s), fraction(s) and seed(s)."""
+    """Every network an experiment trains: its architectures (or depth(s) x width(s)) x fraction(s) x seed(s)."""
     params = vars(exp)
     if "epochs" not in params:
         return []
-    axes = {key: params.get(key + "s", [params[key]] if key in params else [getattr(TrainConfig, key)])
-            for key in ("depth", "width", "fraction", "seed")}
+    axis = lambda key: params.get(key + "s", [params[key]] if key in params else [getattr(TrainConfig, key)])
+    architectures = params.get("architectures") or list(itertools.product(axis("depth"), axis("width")))
     fixed = {key: params[key] for key in ("dataset", "epochs", "lr", "batch_size", "residual") if key in params}
-    return [TrainConfig(**fixed, **dict(zip(axes, values))) for values in itertools.product(*axes.values())]
+    return [TrainConfig(**fixed, depth=d, width=w, fraction=f, seed=s)
+            for (d, w), f, s in itertools.product(architectures, axis("fraction"), axis("seed"))]

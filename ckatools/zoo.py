@@ -16,11 +16,12 @@ from typing import Optional
 
 import torch
 
-from .data import cache_dir
+from .capture import CKAResult, model_cka
+from .data import cache_dir, load
 from .models import ResNet, resnet
 from .train import TrainConfig, atomic_save, default_device, train
 
-__all__ = ["FORMAT_VERSION", "key", "entry_dir", "get", "entries", "clean"]
+__all__ = ["FORMAT_VERSION", "key", "entry_dir", "get", "heatmap", "entries", "clean"]
 
 FORMAT_VERSION = 1
 
@@ -83,6 +84,26 @@ def get(config: TrainConfig, *, device: Optional[torch.device] = None, progress:
         atomic_save(entry, folder / "model.pt")
         checkpoint.unlink(missing_ok=True)
     return _model(entry, device), entry["results"]
+
+
+def heatmap(config: TrainConfig, *, images: Optional[int] = None, passes: int = 10, batch_size: int = 256,
+            device: Optional[torch.device] = None, progress: bool = True) -> CKAResult:
+    """Within-model CKA of the trained network for ``config`` on the first ``images`` test images (all if None).
+
+    Cached beside the network, keyed by the CKA settings; the network is trained first if needed.
+    """
+    model, _ = get(config, device=device, progress=progress)
+    test = load(config.dataset, train=False)
+    n = len(test) if images is None else min(images, len(test))
+    path = entry_dir(config) / f"cka-n{n}-p{passes}-b{batch_size}.pt"
+    if path.exists():
+        try:
+            return CKAResult(torch.load(path, weights_only=False), model.representations(), model.representations())
+        except Exception as error:
+            warnings.warn(f"discarding unreadable CKA cache {path} ({error})", RuntimeWarning, stacklevel=2)
+    result = model_cka(model, test.float()[:n], batch_size=batch_size, passes=passes, progress=progress)
+    atomic_save(result.matrix, path)
+    return result
 
 
 def entries() -> list[dict]:

@@ -116,3 +116,10 @@ def test_block_deletion_errors():
         delete_blocks(model, 4, 1)
     with pytest.raises(ValueError, match="plain network"):
         delete_blocks(resnet(20, residual=False), 1, 1)
+
+
+def test_parameter_count_without_weights_matches_a_real_model():
+    from ckatools.models import parameter_count
+
+    for depth, width in ((20, 1), (14, 0.5), (8, 2)):
+        assert parameter_count(depth, width, in_channels=1) == sum(p.numel() for p in resnet(depth, width, in_channels=1).parameters())

@@ -119,3 +119,23 @@ def test_training_configs_expand_an_experiments_grid():
     configs = training_configs(exp)
     assert len(configs) == 8 and len(set(configs)) == 8 and {c.fraction for c in configs} == {1.0}
     assert training_configs(SimpleNamespace(dataset="synthetic", examples=10)) == []
+
+
+def test_zoo_heatmap_is_cached_beside_the_network(cache, monkeypatch):
+    first = zoo.heatmap(SMOKE, images=64, passes=1, progress=False)
+    assert first.matrix.shape == (len(first.layers_a),) * 2
+
+    def no_cka(*args, **kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(zoo, "model_cka", no_cka)
+    again = zoo.heatmap(SMOKE, images=64, passes=1, progress=False)
+    torch.testing.assert_close(again.matrix, first.matrix, atol=0, rtol=0)
+    assert [r.name for r in again.layers_a] == [r.name for r in first.layers_a]
+
+
+def test_training_on_a_class_balanced_subset():
+    # regression: augmented (channels-last strided) batches once crashed CPU backward on 2 threads
+    torch.set_num_threads(2)
+    _, results = train(SMOKE.replace(fraction=0.5), device="cpu", progress=False)
+    assert 990 <= results["train_size"] <= 1010 and results["correct"].shape == (2000,)
