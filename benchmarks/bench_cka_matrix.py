@@ -132,7 +132,7 @@ def main() -> None:
     methods = {"floor (Gram products only)": run_floor, "ckatools": run_ckatools,
                "pytorch-cka 1.1.3": run_pytorch_cka, "torch_cka 0.21": run_torch_cka}
     times = {}
-    print(f"\n| method | seconds | x floor | x ckatools | max abs error |\n|---|---|---|---|---|")
+    print("\n| method | seconds | x floor | x ckatools | max abs error |\n|---|---|---|---|---|")
     for name, fn in methods.items():
         if any(s in name for s in args.skip):
             continue

@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-__all__ = ["BlockStructure", "block_structure", "DEFAULT_THRESHOLD"]
+__all__ = ["BlockStructure", "block_structure", "trend", "DEFAULT_THRESHOLD"]
 
 DEFAULT_THRESHOLD = 0.9
 
@@ -61,3 +61,23 @@ def block_structure(result, layers: Optional[Sequence] = None, *, threshold: flo
     i, j = best
     names = (layers[i].name, layers[j].name) if layers is not None else (None, None)
     return BlockStructure(i, j, j - i + 1, (j - i + 1) / len(matrix), *names)
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks from 0, ties sharing their average rank (as Spearman's correlation needs)."""
+    ranks = np.empty(len(values))
+    ranks[np.argsort(values, kind="stable")] = np.arange(len(values))
+    for v in np.unique(values):
+        ranks[values == v] = ranks[values == v].mean()
+    return ranks
+
+
+def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
+    """One sentence on whether ``scores`` rise with ``xs``: monotone or not, and Spearman's rank correlation."""
+    xs, scores = np.asarray(xs, dtype=float), np.asarray(scores, dtype=float)
+    order = np.argsort(xs)
+    ys = scores[order]
+    rho = np.corrcoef(_ranks(xs), _ranks(scores))[0, 1] if len(xs) > 1 and np.ptp(scores) > 0 else float("nan")
+    monotone = "rises at every step" if np.all(np.diff(ys) > 0) else "does not rise at every step"
+    values = ", ".join(f"{x:g}: {y:.2f}" for x, y in zip(xs[order], ys))
+    return f"Block score against {name} ({values}) {monotone}; Spearman rank correlation {rho:+.2f}."

@@ -154,7 +154,7 @@ def augment(x: torch.Tensor, generator: Optional[torch.Generator] = None, pad: i
     cols = torch.where(flip[:, None], cols.flip(1), cols)
     padded = F.pad(x, (pad, pad, pad, pad), mode="reflect").permute(0, 2, 3, 1)
     crops = padded[torch.arange(b, device=x.device)[:, None, None], rows[:, :, None], cols[:, None, :]]
-    return crops.permute(0, 3, 1, 2).contiguous()  # channels-last input to a contiguous CPU conv can crash torch (2.15)
+    return crops.permute(0, 3, 1, 2)  # strided channels-last; train.py sets the memory format it wants
 
 
 def batches(data: Images, batch_size: int, *, shuffle: bool = True, train_augment: bool = False,

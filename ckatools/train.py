@@ -3,7 +3,8 @@
 Defaults follow the official code: SGD with momentum 0.9, learning rate 0.01 with cosine decay
 over all steps, batch 128, L2 1e-4 on conv and dense kernels (Keras adds 1e-4 * sum(w^2) to the
 loss, i.e. weight decay 2e-4 on those weights only), inputs in [0, 1], reflect-pad-4 crops and
-flips. On CUDA: channels_last and bfloat16 autocast, optionally torch.compile.
+flips. On CUDA: channels-last memory format and autocast (bfloat16, or float16 with loss scaling on GPUs older than
+Ampere such as Colab's T4), optionally torch.compile.
 """
 from __future__ import annotations
 
@@ -81,8 +82,22 @@ def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
 
 
+def _memory_format(device: torch.device) -> torch.memory_format:
+    """Channels-last on CUDA (faster convolutions). Contiguous on CPU: channels-last CPU backward
+    crashes torch 2.15 for some small channel counts (seen with 4 channels)."""
+    return torch.channels_last if device.type == "cuda" else torch.contiguous_format
+
+
+def _half_dtype(device: torch.device) -> Optional[torch.dtype]:
+    """bfloat16 on GPUs that have it (Ampere and later), float16 on older ones (a Colab T4), none on CPU."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.get_device_capability(device) >= (8, 0) else torch.float16
+
+
 def _autocast(device: torch.device):
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+    dtype = _half_dtype(device)
+    return torch.autocast("cuda", dtype=dtype or torch.bfloat16, enabled=dtype is not None)
 
 
 @torch.no_grad()
@@ -106,7 +121,7 @@ def recalibrate_batchnorm(model: nn.Module, data: Images, batch_size: int = 500)
     images = data.images.to(device)
     for index in torch.arange(len(images), device=device).tensor_split(math.ceil(len(images) / batch_size)):
         with _autocast(device):
-            model(images[index].float() / 255)
+            model((images[index].float() / 255).contiguous(memory_format=_memory_format(device)))
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
     model.train(was_training)
@@ -121,7 +136,7 @@ def evaluate(model: nn.Module, data: Images, batch_size: int = 500) -> dict:
     logits = []
     for x, _ in batches(data.to(device), batch_size, shuffle=False):
         with _autocast(device):
-            logits.append(model(x).float().cpu())
+            logits.append(model(x.contiguous(memory_format=_memory_format(device))).float().cpu())
     model.train(was_training)
     logits = torch.cat(logits)
     correct = logits.argmax(1) == data.labels.cpu()
@@ -143,13 +158,12 @@ def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpo
     device = torch.device(device) if device is not None else default_device()
     train_data = _training_data(config)
     test_data = load(config.dataset, train=False)
-    model = build_model(config, train_data).to(device)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
+    model = build_model(config, train_data).to(device, memory_format=_memory_format(device))
     optimizer = _optimizer(model, config)
     steps = math.ceil(len(train_data) / config.batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps * config.epochs) / (steps * config.epochs))))
     generator = torch.Generator().manual_seed(config.seed)
+    scaler = torch.amp.GradScaler(device.type, enabled=_half_dtype(device) == torch.float16)
     state = dict(epoch=0, history=[], seconds=0.0)
     if checkpoint is not None and Path(checkpoint).exists():
         saved = torch.load(checkpoint, map_location=device, weights_only=False)
@@ -157,6 +171,7 @@ def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpo
         optimizer.load_state_dict(saved["optimizer"])
         schedule.load_state_dict(saved["schedule"])
         generator.set_state(saved["generator"])
+        scaler.load_state_dict(saved["scaler"])
         state = saved["state"]
     forward = torch.compile(model) if compile else model
     data = train_data.to(device)
@@ -168,14 +183,13 @@ def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpo
         model.train()
         loss_sum = correct = seen = 0
         for x, y in batches(data, config.batch_size, train_augment=config.augment, generator=generator):
-            if device.type == "cuda":
-                x = x.contiguous(memory_format=torch.channels_last)
             with _autocast(device):
-                out = forward(x)
+                out = forward(x.contiguous(memory_format=_memory_format(device)))
                 loss = F.cross_entropy(out.float(), y)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()  # float16 needs loss scaling; otherwise the scaler is a no-op
+            scaler.step(optimizer)
+            scaler.update()
             schedule.step()
             loss_sum += loss.detach() * len(y)
             correct += (out.argmax(1) == y).sum()
@@ -185,7 +199,7 @@ def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpo
         bar.set_postfix(loss=f"{record['loss']:.3f}", acc=f"{record['train_accuracy']:.3f}")
         if checkpoint is not None:
             atomic_save(dict(model=model.state_dict(), optimizer=optimizer.state_dict(), schedule=schedule.state_dict(),
-                             generator=generator.get_state(), state=state, config=dataclasses.asdict(config)), checkpoint)
+                             generator=generator.get_state(), scaler=scaler.state_dict(), state=state, config=dataclasses.asdict(config)), checkpoint)
     results = dict(config=dataclasses.asdict(config), history=state["history"], seconds=state["seconds"],
                    epochs_done=state["epoch"], train_size=len(train_data))
     if state["epoch"] < config.epochs:

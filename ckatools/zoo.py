@@ -92,18 +92,26 @@ def heatmap(config: TrainConfig, *, images: Optional[int] = None, passes: int = 
 
     Cached beside the network, keyed by the CKA settings; the network is trained first if needed.
     """
-    model, _ = get(config, device=device, progress=progress)
     test = load(config.dataset, train=False)
     n = len(test) if images is None else min(images, len(test))
     path = entry_dir(config) / f"cka-n{n}-p{passes}-b{batch_size}.pt"
-    if path.exists():
+    if path.exists() and (entry_dir(config) / "model.pt").exists():
         try:
-            return CKAResult(torch.load(path, weights_only=False), model.representations(), model.representations())
+            layers = _architecture(config, test).representations()
+            return CKAResult(torch.load(path, weights_only=False), layers, layers)
         except Exception as error:
             warnings.warn(f"discarding unreadable CKA cache {path} ({error})", RuntimeWarning, stacklevel=2)
+    model, _ = get(config, device=device, progress=progress)
     result = model_cka(model, test.float()[:n], batch_size=batch_size, passes=passes, progress=progress)
     atomic_save(result.matrix, path)
     return result
+
+
+def _architecture(config: TrainConfig, data) -> ResNet:
+    """The network's structure without weights (its representation list needs no training)."""
+    with torch.device("meta"):
+        return resnet(config.depth, config.width, num_classes=data.num_classes, in_channels=data.images.shape[1],
+                      residual=config.residual)
 
 
 def entries() -> list[dict]:

@@ -58,3 +58,18 @@ def test_nan_layers_break_runs_and_bad_input():
     assert (b.start, b.end) == (5, 9)
     with pytest.raises(ValueError, match="square"):
         block_structure(np.ones((3, 4)))
+
+
+def test_trend_sentence():
+    from ckatools.blocks import trend
+
+    assert "rises at every step; Spearman rank correlation +1.00" in trend([4, 1, 2], [0.9, 0.1, 0.5], "width")
+    assert "does not rise at every step; Spearman rank correlation -1.00" in trend([1, 2, 3], [0.5, 0.4, 0.1], "depth")
+    assert trend([1, 2], [0.3, 0.3], "x").endswith("nan.")
+
+
+def test_trend_ranks_ties_by_their_average():
+    from ckatools.blocks import trend
+
+    # ranks x: 0, 1, 2; scores tied at the top: 0, 1.5, 1.5 -> rho = 0.866
+    assert "Spearman rank correlation +0.87" in trend([1, 2, 3], [0.1, 0.4, 0.4], "x")

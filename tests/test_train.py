@@ -139,3 +139,16 @@ def test_training_on_a_class_balanced_subset():
     torch.set_num_threads(2)
     _, results = train(SMOKE.replace(fraction=0.5), device="cpu", progress=False)
     assert 990 <= results["train_size"] <= 1010 and results["correct"].shape == (2000,)
+
+
+def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache):
+    from ckatools import profiles
+    from ckatools.experiments import heatmaps, provenance
+
+    exp = profiles.experiment("depth_series", "smoke")
+    runs = heatmaps(exp, progress=False)
+    assert [r.config.depth for r in runs] == [8, 14]
+    assert all(0 < r.block.score <= 1 and r.cka.matrix.shape[0] == len(r.cka.layers_a) for r in runs)
+    text = provenance(exp, runs)
+    for fact in ("profile smoke", "synthetic", "2 epochs", "seeds [0]", "128 test images", f"{runs[0].results['accuracy']:.1%}"):
+        assert fact in text
