@@ -1,6 +1,7 @@
 """Run a profile's experiment end to end: train (or fetch) each network, its heatmap and block score."""
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -50,7 +51,7 @@ def provenance(exp: SimpleNamespace, runs: list[Run]) -> str:
     sizes = sorted({r.results["train_size"] for r in runs})
     seeds = sorted({r.config.seed for r in runs})
     accuracies = ", ".join(f"{label(r.config)} (fraction {r.config.fraction:.3g}, seed {r.config.seed}) {r.results['accuracy']:.1%}" for r in runs)
-    return (f"Provenance: profile {exp.profile}; {first.config.dataset}, training sets of {', '.join(map(str, sizes))} images "
+    return textwrap.fill(f"Provenance: profile {exp.profile}; {first.config.dataset}, training sets of {', '.join(map(str, sizes))} images "
             f"(class-balanced); {first.config.epochs} epochs, learning rate {first.config.lr}, seeds {seeds}; CKA on "
             f"{exp.images} test images, {exp.passes} passes, minibatches of 256. "
-            f"Test accuracy: {accuracies}.")
+            f"Test accuracy: {accuracies}.", width=110)
