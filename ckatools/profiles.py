@@ -19,6 +19,8 @@ __all__ = ["PROFILES", "EXPERIMENTS", "active", "experiment", "training_configs"
 
 PROFILES = ("smoke", "cpu", "colab", "paper")
 
+GPU_ONLY = dict(skip="CIFAR-100 grids need a GPU: run this chapter with the colab or paper profile")
+
 # experiment -> profile -> parameters. Chapters never hard-code a budget; they read it from here.
 EXPERIMENTS: dict[str, dict[str, dict]] = {
     # Chapter 01: estimators on real data (pixels and random-feature layers of an untrained ResNet).
@@ -105,16 +107,16 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
                       architectures=[(32, 1), (44, 1), (56, 1), (110, 1), (164, 1)], images=10000, passes=10),
     },
     "data_width_cifar100": {
-        "smoke": dict(skip="CIFAR-100 grids need a GPU: run this chapter with the colab or paper profile"),
-        "cpu": dict(skip="CIFAR-100 grids need a GPU: run this chapter with the colab or paper profile"),
+        "smoke": GPU_ONLY,
+        "cpu": GPU_ONLY,
         "colab": dict(dataset="cifar100", fractions=[1 / 4, 1.0], epochs=15, lr=0.05, architectures=[(14, 1), (14, 4)],
                       images=10000, passes=2),
         "paper": dict(dataset="cifar100", fractions=[0.06, 0.25, 0.5, 1.0], epochs=300, lr=0.01,
                       architectures=[(26, 1), (26, 2), (26, 4), (26, 8), (26, 10)], images=10000, passes=10),
     },
     "data_depth_cifar100": {
-        "smoke": dict(skip="CIFAR-100 grids need a GPU: run this chapter with the colab or paper profile"),
-        "cpu": dict(skip="CIFAR-100 grids need a GPU: run this chapter with the colab or paper profile"),
+        "smoke": GPU_ONLY,
+        "cpu": GPU_ONLY,
         "colab": dict(dataset="cifar100", fractions=[1 / 4, 1.0], epochs=15, lr=0.05, architectures=[(56, 1), (110, 1)],
                       images=10000, passes=2),
         "paper": dict(dataset="cifar100", fractions=[0.06, 0.25, 0.5, 1.0], epochs=300, lr=0.01,

@@ -12,6 +12,7 @@ import dataclasses
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -143,6 +144,17 @@ def evaluate(model: nn.Module, data: Images, batch_size: int = 500) -> dict:
     return dict(accuracy=correct.float().mean().item(), correct=correct, logits=logits)
 
 
+def _read_checkpoint(path: Optional[Path], device: torch.device) -> Optional[dict]:
+    """A checkpoint to resume from, or None when there is none or it cannot be read (then training restarts)."""
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        return torch.load(path, map_location=device, weights_only=False)
+    except Exception as error:
+        warnings.warn(f"discarding unreadable checkpoint {path} ({error}); training restarts", RuntimeWarning, stacklevel=3)
+        return None
+
+
 def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpoint: Optional[Path] = None,
           progress: bool = True, compile: bool = False, stop_after: Optional[int] = None) -> tuple[ResNet, dict]:
     """Train a network for ``config``; returns it (on ``device``) and its results.
@@ -165,8 +177,8 @@ def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpo
     generator = torch.Generator().manual_seed(config.seed)
     scaler = torch.amp.GradScaler(device.type, enabled=_half_dtype(device) == torch.float16)
     state = dict(epoch=0, history=[], seconds=0.0)
-    if checkpoint is not None and Path(checkpoint).exists():
-        saved = torch.load(checkpoint, map_location=device, weights_only=False)
+    saved = _read_checkpoint(checkpoint, device)
+    if saved is not None:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         schedule.load_state_dict(saved["schedule"])

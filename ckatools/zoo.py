@@ -70,12 +70,6 @@ def get(config: TrainConfig, *, device: Optional[torch.device] = None, progress:
     entry = _read(folder / "model.pt", config)
     if entry is None:
         checkpoint = folder / "checkpoint.pt"
-        if checkpoint.exists():
-            try:
-                torch.load(checkpoint, map_location="cpu", weights_only=False)
-            except Exception:
-                warnings.warn(f"discarding unreadable checkpoint {checkpoint}", RuntimeWarning, stacklevel=2)
-                checkpoint.unlink()
         model, results = train(config, device=device, checkpoint=checkpoint, progress=progress)
         first = next(model.parameters())
         entry = dict(format=FORMAT_VERSION, config=dataclasses.asdict(config), results=results,

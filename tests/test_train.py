@@ -152,3 +152,11 @@ def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache):
     text = " ".join(provenance(exp, runs).split())  # wrapped for reading; compare the words
     for fact in ("profile smoke", "synthetic", "2 epochs", "seeds [0]", "128 test images", f"{runs[0].results['accuracy']:.1%}"):
         assert fact in text
+
+
+def test_an_unreadable_checkpoint_restarts_training(tmp_path):
+    checkpoint = tmp_path / "ckpt.pt"
+    checkpoint.write_bytes(b"not a checkpoint")
+    with pytest.warns(RuntimeWarning, match="discarding unreadable checkpoint"):
+        _, results = train(SMOKE, device="cpu", progress=False, checkpoint=checkpoint)
+    assert [h["epoch"] for h in results["history"]] == [1, 2]
