@@ -68,17 +68,18 @@ def _self_product(x: torch.Tensor) -> torch.Tensor:
 
 
 def gram(x: ArrayLike) -> torch.Tensor:
-    """Linear Gram matrix of centered features, (n, n) float64 on x's device.
+    """Linear Gram matrix of shifted features, (n, n) float64 on x's device, for the HSIC estimators here.
 
-    The product runs in x's precision (float32 for float16/bfloat16/float32 input); only the
-    n-by-n result is upcast, so the cost is one GEMM, not a float64 one. A layer whose variation
-    across examples is below the rounding error of its mean (a constant layer) gets an exactly
-    zero Gram, so it reads as zero variance (NaN plus a warning) rather than as rounding noise.
+    Each feature is shifted by its value on the first example before the product. Both estimators
+    are exactly invariant to such shifts (the unbiased one U-centers, the biased one
+    double-centers), so the shift changes nothing but precision: like centering, it removes the
+    common offset whose cancellation would cost digits, at the price of one subtraction rather
+    than a mean and a subtraction, and a constant layer becomes exactly zero (zero variance:
+    NaN plus a warning, never rounding noise). The product runs in x's precision (float32 for
+    float16/bfloat16/float32 input); only the n-by-n result is upcast.
     """
     x = _as_features(x, "x")
-    mean = x.mean(0)
-    g = _self_product(x - mean)
-    return g * _varies(g.trace(), mean, x)  # no host synchronization
+    return _self_product(x - x[:1])
 
 
 def _varies(sum_of_squares: torch.Tensor, mean: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -90,17 +91,19 @@ def _varies(sum_of_squares: torch.Tensor, mean: torch.Tensor, x: torch.Tensor) -
 def _hsic_stats(grams: torch.Tensor, unbiased: bool):
     """Per-layer quantities HSIC needs from a stack of Gram matrices (L, n, n).
 
-    Returns the flattened matrices (diagonal zeroed for the unbiased estimator, double-centered
-    for the biased one), their row sums and their totals.
+    Kernels are symmetric, so tr(KL) only needs each matrix's strict upper triangle (and, for
+    the biased estimator, its diagonal): half the memory and half the multiply-adds of using
+    whole matrices. Also returned: the row sums and totals of the diagonal-zeroed matrices,
+    which the unbiased estimator needs. The biased estimator double-centers first.
     """
-    if unbiased:
-        k = grams.clone()
-        k.diagonal(dim1=-2, dim2=-1).zero_()
-    else:
-        k = grams - grams.mean(-1, keepdim=True)
-        k = k - k.mean(-2, keepdim=True)
-    rows = k.sum(-1)
-    return k.flatten(1), rows, rows.sum(-1)
+    if not unbiased:
+        grams = grams - grams.mean(-1, keepdim=True)
+        grams = grams - grams.mean(-2, keepdim=True)
+    n = grams.shape[-1]
+    i, j = torch.triu_indices(n, n, 1, device=grams.device)
+    diag = grams.diagonal(dim1=-2, dim2=-1)
+    rows = grams.sum(-1) - diag
+    return grams[:, i, j], (None if unbiased else diag), rows, rows.sum(-1)
 
 
 def _hsic_combine(trace, total_a, total_b, rowdot, n: int, unbiased: bool) -> torch.Tensor:
@@ -112,14 +115,16 @@ def _hsic_combine(trace, total_a, total_b, rowdot, n: int, unbiased: bool) -> to
 
 def _hsic_all_pairs(a, b, n: int, unbiased: bool) -> torch.Tensor:
     """HSIC for every (layer of a, layer of b): one GEMM plus row sums."""
-    (ka, ra, ta), (kb, rb, tb) = a, b
-    return _hsic_combine(ka @ kb.T, ta[:, None], tb[None, :], ra @ rb.T, n, unbiased)
+    (ua, da, ra, ta), (ub, db, rb, tb) = a, b
+    trace = 2 * (ua @ ub.T) + (0 if unbiased else da @ db.T)
+    return _hsic_combine(trace, ta[:, None], tb[None, :], ra @ rb.T, n, unbiased)
 
 
 def _hsic_self(a, n: int, unbiased: bool) -> torch.Tensor:
     """HSIC(K_l, K_l) for each layer l, without forming the all-pairs matrix."""
-    k, r, t = a
-    return _hsic_combine((k * k).sum(-1), t, t, (r * r).sum(-1), n, unbiased)
+    u, d, r, t = a
+    trace = 2 * (u * u).sum(-1) + (0 if unbiased else (d * d).sum(-1))
+    return _hsic_combine(trace, t, t, (r * r).sum(-1), n, unbiased)
 
 
 def _centered(x: torch.Tensor) -> torch.Tensor:

@@ -107,13 +107,16 @@ def test_biased_hsic_matches_centering_matrix_formula(rng):
     assert hsic(k, l) == pytest.approx(naive_hsic0(k, l), rel=1e-12)
 
 
-def test_gram_is_centered_and_float64(rng):
+def test_gram_is_shifted_float64_and_gives_the_centered_hsic(rng):
     x = rng.normal(size=(12, 3, 2, 2)).astype(np.float32) + 5
     g = gram(x)
     flat = x.reshape(12, -1).astype(np.float64)
-    flat -= flat.mean(0)
+    shifted, centered = flat - flat[0], flat - flat.mean(0)
     assert g.dtype == torch.float64
-    np.testing.assert_allclose(g.numpy(), flat @ flat.T, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(g.numpy(), shifted @ shifted.T, rtol=1e-5, atol=1e-5)
+    for unbiased, reference in ((True, naive_hsic1), (False, naive_hsic0)):
+        k = centered @ centered.T
+        assert hsic(g, g, unbiased=unbiased) == pytest.approx(reference(k, k), rel=1e-5)
 
 
 # --- invariances and basic properties -----------------------------------------------------------
