@@ -2,16 +2,17 @@
 
 Conventions used throughout:
 
-* Features are centered (each feature's mean over the examples removed) *before* a Gram matrix is
-  formed, in the input's own precision (at least float32). Centering does not change any of the
-  estimators below, but it removes the large common offset that would otherwise cancel in the
-  HSIC sums and cost digits.
+* Features are shifted *before* a Gram matrix is formed in the input's own precision (at least
+  float32): by a reference example for minibatch Grams (:func:`gram`), by their mean in
+  :func:`linear_cka`'s feature form. No estimator below changes under such a shift, but it
+  removes the large common offset that would otherwise cancel in the HSIC sums and cost digits.
 * Every HSIC term is accumulated in float64.
 * Nothing is clamped: a negative unbiased estimate is a legitimate value, and a layer with zero
   variance gives NaN with a warning instead of a made-up number.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Sequence, Union
 
@@ -100,10 +101,17 @@ def _hsic_stats(grams: torch.Tensor, unbiased: bool):
         grams = grams - grams.mean(-1, keepdim=True)
         grams = grams - grams.mean(-2, keepdim=True)
     n = grams.shape[-1]
-    i, j = torch.triu_indices(n, n, 1, device=grams.device)
     diag = grams.diagonal(dim1=-2, dim2=-1)
     rows = grams.sum(-1) - diag
-    return grams[:, i, j], (None if unbiased else diag), rows, rows.sum(-1)
+    upper = grams.flatten(1).index_select(1, _strict_upper(n, grams.device))
+    return upper, (None if unbiased else diag), rows, rows.sum(-1)
+
+
+@functools.lru_cache(maxsize=8)
+def _strict_upper(n: int, device: torch.device) -> torch.Tensor:
+    """Flat indices of the strict upper triangle of an n-by-n matrix."""
+    i, j = torch.triu_indices(n, n, 1, device=device)
+    return i * n + j
 
 
 def _hsic_combine(trace, total_a, total_b, rowdot, n: int, unbiased: bool) -> torch.Tensor:
