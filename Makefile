@@ -24,9 +24,12 @@ test: $(VENV)/.installed
 notebooks: $(VENV)/.installed
 	CKATOOLS_PROFILE=cpu $(VENV)/bin/jupyter execute --inplace notebooks/*.ipynb
 
-## benchmarks: print speed ratios against peers and baselines
+## benchmarks: print speed ratios against peers and baselines (about 20 minutes on 2 CPU cores)
 benchmarks: $(VENV)/.installed
 	$(PY) benchmarks/bench_cka_matrix.py
+	$(PY) benchmarks/bench_model_cka.py --depths 20 --memory-images
+	$(PY) benchmarks/bench_model_cka.py --depths 38 --skip torch_cka
+	$(PY) benchmarks/bench_training.py
 
 clean:
 	rm -rf _build
