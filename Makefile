@@ -18,7 +18,7 @@ book: $(VENV)/.installed
 ## test: unit tests, then every notebook rerun with the smoke profile (nbval)
 test: $(VENV)/.installed
 	$(PY) -m pytest -q tests
-	CKATOOLS_PROFILE=smoke $(PY) -m pytest -q --nbval-lax notebooks
+	CKATOOLS_PROFILE=smoke CKATOOLS_CACHE=$(CURDIR)/_build/smoke-cache $(PY) -m pytest -q --nbval-lax notebooks
 
 ## notebooks: rerun every chapter with the cpu profile and store the outputs (what the book shows)
 notebooks: $(VENV)/.installed
