@@ -41,30 +41,31 @@ def _select(model: nn.Module, layers: Optional[Sequence[Union[str, Representatio
 
 
 @contextlib.contextmanager
-def capture_grams(model: nn.Module, layers: Sequence[Representation]) -> Iterator[list]:
-    """Hook ``layers`` of ``model``; after each forward the yielded list holds their Gram matrices in order.
+def capture_grams(model: nn.Module, layers: Sequence[Representation]) -> Iterator[dict]:
+    """Hook ``layers`` of ``model``; after a forward pass on n examples, the yielded dict maps n
+    to an (L, n, n) float64 tensor holding the layers' Gram matrices in order.
 
-    The hooks are removed on exit, also when the body raises.
+    Each Gram matrix is written into that one preallocated tensor, reused from minibatch to
+    minibatch: nothing is allocated per layer that outlives its hook, so memory stays flat (no
+    heap fragmentation from small long-lived buffers between freed activations). The hooks are
+    removed on exit, also when the body raises.
     """
-    grams: list = [None] * len(layers)
+    grams: dict[int, torch.Tensor] = {}
+
+    def store(i: int, x: torch.Tensor) -> None:
+        x = x.detach()
+        n = x.shape[0]
+        if n not in grams:
+            grams[n] = torch.empty(len(layers), n, n, dtype=torch.float64, device=x.device)
+        gram(x, out=grams[n][i])
+
     handles = []
-
-    def keep(i: int):
-        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-            grams[i] = gram(output.detach())
-        return hook
-
-    def keep_input(i: int):
-        def hook(module: nn.Module, inputs: tuple) -> None:
-            grams[i] = gram(inputs[0].detach())
-        return hook
-
     try:
         for i, layer in enumerate(layers):
             if layer.kind == "input":
-                handles.append(model.register_forward_pre_hook(keep_input(i)))
+                handles.append(model.register_forward_pre_hook(lambda m, inputs, i=i: store(i, inputs[0])))
             else:
-                handles.append(model.get_submodule(layer.name).register_forward_hook(keep(i)))
+                handles.append(model.get_submodule(layer.name).register_forward_hook(lambda m, inputs, out, i=i: store(i, out)))
         yield grams
     finally:
         for h in handles:
@@ -192,8 +193,8 @@ def model_cka(
             x = _batch(images, index).to(device, non_blocking=True)
             models[0](x)
             if within:
-                acc.update_grams(torch.stack(grams_a))
+                acc.update_grams(grams_a[len(index)])
             else:
                 models[1](x)
-                acc.update_grams(torch.stack(grams_a), torch.stack(grams_b))
+                acc.update_grams(grams_a[len(index)], grams_b[len(index)])
     return CKAResult(acc.compute(), reps_a, reps_b)

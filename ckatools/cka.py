@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -53,14 +53,16 @@ def _check_finite(t: torch.Tensor, what: str) -> None:
         raise ValueError(f"{what} contains non-finite values (NaN or inf)")
 
 
-def _self_product(x: torch.Tensor) -> torch.Tensor:
-    """x @ x.T as float64, computing the off-diagonal block once: 3/4 of a plain GEMM's work."""
+def _self_product(x: torch.Tensor, out: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """x @ x.T as float64 (into ``out`` when given), computing the off-diagonal block once: 3/4 of a plain GEMM's work."""
     n, p = x.shape
+    if out is None:
+        out = x.new_empty((n, n), dtype=torch.float64)
     if p < n or n < 64:
-        return (x @ x.T).double()
+        out.copy_(x @ x.T)
+        return out
     h = n // 2
     top, bottom = x[:h], x[h:]
-    out = x.new_empty((n, n), dtype=torch.float64)
     out[:h, :h] = top @ top.T
     out[h:, h:] = bottom @ bottom.T
     out[:h, h:] = top @ bottom.T
@@ -68,7 +70,7 @@ def _self_product(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def gram(x: ArrayLike) -> torch.Tensor:
+def gram(x: ArrayLike, out: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Linear Gram matrix of shifted features, (n, n) float64 on x's device, for the HSIC estimators here.
 
     Each feature is shifted by its value on the first example before the product. Both estimators
@@ -77,10 +79,11 @@ def gram(x: ArrayLike) -> torch.Tensor:
     common offset whose cancellation would cost digits, at the price of one subtraction rather
     than a mean and a subtraction, and a constant layer becomes exactly zero (zero variance:
     NaN plus a warning, never rounding noise). The product runs in x's precision (float32 for
-    float16/bfloat16/float32 input); only the n-by-n result is upcast.
+    float16/bfloat16/float32 input); only the n-by-n result is upcast, into ``out`` (an (n, n)
+    float64 tensor) when given.
     """
     x = _as_features(x, "x")
-    return _self_product(x - x[:1])
+    return _self_product(x - x[:1], out)
 
 
 def _varies(sum_of_squares: torch.Tensor, mean: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
