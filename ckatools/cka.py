@@ -221,15 +221,19 @@ class MinibatchCKA:
         """Add one minibatch: xs (and ys) are per-layer activations, each (n, ...) for the same n examples."""
         if len(xs) == 0 or (ys is not None and len(ys) == 0):
             raise ValueError("update needs at least one layer of activations")
-        grams_y = None if ys is None else torch.stack([gram(y) for y in self._same_n(ys, "ys")])
-        self.update_grams(torch.stack([gram(x) for x in self._same_n(xs, "xs")]), grams_y)
+        self.update_grams(self._grams(xs, "xs"), None if ys is None else self._grams(ys, "ys"))
 
     @staticmethod
-    def _same_n(layers: Sequence[ArrayLike], what: str) -> Sequence[ArrayLike]:
+    def _grams(layers: Sequence[ArrayLike], what: str) -> torch.Tensor:
+        """The layers' Gram matrices, written into one (L, n, n) tensor."""
+        layers = [torch.as_tensor(t) for t in layers]
         counts = [len(t) for t in layers]
         if len(set(counts)) > 1:
             raise ValueError(f"mismatched example counts across the layers of {what}: {counts}")
-        return layers
+        grams = torch.empty(len(layers), counts[0], counts[0], dtype=torch.float64, device=layers[0].device)
+        for i, t in enumerate(layers):
+            gram(t, out=grams[i])
+        return grams
 
     def update_grams(self, grams_x: torch.Tensor, grams_y: torch.Tensor | None = None) -> None:
         """Add one minibatch given its Gram matrices, (L, n, n) each (see :func:`gram`)."""
