@@ -5,6 +5,7 @@ further normalization, as in the official code.
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 from dataclasses import dataclass
@@ -89,6 +90,7 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
+@functools.lru_cache(maxsize=4)  # decoding is slow and the files never change; callers do not mutate
 def _fashion_mnist(train: bool) -> Images:
     prefix = "train" if train else "t10k"
     if (FASHION_MNIST_DIR / f"{prefix}-images-idx3-ubyte.gz").exists():
@@ -102,6 +104,7 @@ def _fashion_mnist(train: bool) -> Images:
     return Images(torch.from_numpy(images.copy())[:, None], torch.from_numpy(labels.astype(np.int64)), 10, "fashion-mnist")
 
 
+@functools.lru_cache(maxsize=4)
 def _cifar(name: str, train: bool) -> Images:
     import torchvision
 
