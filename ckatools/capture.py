@@ -106,13 +106,19 @@ def minibatches(n: int, batch_size: int, passes: int, seed: int, min_size: int =
     if n < min_size:
         raise ValueError(f"CKA needs at least {min_size} examples, got {n}")
     gen = torch.Generator().manual_seed(seed)
+    starts = _starts(n, batch_size, min_size)
     for _ in range(passes):
         order = torch.randperm(n, generator=gen)
-        starts = list(range(0, n, batch_size))
-        if len(starts) > 1 and n - starts[-1] < min_size:
-            starts.pop()
         for start, end in zip(starts, starts[1:] + [n]):
             yield order[start:end]
+
+
+def _starts(n: int, batch_size: int, min_size: int) -> list[int]:
+    """Where each minibatch of a pass begins; a tail shorter than ``min_size`` joins the one before."""
+    starts = list(range(0, n, batch_size))
+    if len(starts) > 1 and n - starts[-1] < min_size:
+        starts.pop()
+    return starts
 
 
 def _batch(images: Union[torch.Tensor, Dataset], index: torch.Tensor) -> torch.Tensor:
@@ -185,7 +191,7 @@ def model_cka(
     for m in models:
         m.to(device)
     acc = MinibatchCKA()
-    total = passes * max(1, len(range(0, n, batch_size)) - (0 < n % batch_size < 4))
+    total = passes * len(_starts(n, batch_size, 4))
     with _evaluating(*models), torch.no_grad(), contextlib.ExitStack() as stack:
         grams_a = stack.enter_context(capture_grams(models[0], reps_a))
         grams_b = None if within else stack.enter_context(capture_grams(models[1], reps_b))

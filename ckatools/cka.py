@@ -86,12 +86,6 @@ def gram(x: ArrayLike, out: Optional[torch.Tensor] = None) -> torch.Tensor:
     return _self_product(x - x[:1], out)
 
 
-def _varies(sum_of_squares: torch.Tensor, mean: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Whether centered features carry more than the rounding error of their mean (a 0-d bool)."""
-    n = x.shape[0]
-    return sum_of_squares > n * (mean @ mean) * (n * torch.finfo(x.dtype).eps) ** 2
-
-
 def _hsic_stats(grams: torch.Tensor, unbiased: bool):
     """Per-layer quantities HSIC needs from a stack of Gram matrices (L, n, n).
 
@@ -139,10 +133,12 @@ def _hsic_self(a, n: int, unbiased: bool) -> torch.Tensor:
 
 
 def _centered(x: torch.Tensor) -> torch.Tensor:
-    """Centered features; exactly zero for a layer that is constant up to rounding."""
+    """Centered features; exactly zero for a layer whose variation is below the rounding error of its mean."""
+    n = x.shape[0]
     mean = x.mean(0)
     xc = x - mean
-    return xc * _varies((xc * xc).sum(), mean, x)
+    varies = (xc * xc).sum() > n * (mean @ mean) * (n * torch.finfo(x.dtype).eps) ** 2
+    return xc * varies
 
 
 def hsic(k: ArrayLike, l: ArrayLike, *, unbiased: bool = False) -> float:

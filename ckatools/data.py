@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = ["Images", "load", "DATASETS", "balanced_subset", "batches", "augment", "cache_dir",
-           "FASHION_MNIST_DIR", "CIFAR100_COARSE"]
+           "FASHION_MNIST_DIR", "CIFAR100_COARSE", "to_unit"]
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian package dataset-fashion-mnist
 DATASETS = ("synthetic", "fashion-mnist", "cifar10", "cifar100")
@@ -43,7 +43,12 @@ class Images:
 
     def float(self) -> torch.Tensor:
         """Images scaled to [0, 1] as float32."""
-        return self.images.float() / 255
+        return to_unit(self.images)
+
+
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images as float32 in [0, 1], the official code's only input preprocessing."""
+    return images.float() / 255
 
 
 def cache_dir() -> Path:
@@ -168,5 +173,5 @@ def batches(data: Images, batch_size: int, *, shuffle: bool = True, train_augmen
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
         index = order[start:start + batch_size]
-        x = data.images[index].float() / 255
+        x = to_unit(data.images[index])
         yield (augment(x, generator) if train_augment else x), data.labels[index]

@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import Images, balanced_subset, batches, load
+from .data import Images, balanced_subset, batches, load, to_unit
 from .models import ResNet, resnet
 
 __all__ = ["TrainConfig", "train", "evaluate", "recalibrate_batchnorm", "atomic_save", "default_device"]
@@ -122,7 +122,7 @@ def recalibrate_batchnorm(model: nn.Module, data: Images, batch_size: int = 500)
     images = data.images.to(device)
     for index in torch.arange(len(images), device=device).tensor_split(math.ceil(len(images) / batch_size)):
         with _autocast(device):
-            model((images[index].float() / 255).contiguous(memory_format=_memory_format(device)))
+            model(to_unit(images[index]).contiguous(memory_format=_memory_format(device)))
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
     model.train(was_training)
