@@ -1,17 +1,29 @@
-"""A number for the block structure, so that readers need not squint at colours.
+"""Numbers for the block structure, so that readers need not squint at colours.
 
-Definition. The *block structure* of a within-model CKA matrix is the longest run of consecutive
-representations i..j in which every pair has CKA of at least ``threshold``. Its *score* is the
-fraction of the network's representations inside that run.
+The paper describes the block structure as "a large, contiguous set of layers" with highly
+similar representations: a bright square in the heatmap that stands out from the rest of it.
+Two measures of it live here; both return a :class:`Block` (the longest qualifying run of
+consecutive representations i..j) and score a network by the fraction of its representations
+inside that run.
 
-Why this definition. The paper describes the block structure as "a large, contiguous set of
-layers" with highly similar representations. Requiring *every* pair in the run to be similar
-(not only neighbours) is what separates a block from two patterns that are not blocks: the
-gradual decay along the diagonal of every network, where neighbours are similar but distant
-layers are not, and the checkerboard that residual connections draw inside a stage, where the
-block outputs resemble each other but the representations inside each block do not. The default
-threshold of 0.9 sits well above the CKA between the inside and the output of a block in networks
-without the block structure, and below the near-1 values inside a block.
+``relative_block`` (the book's measure). Brightness is judged against the matrix itself: the
+*background* is the lower quartile of the off-diagonal CKA values, and a pair is *bright* when
+its CKA lies above the midpoint between the background and 1. The block is the longest run in
+which at least 80 % of the pairs are bright, trimmed at either end of any representation that is
+bright with fewer than half of the run (the 80 % would otherwise let a long block absorb a few
+dark neighbours). Because the threshold moves with the background, a
+matrix that is uniformly high (CKA 0.85 everywhere, as in small networks on easy data) has no
+block, while a bright square on a high background still is one. Because 80 % of pairs (not all)
+must be bright, the checkerboard that residual connections draw *inside* a block does not break
+it; and because far pairs count as much as near ones, neither the gradual fading along the
+diagonal nor the checkerboard *alone* (block outputs alike, their insides not) makes a block.
+A network *has* a block when the run spans at least ``MIN_BLOCK_FRACTION`` of its
+representations. The lower quartile assumes the block covers less than three quarters of the
+matrix's area (a run of under 87 % of the layers); larger blocks read as background.
+
+``strict_block`` (the score of earlier chapters): the longest run in which *every* pair has CKA
+of at least an absolute threshold (0.9). It cannot tell a block from uniformly high CKA, and a
+single dip below 0.9 inside a block breaks it.
 """
 from __future__ import annotations
 
@@ -20,37 +32,99 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-__all__ = ["BlockStructure", "block_structure", "trend", "DEFAULT_THRESHOLD"]
+__all__ = ["Block", "relative_block", "strict_block", "spearman", "trend", "STRICT_THRESHOLD",
+           "BACKGROUND_QUANTILE", "BRIGHT_DENSITY", "MIN_BLOCK_FRACTION"]
 
-DEFAULT_THRESHOLD = 0.9
+STRICT_THRESHOLD = 0.9  # strict_block: CKA every pair of the run must reach
+BACKGROUND_QUANTILE = 0.25  # relative_block: the background is this quantile of off-diagonal CKA
+BRIGHT_DENSITY = 0.8  # relative_block: fraction of the run's pairs that must be bright
+MIN_BLOCK_FRACTION = 0.2  # a network has a block when the run spans this much of it
 
 
 @dataclass(frozen=True)
-class BlockStructure:
-    """The longest run of mutually similar consecutive representations."""
+class Block:
+    """The longest run of mutually similar consecutive representations start..end (inclusive)."""
 
-    start: int  # index of its first representation
-    end: int  # index of its last representation (inclusive)
-    size: int  # number of representations in it
-    fraction: float  # size / number of representations: the score
-    first: Optional[str] = None  # names, when the representation list is given
+    start: int
+    end: int
+    score: float  # (end - start + 1) / number of representations
+    contrast: float  # mean CKA inside the run minus mean CKA between the run and the rest
+    background: float = float("nan")  # relative_block: the matrix's background CKA
+    first: Optional[str] = None  # names of the first and last representation, when known
     last: Optional[str] = None
 
     @property
-    def score(self) -> float:
-        return self.fraction
+    def size(self) -> int:
+        return self.end - self.start + 1
+
+    @property
+    def present(self) -> bool:
+        """Whether the run is long enough to count as a block structure."""
+        return self.score >= MIN_BLOCK_FRACTION
+
+    def describe(self) -> str:
+        span = f"{self.first} .. {self.last}" if self.first else f"{self.start} .. {self.end}"
+        return f"{span} ({self.size} representations, score {self.score:.2f}, contrast {self.contrast:+.2f})"
 
 
-def block_structure(result, layers: Optional[Sequence] = None, *, threshold: float = DEFAULT_THRESHOLD) -> BlockStructure:
-    """Find the block structure in a square CKA matrix (or a :class:`~ckatools.capture.CKAResult`).
-
-    NaN entries (zero-variance layers) count as dissimilar. O(L^2) for L representations.
-    """
+def _square(result) -> np.ndarray:
     matrix = np.asarray(getattr(result, "matrix", result), dtype=float)
-    layers = layers if layers is not None else getattr(result, "layers_a", None)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or len(matrix) == 0:
-        raise ValueError(f"block_structure needs a non-empty square within-model CKA matrix, got shape {matrix.shape}")
-    similar = np.minimum(matrix, matrix.T) >= threshold  # NaN compares False
+        raise ValueError(f"a block needs a non-empty square within-model CKA matrix, got shape {matrix.shape}")
+    return np.minimum(matrix, matrix.T)  # NaN (a zero-variance layer) propagates and never counts as similar
+
+
+def _block(matrix: np.ndarray, i: int, j: int, layers, background: float = float("nan")) -> Block:
+    inside = np.zeros(len(matrix), dtype=bool)
+    inside[i:j + 1] = True
+    finite = np.nan_to_num(matrix, nan=0.0)
+    between = finite[inside][:, ~inside]
+    contrast = finite[inside][:, inside].mean() - (between.mean() if between.size else 0.0)
+    names = (layers[i].name, layers[j].name) if layers is not None else (None, None)
+    return Block(i, j, (j - i + 1) / len(matrix), float(contrast), float(background), *names)
+
+
+def _layers(result, layers):
+    return layers if layers is not None else getattr(result, "layers_a", None)
+
+
+def relative_block(result, layers: Optional[Sequence] = None) -> Block:
+    """The longest run of representations in which 80 % of pairs are bright relative to the background.
+
+    ``result``: a square CKA matrix or a :class:`~ckatools.capture.CKAResult`. O(L^2) for L
+    representations, from a 2-D prefix sum of the bright pairs.
+    """
+    matrix = _square(result)
+    n = len(matrix)
+    off_diagonal = matrix[~np.eye(n, dtype=bool)]
+    off_diagonal = off_diagonal[np.isfinite(off_diagonal)]
+    background = float(np.quantile(off_diagonal, BACKGROUND_QUANTILE)) if off_diagonal.size else 0.0
+    bright = matrix >= (background + 1.0) / 2  # NaN compares False
+    counts = np.zeros((n + 1, n + 1))
+    counts[1:, 1:] = bright.cumsum(0).cumsum(1)
+    best = (0, 0)
+    ends = np.arange(n)
+    for i in range(n):
+        j = ends[i:]
+        inside = counts[j + 1, j + 1] - counts[i, j + 1] - counts[j + 1, i] + counts[i, i]
+        ok = j[inside >= BRIGHT_DENSITY * (j - i + 1) ** 2]
+        if len(ok) and ok[-1] - i > best[1] - best[0]:
+            best = (i, int(ok[-1]))
+    i, j = best
+    while i < j:  # trim ends that are bright with fewer than half of the run
+        if bright[i, i:j + 1].mean() < 0.5:
+            i += 1
+        elif bright[j, i:j + 1].mean() < 0.5:
+            j -= 1
+        else:
+            break
+    return _block(matrix, i, j, _layers(result, layers), background)
+
+
+def strict_block(result, layers: Optional[Sequence] = None, *, threshold: float = STRICT_THRESHOLD) -> Block:
+    """The longest run of consecutive representations in which every pair has CKA >= ``threshold``."""
+    matrix = _square(result)
+    similar = matrix >= threshold
     best, start = (0, 0), 0
     for j in range(len(matrix)):
         dissimilar = np.flatnonzero(~similar[j, start:j + 1])
@@ -58,9 +132,7 @@ def block_structure(result, layers: Optional[Sequence] = None, *, threshold: flo
             start += dissimilar[-1] + 1
         if j - start > best[1] - best[0]:
             best = (start, j)
-    i, j = best
-    names = (layers[i].name, layers[j].name) if layers is not None else (None, None)
-    return BlockStructure(i, j, j - i + 1, (j - i + 1) / len(matrix), *names)
+    return _block(matrix, *best, _layers(result, layers))
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -72,12 +144,18 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Spearman's rank correlation (ties ranked by their average); NaN when either side is constant."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if len(xs) < 2 or np.ptp(xs) == 0 or np.ptp(ys) == 0:
+        return float("nan")
+    return float(np.corrcoef(_ranks(xs), _ranks(ys))[0, 1])
+
+
 def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
-    """One sentence on whether ``scores`` rise with ``xs``: monotone or not, and Spearman's rank correlation."""
+    """One sentence on how ``scores`` move with ``xs``: the values (mean over repeats) and Spearman's rho."""
     xs, scores = np.asarray(xs, dtype=float), np.asarray(scores, dtype=float)
-    order = np.argsort(xs)
-    ys = scores[order]
-    rho = np.corrcoef(_ranks(xs), _ranks(scores))[0, 1] if len(xs) > 1 and np.ptp(scores) > 0 else float("nan")
-    monotone = "rises at every step" if np.all(np.diff(ys) > 0) else "does not rise at every step"
-    values = ", ".join(f"{x:g}: {y:.2f}" for x, y in zip(xs[order], ys))
-    return f"Block score against {name} ({values}) {monotone}; Spearman rank correlation {rho:+.2f}."
+    levels = np.unique(xs)
+    means = [scores[xs == x].mean() for x in levels]
+    values = ", ".join(f"{x:g}: {m:.2f}" for x, m in zip(levels, means))
+    return f"block score against {name} ({values}): Spearman {spearman(xs, scores):+.2f}"

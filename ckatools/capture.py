@@ -14,10 +14,12 @@ import torch
 import torch.nn as nn
 from torch.utils.data import Dataset
 
-from .cka import MinibatchCKA, gram
+from .cka import MIN_EXAMPLES, MinibatchCKA, gram
 from .models import Representation
 
-__all__ = ["representations_of", "capture_grams", "activations", "minibatches", "model_cka", "CKAResult"]
+CKA_BATCH_SIZE = 256  # minibatch size n of Eq. 2 in the paper's code
+
+__all__ = ["CKA_BATCH_SIZE", "representations_of", "capture_grams", "activations", "minibatches", "model_cka", "CKAResult"]
 
 
 def representations_of(model: nn.Module) -> list[Representation]:
@@ -96,7 +98,7 @@ def activations(model: nn.Module, images: torch.Tensor, names: Sequence[str], ba
     return [torch.cat(store[name]) for name in names]
 
 
-def minibatches(n: int, batch_size: int, passes: int, seed: int, min_size: int = 4) -> Iterator[torch.Tensor]:
+def minibatches(n: int, batch_size: int, passes: int, seed: int, min_size: int = MIN_EXAMPLES) -> Iterator[torch.Tensor]:
     """Index minibatches for ``passes`` seeded shuffles of n examples, each pass without replacement.
 
     A pass ends with a short minibatch when batch_size does not divide n; it is used as it is
@@ -161,7 +163,7 @@ def model_cka(
     images: Union[torch.Tensor, Dataset],
     model_b: Optional[nn.Module] = None,
     *,
-    batch_size: int = 256,
+    batch_size: int = CKA_BATCH_SIZE,
     passes: int = 10,
     seed: int = 0,
     device: Optional[Union[str, torch.device]] = None,
@@ -181,8 +183,8 @@ def model_cka(
     from tqdm.auto import tqdm
 
     n = len(images)
-    if n < 4:
-        raise ValueError(f"CKA needs at least 4 images, got {n}")
+    if n < MIN_EXAMPLES:
+        raise ValueError(f"CKA needs at least {MIN_EXAMPLES} images, got {n}")
     device = torch.device(device) if device is not None else next(model_a.parameters()).device
     within = model_b is None or (model_b is model_a and layers_b is None)
     reps_a = _select(model_a, layers_a)
@@ -191,7 +193,7 @@ def model_cka(
     for m in models:
         m.to(device)
     acc = MinibatchCKA()
-    total = passes * len(_starts(n, batch_size, 4))
+    total = passes * len(_starts(n, batch_size, MIN_EXAMPLES))
     with _evaluating(*models), torch.no_grad(), contextlib.ExitStack() as stack:
         grams_a = stack.enter_context(capture_grams(models[0], reps_a))
         grams_b = None if within else stack.enter_context(capture_grams(models[1], reps_b))

@@ -21,11 +21,13 @@ import torch
 
 ArrayLike = Union[torch.Tensor, np.ndarray]
 
-__all__ = ["linear_cka", "hsic", "gram", "MinibatchCKA"]
+__all__ = ["linear_cka", "hsic", "gram", "MinibatchCKA", "MIN_EXAMPLES"]
+
+MIN_EXAMPLES = 4  # the unbiased HSIC_1 divides by n(n-3): a minibatch needs at least 4 examples
 
 
 def _min_examples(unbiased: bool) -> int:
-    return 4 if unbiased else 2
+    return MIN_EXAMPLES if unbiased else 2
 
 
 def _as_features(x: ArrayLike, what: str) -> torch.Tensor:

@@ -1,57 +1,84 @@
-"""Run a profile's experiment end to end: train (or fetch) each network, its heatmap and block score."""
+"""Run a profile's experiment end to end: train (or fetch) each network, its heatmap and block measures."""
 from __future__ import annotations
 
 import textwrap
+from collections import defaultdict
 from dataclasses import dataclass
-from types import SimpleNamespace
+from typing import Callable
 
 from . import zoo
-from .blocks import BlockStructure, block_structure
+from .blocks import Block, relative_block, strict_block
 from .capture import CKAResult
-from .profiles import training_configs
-from .train import TrainConfig
+from .profiles import Experiment, training_configs
+from .train import TrainConfig, fraction_label
+from .verdicts import Verdict, not_run, presence_verdict
 
-__all__ = ["Run", "heatmaps", "provenance", "label"]
+__all__ = ["Run", "heatmaps", "provenance", "series", "points", "presence_of", "CAPTION_WIDTH"]
 
-
-def label(config: TrainConfig) -> str:
-    """A short name such as 'ResNet-26 ×0.5', plus 'plain' when there are no residual connections."""
-    return f"{'Plain' if not config.residual else 'ResNet'}-{config.depth} ×{config.width:g}"
+CAPTION_WIDTH = 88  # printed lines stay inside the book's text column
 
 
 @dataclass
 class Run:
-    """One trained network of an experiment, with its results, its heatmap and its block structure."""
+    """One trained network of an experiment, with its results, its heatmap and its block measures."""
 
     config: TrainConfig
     results: dict
     cka: CKAResult
-    block: BlockStructure
+    block: Block  # relative_block: the book's measure
+    strict: Block  # strict_block: every pair >= 0.9
 
     @property
     def title(self) -> str:
-        return f"{label(self.config)}, acc. {self.results['accuracy']:.1%}\nblock score {self.block.score:.2f}"
+        """Two lines for a heatmap panel: architecture and data; test accuracy and block score."""
+        c = self.config
+        return (f"{c.label}, {fraction_label(c.fraction)} data\n"
+                f"test {self.results['accuracy']:.0%}, block {self.block.score:.2f}")
 
 
-def heatmaps(exp: SimpleNamespace, progress: bool = True) -> list[Run]:
+def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
     """Train or fetch every network of ``exp`` and compute (or fetch) its within-model heatmap."""
     from tqdm.auto import tqdm
 
     runs = []
     for config in tqdm(training_configs(exp), desc=exp.name, disable=not progress):
-        _, results = zoo.get(config, progress=False)
-        cka = zoo.heatmap(config, images=exp.images, passes=exp.passes, progress=False)
-        runs.append(Run(config, results, cka, block_structure(cka)))
+        model, results = zoo.get(config, progress=False)
+        cka = zoo.heatmap(config, model, images=exp.images, passes=exp.passes, batch_size=exp.batch_size,
+                          progress=False)
+        runs.append(Run(config, results, cka, relative_block(cka), strict_block(cka)))
     return runs
 
 
-def provenance(exp: SimpleNamespace, runs: list[Run]) -> str:
-    """Where the numbers of a figure come from, in one paragraph."""
-    first = runs[0]
-    sizes = sorted({r.results["train_size"] for r in runs})
-    seeds = sorted({r.config.seed for r in runs})
-    accuracies = ", ".join(f"{label(r.config)} (fraction {r.config.fraction:.3g}, seed {r.config.seed}) {r.results['accuracy']:.1%}" for r in runs)
-    return textwrap.fill(f"Provenance: profile {exp.profile}; {first.config.dataset}, training sets of {', '.join(map(str, sizes))} images "
-            f"(class-balanced); {first.config.epochs} epochs, learning rate {first.config.lr}, seeds {seeds}; CKA on "
-            f"{exp.images} test images, {exp.passes} passes, minibatches of 256. "
-            f"Test accuracy: {accuracies}.", width=110)
+def provenance(exp: Experiment, runs: list[Run]) -> str:
+    """Where a figure's numbers come from, as a short caption wrapped to the text column."""
+    first = runs[0].config
+    data = ", ".join(f"{fraction_label(f)} ({n:,} images)" for f, n in
+                     sorted({(r.config.fraction, r.results["train_size"]) for r in runs}))
+    seeds = ", ".join(map(str, sorted({r.config.seed for r in runs})))
+    accuracies = "; ".join(f"{r.config.label} {fraction_label(r.config.fraction)} s{r.config.seed} "
+                           f"{r.results['train_accuracy']:.0%}/{r.results['accuracy']:.1%}" for r in runs)
+    lines = [f"Provenance: {exp.profile} profile; {first.dataset}, class-balanced training sets: {data}",
+             f"{first.epochs} epochs, learning rate {first.lr}, seeds {seeds}; CKA on {exp.images:,} test images, "
+             f"{exp.passes} passes, minibatches of {exp.batch_size}",
+             f"Accuracy, train (unaugmented) / test: {accuracies}"]
+    return "\n".join(textwrap.fill(line, CAPTION_WIDTH, subsequent_indent="  ") for line in lines)
+
+
+def series(runs: list[Run], by: Callable[[TrainConfig], object]) -> dict[str, list[Run]]:
+    """Runs grouped into named series: all runs sharing ``by(config)`` (e.g. the architecture), in order."""
+    groups: dict[str, list[Run]] = defaultdict(list)
+    for r in runs:
+        groups[str(by(r.config))].append(r)
+    return dict(groups)
+
+
+def points(runs: list[Run], knob: Callable[[TrainConfig], float]) -> tuple[list[float], list[float]]:
+    """(knob values, block scores) of ``runs``: one series for :func:`~ckatools.verdicts.trend_verdict`."""
+    return [knob(r.config) for r in runs], [r.block.score for r in runs]
+
+
+def presence_of(figure: str, claim: str, runs: list[Run]) -> Verdict:
+    """The presence verdict of ``figure``: does every network of ``runs`` have a block?"""
+    if not runs:
+        return not_run(figure, "this profile trains no networks for it")
+    return presence_verdict(figure, claim, {f"{r.config.label} s{r.config.seed}": r.block.present for r in runs})

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
 
-__all__ = ["heatmap", "heatmap_grid", "slider", "stage_starts"]
+__all__ = ["heatmap", "heatmap_grid", "run_grid", "score_table", "score_plot", "slider", "stage_starts"]
 
 CMAP = "magma"
 STAGE_LINE = "#3b8fd9"  # stage boundaries: visible on both ends of the colour map
@@ -48,25 +48,91 @@ def heatmap(result, ax=None, *, title: Optional[str] = None, colorbar: bool = Tr
     return ax
 
 
-def heatmap_grid(results: Sequence, titles: Sequence[str], ncols: Optional[int] = None, size: float = 2.6):
-    """Several heatmaps side by side with one shared colour bar (as the paper's multi-panel figures)."""
+def heatmap_grid(results: Sequence, titles: Sequence[str], ncols: Optional[int] = None, size: float = 2.6,
+                 fig=None, row_labels: Optional[Sequence[str]] = None):
+    """Several heatmaps in a grid with one shared colour bar (as the paper's multi-panel figures).
+
+    Draws into ``fig`` when given (a slider frame), else into a new figure. ``row_labels`` name
+    the rows on the left (e.g. the fraction of training data).
+    """
     ncols = ncols or len(results)
     nrows = -(-len(results) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 0.8, size * nrows), squeeze=False, layout="constrained")
+    if fig is None:
+        fig = plt.figure(figsize=(size * ncols + 1.0, (size + 0.2) * nrows))
+    fig.set_layout_engine("constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for ax, result, title in zip(axes.flat, results, titles):
         heatmap(result, ax, title=title, colorbar=False)
+        ax.set(xlabel="", ylabel="")
+        ax.title.set_fontsize(8)
     for ax in axes.flat[len(results):]:
         ax.axis("off")
+    for ax, text in zip(axes[:, 0], row_labels or []):
+        ax.set_ylabel(text, fontsize=9)
     fig.colorbar(axes.flat[0].images[0], ax=axes, shrink=0.8, label="CKA")
+    fig.supxlabel("layer", fontsize=9)
     return fig
+
+
+def run_grid(runs: Sequence, rows: Callable, cols: Callable, row_name: Callable = str, *, size: float = 2.4, fig=None):
+    """Heatmaps of ``runs`` (:class:`~ckatools.experiments.Run`) with ``rows(config)`` down and ``cols(config)`` across.
+
+    Rows run from the largest key at the top (as the paper's Fig. 2: all data first); each panel is
+    titled by its run; ``row_name(key)`` labels a row.
+    """
+    row_keys = sorted({rows(r.config) for r in runs}, reverse=True)
+    col_keys = list(dict.fromkeys(cols(r.config) for r in runs))
+    cell = {(rows(r.config), cols(r.config)): r for r in runs}
+    order = [cell.get((i, j)) for i in row_keys for j in col_keys]
+    return heatmap_grid([r.cka if r else np.full((1, 1), np.nan) for r in order], [r.title if r else "" for r in order],
+                        ncols=len(col_keys), size=size, fig=fig, row_labels=[row_name(k) for k in row_keys])
+
+
+def score_table(runs: Sequence, rows: Callable, cols: Callable, row_name: Callable = str, col_name: Callable = str,
+                *, title: str = "block score"):
+    """The block score of each run as a small annotated table, laid out as :func:`run_grid`."""
+    row_keys = sorted({rows(r.config) for r in runs}, reverse=True)
+    col_keys = list(dict.fromkeys(cols(r.config) for r in runs))
+    scores = np.full((len(row_keys), len(col_keys)), np.nan)
+    for r in runs:
+        scores[row_keys.index(rows(r.config)), col_keys.index(cols(r.config))] = r.block.score
+    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(col_keys), 0.9 + 0.45 * len(row_keys)), layout="constrained")
+    ax.imshow(scores, cmap=CMAP, vmin=0, vmax=1, aspect="auto")
+    for (i, j), s in np.ndenumerate(scores):
+        ax.text(j, i, f"{s:.2f}", ha="center", va="center", color="white" if s < 0.6 else "black", fontsize=9)
+    ax.set_xticks(range(len(col_keys)), [col_name(k) for k in col_keys], fontsize=8)
+    ax.set_yticks(range(len(row_keys)), [row_name(k) for k in row_keys], fontsize=8)
+    ax.set_title(title, fontsize=9)
+    return fig
+
+
+def score_plot(groups: dict, knob: Callable, xlabel: str, ax=None, *, log: bool = False):
+    """Block score against ``knob(config)`` for each named group of runs: seeds as dots, their mean as a line."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 3), layout="constrained")
+    for i, (name, runs) in enumerate(groups.items()):
+        xs = np.array([knob(r.config) for r in runs], dtype=float)
+        ys = np.array([r.block.score for r in runs])
+        levels = np.unique(xs)
+        ax.plot(levels, [ys[xs == x].mean() for x in levels], "-", color=f"C{i}", label=name)
+        ax.plot(xs, ys, "o", color=f"C{i}", ms=4, alpha=0.7)
+    ax.set(xlabel=xlabel, ylabel="block score", ylim=(0, 1))
+    if log:
+        ax.set_xscale("log", base=2)
+    ax.legend(fontsize=7)
+    return ax
 
 
 def _in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def slider(draw: Callable, values: Sequence, label: str, *, live: Optional[bool] = None, figsize=(4.4, 3.6)):
+def slider(draw: Callable, values: Sequence, label: str, *, live: Optional[bool] = None, figsize=(4.4, 3.6),
+           name: Callable = str):
     """A slider over ``values``; ``draw(value, fig)`` draws one frame onto an empty figure.
+
+    ``name(value)`` is how a value is shown (e.g. '1/16' for a fraction); the static slider's
+    title reads '<label>: <name(value)>'.
 
     Static (default outside Colab): every frame is rendered once and embedded as HTML with
     JavaScript controls (matplotlib's ``to_jshtml``), so it works in the published book with no
@@ -81,7 +147,8 @@ def slider(draw: Callable, values: Sequence, label: str, *, live: Optional[bool]
             draw(value, fig)
             plt.show()
 
-        return widgets.interact(show, value=widgets.SelectionSlider(options=list(values), description=label))
+        options = [(name(v), v) for v in values]
+        return widgets.interact(show, value=widgets.SelectionSlider(options=options, description=label))
 
     from IPython.display import HTML
 
@@ -90,7 +157,7 @@ def slider(draw: Callable, values: Sequence, label: str, *, live: Optional[bool]
     def frame(i):
         fig.clear()
         draw(values[i], fig)
-        fig.suptitle(f"{label} = {values[i]}", fontsize=10)
+        fig.suptitle(f"{label}: {name(values[i])}", fontsize=10)
 
     animation = FuncAnimation(fig, frame, frames=len(values), interval=800)
     html = animation.to_jshtml(default_mode="once")

@@ -4,123 +4,148 @@
 (the committed outputs). ``colab``: CIFAR on one Colab GPU. ``paper``: the paper's recipe.
 The active profile is ``CKATOOLS_PROFILE`` when set, otherwise ``colab`` on a CUDA machine and
 ``cpu`` elsewhere.
+
+An experiment is one :class:`Experiment` record per profile: the profile's defaults
+(``DEFAULTS``) with the few fields the experiment changes. Adding a chapter's experiment is an
+entry in ``EXPERIMENTS`` that lists, per profile, only what differs.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
-from types import SimpleNamespace
+from dataclasses import dataclass
+from typing import Optional
 
 import torch
 
+from .capture import CKA_BATCH_SIZE
 from .train import TrainConfig
 
-__all__ = ["PROFILES", "EXPERIMENTS", "active", "experiment", "training_configs"]
+__all__ = ["PROFILES", "DEFAULTS", "EXPERIMENTS", "Experiment", "active", "experiment", "training_configs"]
 
 PROFILES = ("smoke", "cpu", "colab", "paper")
 
-GPU_ONLY = dict(skip="CIFAR-100 grids need a GPU: run this chapter with the colab or paper profile")
 
-# experiment -> profile -> parameters. Chapters never hard-code a budget; they read it from here.
+@dataclass(frozen=True)
+class Experiment:
+    """Everything one figure needs under one profile."""
+
+    dataset: str  # "synthetic", "fashion-mnist", "cifar10" or "cifar100"
+    architectures: tuple = ()  # networks as (depth, width multiplier) pairs
+    fractions: tuple = (1.0,)  # class-balanced fractions of the training set, one network each
+    seeds: tuple = (0,)  # training seeds (initialization and data order), one network each
+    epochs: int = 0  # training epochs; 0 means the networks stay untrained
+    lr: float = 0.01  # peak learning rate of the cosine schedule
+    residual: bool = True  # False: plain networks without shortcuts (Fig. C.1)
+    images: Optional[int] = None  # CKA: the first `images` test images (None: all of them)
+    passes: int = 10  # CKA: shuffled passes over those images
+    batch_size: int = CKA_BATCH_SIZE  # CKA: minibatch size n of Eq. 2
+    batch_sizes: tuple = ()  # chapter 01: the minibatch sizes whose convergence it shows
+    skip: str = ""  # why this profile does not run the experiment ("" when it does)
+    name: str = ""  # filled in by experiment()
+    profile: str = ""
+
+    @property
+    def depth(self) -> int:
+        """The depth of a one-network experiment."""
+        return self.architectures[0][0]
+
+    @property
+    def width(self) -> float:
+        """The width multiplier of a one-network experiment."""
+        return self.architectures[0][1]
+
+
+# What every experiment of a profile shares. Short schedules use a larger learning rate than the
+# official 0.01, which is tuned for 300 epochs.
+DEFAULTS: dict[str, dict] = {
+    "smoke": dict(dataset="synthetic", epochs=2, lr=0.05, images=128, passes=1),
+    "cpu": dict(dataset="fashion-mnist", fractions=(1 / 16,), epochs=15, lr=0.05, images=2048, passes=2),
+    "colab": dict(dataset="cifar10", epochs=15, lr=0.05, images=10000, passes=2),
+    "paper": dict(dataset="cifar10", epochs=300, lr=0.01, images=10000, passes=10),
+}
+
+GPU_ONLY = dict(skip="CIFAR-100 grids need a GPU: run this chapter with the colab or paper profile")
+CIFAR100 = dict(dataset="cifar100")
+PAPER_FRACTIONS = (0.06, 0.25, 0.5, 1.0)  # the official code's "1/16" is 6 %
+PAPER_WIDTHS = tuple((26, w) for w in (1, 2, 4, 8, 10))
+PAPER_DEPTHS = ((32, 1), (44, 1), (56, 1), (110, 1), (164, 1))
+BATCH_SIZES = (16, 32, 64, 128, 256, 512)
+
+# experiment -> profile -> what differs from the profile's DEFAULTS.
 EXPERIMENTS: dict[str, dict[str, dict]] = {
-    # Chapter 01: estimators on real data (pixels and random-feature layers of an untrained ResNet).
+    # Chapter 01: estimators on untrained networks' activations (epochs=0), `images` examples.
     "cka_basics": {
-        "smoke": dict(dataset="synthetic", examples=256, batch_sizes=[16, 32, 64], passes=4, depth=8, width=0.25),
-        "cpu": dict(dataset="fashion-mnist", examples=2048, batch_sizes=[16, 32, 64, 128, 256, 512], passes=30, depth=14, width=0.5),
-        "colab": dict(dataset="cifar10", examples=4096, batch_sizes=[16, 32, 64, 128, 256, 512], passes=50, depth=20, width=1),
-        "paper": dict(dataset="cifar10", examples=10000, batch_sizes=[16, 32, 64, 128, 256, 512, 1024], passes=100, depth=20, width=1),
+        "smoke": dict(architectures=((8, 0.25),), epochs=0, images=256, passes=4, batch_sizes=(16, 32, 64)),
+        "cpu": dict(architectures=((14, 0.5),), epochs=0, passes=30, batch_sizes=BATCH_SIZES),
+        "colab": dict(architectures=((20, 1),), epochs=0, images=4096, passes=50, batch_sizes=BATCH_SIZES),
+        "paper": dict(architectures=((20, 1),), epochs=0, passes=100, batch_sizes=BATCH_SIZES + (1024,)),
     },
-    # Chapter 01: a heatmap before and after a short training run (short schedules use a larger
-    # learning rate than the official 0.01, which is tuned for 300 epochs).
+    # Chapter 01: a heatmap before and after a short training run.
     "first_heatmap": {
-        "smoke": dict(dataset="synthetic", fraction=1.0, depth=8, width=0.25, epochs=1, lr=0.05, images=128, passes=1),
-        "cpu": dict(dataset="fashion-mnist", fraction=1 / 16, depth=14, width=0.5, epochs=15, lr=0.05, images=1024, passes=2),
-        "colab": dict(dataset="cifar10", fraction=1.0, depth=20, width=1, epochs=15, lr=0.05, images=10000, passes=10),
-        "paper": dict(dataset="cifar10", fraction=1.0, depth=20, width=1, epochs=300, lr=0.01, images=10000, passes=10),
+        "smoke": dict(architectures=((8, 0.25),), epochs=1),
+        "cpu": dict(architectures=((14, 0.5),), images=1024),
+        "colab": dict(architectures=((20, 1),), passes=10),
+        "paper": dict(architectures=((20, 1),)),
     },
     # Chapter 02: the family of networks, a depth series and a width series (Table B.1).
     "family": {
-        "smoke": dict(dataset="synthetic", fraction=1.0, architectures=[(8, 0.25), (14, 0.25), (8, 0.5)], epochs=2, lr=0.05),
-        "cpu": dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05,
-                    architectures=[(8, 0.5), (14, 0.5), (20, 0.5), (32, 0.5), (44, 0.5), (14, 0.25), (14, 1), (14, 2)]),
-        "colab": dict(dataset="cifar10", fraction=1.0, epochs=15, lr=0.05,
-                      architectures=[(20, 1), (32, 1), (56, 1), (110, 1), (14, 1), (14, 2), (14, 4)]),
-        "paper": dict(dataset="cifar10", fraction=1.0, epochs=300, lr=0.01,
-                      architectures=[(32, 1), (44, 1), (56, 1), (110, 1), (164, 1)] + [(d, w) for d in (14, 20, 26, 38) for w in (1, 2, 4, 8, 10)]),
+        "smoke": dict(architectures=((8, 0.25), (14, 0.25), (8, 0.5))),
+        "cpu": dict(architectures=((8, 0.5), (14, 0.5), (20, 0.5), (32, 0.5), (44, 0.5), (14, 0.25), (14, 1), (14, 2))),
+        "colab": dict(architectures=((20, 1), (32, 1), (56, 1), (110, 1), (14, 1), (14, 2), (14, 4))),
+        "paper": dict(architectures=PAPER_DEPTHS + tuple((d, w) for d in (14, 20, 26, 38) for w in (1, 2, 4, 8, 10))),
     },
-    # Chapter 03 (Fig. 1, D.1, C.1): heatmaps along a depth series and a width series, across seeds,
-    # and for plain networks. "heatmap" sets the CKA budget: test images and passes.
+    # Chapter 03 (Fig. 1, D.1, C.1): depth and width series, seeds, plain networks.
     "depth_series": {
-        "smoke": dict(dataset="synthetic", fraction=1.0, epochs=2, lr=0.05, architectures=[(8, 0.25), (14, 0.25)], images=128, passes=1),
-        "cpu": dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05, architectures=[(8, 0.5), (14, 0.5), (26, 0.5), (44, 0.5)],
-                    images=2048, passes=2),
-        "colab": dict(dataset="cifar10", fraction=1.0, epochs=15, lr=0.05, architectures=[(20, 1), (32, 1), (56, 1), (110, 1)],
-                      images=10000, passes=2),
-        "paper": dict(dataset="cifar10", fraction=1.0, epochs=300, lr=0.01,
-                      architectures=[(32, 1), (44, 1), (56, 1), (110, 1), (164, 1)], images=10000, passes=10),
+        "smoke": dict(architectures=((8, 0.25), (14, 0.25))),
+        "cpu": dict(architectures=((8, 0.5), (14, 0.5), (26, 0.5), (44, 0.5))),
+        "colab": dict(architectures=((20, 1), (32, 1), (56, 1), (110, 1))),
+        "paper": dict(architectures=PAPER_DEPTHS),
     },
     "width_series": {
-        "smoke": dict(dataset="synthetic", fraction=1.0, epochs=2, lr=0.05, architectures=[(8, 0.25), (8, 0.5)], images=128, passes=1),
-        "cpu": dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05, architectures=[(14, 0.25), (14, 0.5), (14, 1), (14, 2)],
-                    images=2048, passes=2),
-        "colab": dict(dataset="cifar10", fraction=1.0, epochs=15, lr=0.05, architectures=[(14, 1), (14, 2), (14, 4)],
-                      images=10000, passes=2),
-        "paper": dict(dataset="cifar10", fraction=1.0, epochs=300, lr=0.01,
-                      architectures=[(26, 1), (26, 2), (26, 4), (26, 8), (26, 10)], images=10000, passes=10),
+        "smoke": dict(architectures=((8, 0.25), (8, 0.5))),
+        "cpu": dict(architectures=((14, 0.25), (14, 0.5), (14, 1), (14, 2))),
+        "colab": dict(architectures=((14, 1), (14, 2), (14, 4))),
+        "paper": dict(architectures=PAPER_WIDTHS),
     },
     "seeds": {
-        "smoke": dict(dataset="synthetic", fraction=1.0, epochs=2, lr=0.05, architectures=[(14, 0.25)], seeds=[0, 1], images=128, passes=1),
-        "cpu": dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05, architectures=[(44, 0.5)], seeds=[0, 1, 2],
-                    images=2048, passes=2),
-        "colab": dict(dataset="cifar10", fraction=1.0, epochs=15, lr=0.05, architectures=[(110, 1)], seeds=[0, 1, 2],
-                      images=10000, passes=2),
-        "paper": dict(dataset="cifar10", fraction=1.0, epochs=300, lr=0.01, architectures=[(110, 1)], seeds=[0, 1, 2, 3, 4],
-                      images=10000, passes=10),
+        "smoke": dict(architectures=((14, 0.25),), seeds=(0, 1)),
+        "cpu": dict(architectures=((44, 0.5),), seeds=(0, 1, 2)),
+        "colab": dict(architectures=((110, 1),), seeds=(0, 1, 2)),
+        "paper": dict(architectures=((110, 1),), seeds=(0, 1, 2, 3, 4)),
     },
     "plain": {
-        "smoke": dict(dataset="synthetic", fraction=1.0, epochs=2, lr=0.05, residual=False, architectures=[(8, 0.25), (8, 0.5)],
-                      images=128, passes=1),
-        "cpu": dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05, residual=False,
-                    architectures=[(14, 0.25), (14, 0.5), (14, 1), (14, 2)], images=2048, passes=2),
-        "colab": dict(dataset="cifar10", fraction=1.0, epochs=15, lr=0.05, residual=False, architectures=[(20, 1), (20, 2), (20, 4)],
-                      images=10000, passes=2),
-        "paper": dict(dataset="cifar10", fraction=1.0, epochs=300, lr=0.01, residual=False,
-                      architectures=[(20, 1), (20, 2), (20, 4), (20, 8)], images=10000, passes=10),
+        "smoke": dict(residual=False, architectures=((8, 0.25), (8, 0.5))),
+        "cpu": dict(residual=False, architectures=((14, 0.25), (14, 0.5), (14, 1), (14, 2))),
+        "colab": dict(residual=False, architectures=((20, 1), (20, 2), (20, 4))),
+        "paper": dict(residual=False, architectures=((20, 1), (20, 2), (20, 4), (20, 8))),
     },
     # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.
     "data_width": {
-        "smoke": dict(dataset="synthetic", fractions=[0.25, 1.0], epochs=2, lr=0.05, architectures=[(8, 0.25), (8, 0.5)], images=128, passes=1),
-        "cpu": dict(dataset="fashion-mnist", fractions=[1 / 64, 1 / 16, 1 / 4], epochs=15, lr=0.05,
-                    architectures=[(14, 0.25), (14, 0.5), (14, 1)], images=2048, passes=2),
-        "colab": dict(dataset="cifar10", fractions=[1 / 16, 1 / 4, 1.0], epochs=15, lr=0.05, architectures=[(14, 1), (14, 2), (14, 4)],
-                      images=10000, passes=2),
-        "paper": dict(dataset="cifar10", fractions=[0.06, 0.25, 0.5, 1.0], epochs=300, lr=0.01,
-                      architectures=[(26, 1), (26, 2), (26, 4), (26, 8), (26, 10)], images=10000, passes=10),
+        "smoke": dict(fractions=(0.25, 1.0), architectures=((8, 0.25), (8, 0.5))),
+        "cpu": dict(fractions=(1 / 64, 1 / 16, 1 / 4), architectures=((14, 0.25), (14, 0.5), (14, 1))),
+        "colab": dict(fractions=(1 / 16, 1 / 4, 1.0), architectures=((14, 1), (14, 2), (14, 4))),
+        "paper": dict(fractions=PAPER_FRACTIONS, architectures=PAPER_WIDTHS),
     },
     "data_depth": {
-        "smoke": dict(dataset="synthetic", fractions=[0.25, 1.0], epochs=2, lr=0.05, architectures=[(8, 0.25), (14, 0.25)], images=128, passes=1),
-        "cpu": dict(dataset="fashion-mnist", fractions=[1 / 64, 1 / 16, 1 / 4], epochs=15, lr=0.05,
-                    architectures=[(8, 0.5), (14, 0.5), (26, 0.5)], images=2048, passes=2),
-        "colab": dict(dataset="cifar10", fractions=[1 / 16, 1 / 4, 1.0], epochs=15, lr=0.05, architectures=[(20, 1), (56, 1), (110, 1)],
-                      images=10000, passes=2),
-        "paper": dict(dataset="cifar10", fractions=[0.06, 0.25, 0.5, 1.0], epochs=300, lr=0.01,
-                      architectures=[(32, 1), (44, 1), (56, 1), (110, 1), (164, 1)], images=10000, passes=10),
+        "smoke": dict(fractions=(0.25, 1.0), architectures=((8, 0.25), (14, 0.25))),
+        "cpu": dict(fractions=(1 / 64, 1 / 16, 1 / 4), architectures=((8, 0.5), (14, 0.5), (26, 0.5))),
+        "colab": dict(fractions=(1 / 16, 1 / 4, 1.0), architectures=((20, 1), (56, 1), (110, 1))),
+        "paper": dict(fractions=PAPER_FRACTIONS, architectures=PAPER_DEPTHS),
     },
     "data_width_cifar100": {
         "smoke": GPU_ONLY,
         "cpu": GPU_ONLY,
-        "colab": dict(dataset="cifar100", fractions=[1 / 4, 1.0], epochs=15, lr=0.05, architectures=[(14, 1), (14, 4)],
-                      images=10000, passes=2),
-        "paper": dict(dataset="cifar100", fractions=[0.06, 0.25, 0.5, 1.0], epochs=300, lr=0.01,
-                      architectures=[(26, 1), (26, 2), (26, 4), (26, 8), (26, 10)], images=10000, passes=10),
+        "colab": dict(CIFAR100, fractions=(1 / 4, 1.0), architectures=((14, 1), (14, 4))),
+        "paper": dict(CIFAR100, fractions=PAPER_FRACTIONS, architectures=PAPER_WIDTHS),
     },
     "data_depth_cifar100": {
         "smoke": GPU_ONLY,
         "cpu": GPU_ONLY,
-        "colab": dict(dataset="cifar100", fractions=[1 / 4, 1.0], epochs=15, lr=0.05, architectures=[(56, 1), (110, 1)],
-                      images=10000, passes=2),
-        "paper": dict(dataset="cifar100", fractions=[0.06, 0.25, 0.5, 1.0], epochs=300, lr=0.01,
-                      architectures=[(56, 1), (110, 1), (164, 1), (218, 1), (224, 1)], images=10000, passes=10),
+        "colab": dict(CIFAR100, fractions=(1 / 4, 1.0), architectures=((56, 1), (110, 1))),
+        "paper": dict(CIFAR100, fractions=PAPER_FRACTIONS,
+                      architectures=((56, 1), (110, 1), (164, 1), (218, 1), (224, 1))),
     },
 }
 
@@ -133,21 +158,24 @@ def active(profile: str | None = None) -> str:
     return name
 
 
-def experiment(name: str, profile: str | None = None) -> SimpleNamespace:
-    """The parameters of experiment ``name`` under a profile, plus ``.name`` and ``.profile``."""
+def experiment(name: str, profile: str | None = None) -> Experiment:
+    """The :class:`Experiment` record of ``name`` under a profile (default: the active one)."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; valid experiments: {', '.join(EXPERIMENTS)}")
     profile = active(profile)
-    return SimpleNamespace(name=name, profile=profile, **EXPERIMENTS[name][profile])
+    return Experiment(**{**DEFAULTS[profile], **EXPERIMENTS[name][profile], "name": name, "profile": profile})
 
 
-def training_configs(exp: SimpleNamespace) -> list[TrainConfig]:
-    """Every network an experiment trains: its architectures (or depth(s) x width(s)) x fraction(s) x seed(s)."""
-    params = vars(exp)
-    if "epochs" not in params:
+def training_configs(exp: Experiment) -> list[TrainConfig]:
+    """Every network an experiment trains: architectures x fractions x seeds (none when epochs is 0)."""
+    if exp.epochs == 0 or exp.skip:
         return []
-    axis = lambda key: params.get(key + "s", [params[key]] if key in params else [getattr(TrainConfig, key)])
-    architectures = params.get("architectures") or list(itertools.product(axis("depth"), axis("width")))
-    fixed = {key: params[key] for key in ("dataset", "epochs", "lr", "batch_size", "residual") if key in params}
+    fixed = dict(dataset=exp.dataset, epochs=exp.epochs, lr=exp.lr, residual=exp.residual)
     return [TrainConfig(**fixed, depth=d, width=w, fraction=f, seed=s)
-            for (d, w), f, s in itertools.product(architectures, axis("fraction"), axis("seed"))]
+            for (d, w), f, s in itertools.product(exp.architectures, exp.fractions, exp.seeds)]
+
+
+def summary(exp: Experiment) -> str:
+    """The fields of ``exp`` that are set, in one line (what a chapter prints about its budget)."""
+    fields = {f.name: getattr(exp, f.name) for f in dataclasses.fields(exp)}
+    return ", ".join(f"{k}={v!r}" for k, v in fields.items() if v not in ((), "", None))

@@ -24,7 +24,16 @@ import torch.nn.functional as F
 from .data import Images, balanced_subset, batches, load, to_unit
 from .models import ResNet, resnet
 
-__all__ = ["TrainConfig", "train", "evaluate", "recalibrate_batchnorm", "atomic_save", "default_device"]
+__all__ = ["TrainConfig", "train", "evaluate", "recalibrate_batchnorm", "atomic_save", "default_device",
+           "build_model", "training_data", "fraction_label"]
+
+
+def fraction_label(fraction: float) -> str:
+    """A fraction of the training set as a reader writes it: '1/16', '1/4', 'all', '6 %'."""
+    if fraction >= 1:
+        return "all"
+    inverse = 1 / fraction
+    return f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 else f"{fraction:.0%}".replace("%", " %")
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,11 @@ class TrainConfig:
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
 
+    @property
+    def label(self) -> str:
+        """The architecture as the book names it: 'ResNet-26 ×0.5', or 'Plain-14 ×2' without shortcuts."""
+        return f"{'ResNet' if self.residual else 'Plain'}-{self.depth} ×{self.width:g}"
+
 
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -62,17 +76,23 @@ def atomic_save(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _training_data(config: TrainConfig) -> Images:
+def training_data(config: TrainConfig) -> Images:
+    """The (class-balanced subset of the) training set a configuration trains on."""
     data = load(config.dataset, train=True)
     if config.fraction < 1:
         data = data.subset(balanced_subset(data.labels, config.fraction, seed=config.subset_seed))
     return data
 
 
-def build_model(config: TrainConfig, data: Images) -> ResNet:
-    torch.manual_seed(config.seed)
-    return resnet(config.depth, config.width, num_classes=data.num_classes, in_channels=data.images.shape[1],
-                  residual=config.residual)
+def build_model(config: TrainConfig, num_classes: int, in_channels: int) -> ResNet:
+    """The network of ``config``, initialized from its seed (untrained): the one place networks are built.
+
+    The global random state is left as it was.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        return resnet(config.depth, config.width, num_classes=num_classes, in_channels=in_channels,
+                      residual=config.residual)
 
 
 def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -168,9 +188,10 @@ def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpo
     from tqdm.auto import tqdm
 
     device = torch.device(device) if device is not None else default_device()
-    train_data = _training_data(config)
+    train_data = training_data(config)
     test_data = load(config.dataset, train=False)
-    model = build_model(config, train_data).to(device, memory_format=_memory_format(device))
+    model = build_model(config, train_data.num_classes, train_data.images.shape[1])
+    model = model.to(device, memory_format=_memory_format(device))
     optimizer = _optimizer(model, config)
     steps = math.ceil(len(train_data) / config.batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps * config.epochs) / (steps * config.epochs))))
@@ -189,7 +210,7 @@ def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpo
     data = train_data.to(device)
     last = config.epochs if stop_after is None else min(config.epochs, stop_after)
     bar = tqdm(range(state["epoch"], last), initial=state["epoch"], total=config.epochs, disable=not progress,
-               desc=f"ResNet-{config.depth} x{config.width:g} {config.dataset}")
+               desc=f"{config.label} {config.dataset}")
     for epoch in bar:
         start = time.perf_counter()
         model.train()
@@ -217,5 +238,6 @@ def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpo
     if state["epoch"] < config.epochs:
         return model, results
     recalibrate_batchnorm(model, train_data)
+    results["train_accuracy"] = evaluate(model, train_data)["accuracy"]  # unaugmented: has it fit its data?
     results.update(evaluate(model, test_data))
     return model, results

@@ -1,8 +1,11 @@
-"""Trained networks cached on disk, keyed by a stable hash of their configuration.
+"""Two caches on disk, both keyed by a stable hash of a network's configuration.
 
-``get(config)`` returns the cached network if there is a valid entry, resumes a partial run from
-its checkpoint, and trains from scratch otherwise. Entries are written atomically; one that
-cannot be read back (truncated, corrupt, or of another format) is discarded and retrained.
+The model cache: ``get(config)`` returns the cached network if there is a valid entry, resumes a
+partial run from its checkpoint, and trains from scratch otherwise, and says which it did.
+The CKA cache: ``heatmap(config, ...)`` stores each within-model CKA matrix beside its network,
+keyed by the CKA settings; a cached matrix is served without loading the network's weights.
+Entries are written atomically; one that cannot be read back (truncated, corrupt, or of another
+format) is discarded and recomputed.
 """
 from __future__ import annotations
 
@@ -16,12 +19,12 @@ from typing import Optional
 
 import torch
 
-from .capture import CKAResult, model_cka
+from .capture import CKA_BATCH_SIZE, CKAResult, model_cka
 from .data import cache_dir, load
-from .models import ResNet, resnet
-from .train import TrainConfig, atomic_save, default_device, train
+from .models import ResNet
+from .train import TrainConfig, atomic_save, build_model, default_device, evaluate, fraction_label, train, training_data
 
-__all__ = ["FORMAT_VERSION", "key", "entry_dir", "get", "heatmap", "entries", "clean"]
+__all__ = ["FORMAT_VERSION", "key", "entry_dir", "describe", "get", "heatmap", "entries", "clean"]
 
 FORMAT_VERSION = 1
 
@@ -37,7 +40,8 @@ def _root() -> Path:
 
 
 def entry_dir(config: TrainConfig) -> Path:
-    name = f"resnet{config.depth}x{config.width:g}{'' if config.residual else '-plain'}-{config.dataset}-f{config.fraction:.4g}-s{config.seed}"
+    plain = "" if config.residual else "-plain"
+    name = f"resnet{config.depth}x{config.width:g}{plain}-{config.dataset}-f{config.fraction:.4g}-s{config.seed}"
     return _root() / f"{name}-{key(config)}"
 
 
@@ -56,35 +60,47 @@ def _read(path: Path, config: TrainConfig) -> Optional[dict]:
         return None
 
 
-def _model(entry: dict, device: torch.device) -> ResNet:
-    config, shape = entry["config"], entry["input_shape"]
-    model = resnet(config["depth"], config["width"], num_classes=entry["num_classes"], in_channels=shape[0], residual=config["residual"])
-    model.load_state_dict(entry["model"])
-    return model.to(device).eval()
+def describe(config: TrainConfig) -> str:
+    """'ResNet-14 ×0.5, fashion-mnist 1/16, seed 0': a network of the cache in a few words."""
+    return f"{config.label}, {config.dataset} {fraction_label(config.fraction)}, seed {config.seed}"
 
 
-def get(config: TrainConfig, *, device: Optional[torch.device] = None, progress: bool = True) -> tuple[ResNet, dict]:
-    """The trained network for ``config`` (in eval mode on ``device``) and its results dict."""
+def get(config: TrainConfig, *, device: Optional[torch.device] = None, progress: bool = True,
+        announce: bool = True) -> tuple[ResNet, dict]:
+    """The trained network for ``config`` (in eval mode on ``device``) and its results dict.
+
+    With ``announce``, prints once whether the network was loaded from the cache or trained.
+    """
     device = torch.device(device) if device is not None else default_device()
     folder = entry_dir(config)
     entry = _read(folder / "model.pt", config)
     if entry is None:
+        if announce:
+            print(f"{describe(config)}: training ({config.epochs} epochs)")
         checkpoint = folder / "checkpoint.pt"
         model, results = train(config, device=device, checkpoint=checkpoint, progress=progress)
-        first = next(model.parameters())
         entry = dict(format=FORMAT_VERSION, config=dataclasses.asdict(config), results=results,
                      num_classes=model.fc.out_features, input_shape=(model.stem.conv.in_channels,),
-                     model={k: v.cpu() for k, v in model.state_dict().items()}, device=str(first.device))
+                     model={k: v.cpu() for k, v in model.state_dict().items()}, device=str(device))
         atomic_save(entry, folder / "model.pt")
         checkpoint.unlink(missing_ok=True)
-    return _model(entry, device), entry["results"]
+    elif announce:
+        print(f"{describe(config)}: loaded from cache")
+    model = build_model(config, entry["num_classes"], entry["input_shape"][0])
+    model.load_state_dict(entry["model"])
+    model = model.to(device).eval()
+    if "train_accuracy" not in entry["results"]:  # entries written before it was measured
+        entry["results"]["train_accuracy"] = evaluate(model, training_data(config))["accuracy"]
+        atomic_save(entry, folder / "model.pt")
+    return model, entry["results"]
 
 
-def heatmap(config: TrainConfig, *, images: Optional[int] = None, passes: int = 10, batch_size: int = 256,
-            device: Optional[torch.device] = None, progress: bool = True) -> CKAResult:
+def heatmap(config: TrainConfig, model: Optional[ResNet] = None, *, images: Optional[int] = None, passes: int = 10,
+            batch_size: int = CKA_BATCH_SIZE, progress: bool = True) -> CKAResult:
     """Within-model CKA of the trained network for ``config`` on the first ``images`` test images (all if None).
 
-    Cached beside the network, keyed by the CKA settings; the network is trained first if needed.
+    Cached beside the network, keyed by the CKA settings. A cached matrix is returned without
+    touching the weights; otherwise ``model`` (or, when None, the network from :func:`get`) is run.
     """
     test = load(config.dataset, train=False)
     n = len(test) if images is None else min(images, len(test))
@@ -95,7 +111,8 @@ def heatmap(config: TrainConfig, *, images: Optional[int] = None, passes: int = 
             return CKAResult(torch.load(path, weights_only=False), layers, layers)
         except Exception as error:
             warnings.warn(f"discarding unreadable CKA cache {path} ({error})", RuntimeWarning, stacklevel=2)
-    model, _ = get(config, device=device, progress=progress)
+    if model is None:
+        model, _ = get(config, progress=progress)
     result = model_cka(model, test.float()[:n], batch_size=batch_size, passes=passes, progress=progress)
     atomic_save(result.matrix, path)
     return result
@@ -104,8 +121,7 @@ def heatmap(config: TrainConfig, *, images: Optional[int] = None, passes: int = 
 def _architecture(config: TrainConfig, data) -> ResNet:
     """The network's structure without weights (its representation list needs no training)."""
     with torch.device("meta"):
-        return resnet(config.depth, config.width, num_classes=data.num_classes, in_channels=data.images.shape[1],
-                      residual=config.residual)
+        return build_model(config, data.num_classes, data.images.shape[1])
 
 
 def entries() -> list[dict]:

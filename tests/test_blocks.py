@@ -1,9 +1,11 @@
-"""The block-structure score on matrices with and without blocks, and against brute force."""
+"""Both block measures on synthetic matrices with and without a block, and against brute force."""
 import numpy as np
 import pytest
 
-from ckatools.blocks import block_structure
+from ckatools.blocks import MIN_BLOCK_FRACTION, relative_block, spearman, strict_block, trend
 from ckatools.models import resnet
+
+N = 120
 
 
 def brute_force(matrix, threshold):
@@ -20,56 +22,89 @@ def decay(n, length):
     return np.exp(-np.abs(idx[:, None] - idx[None, :]) / length)
 
 
+def noisy(matrix, sd=0.02, seed=0):
+    noise = np.random.default_rng(seed).normal(0, sd, matrix.shape)
+    m = np.clip(matrix + (noise + noise.T) / 2, 0, 1)
+    np.fill_diagonal(m, 1)
+    return m
+
+
+def planted(background, inside=0.95, start=40, end=100):
+    m = np.full((N, N), background)
+    m[start:end, start:end] = inside
+    return noisy(m)
+
+
+def checkerboard(inside_block=0.55, outputs=0.95, background=0.3):
+    """A ResNet-56's residual checkerboard: block outputs alike within a stage, their insides not."""
+    reps = resnet(56).representations()
+    post = np.array([r.post_residual or r.kind == "add" for r in reps])
+    stage = np.array([r.stage or 0 for r in reps])
+    same = stage[:, None] == stage[None, :]
+    m = np.where(same, np.where(post[:, None] & post[None, :], outputs, inside_block), background)
+    return noisy(m), reps
+
+
 @pytest.mark.parametrize("seed", range(5))
-def test_matches_brute_force_on_random_matrices(seed):
+def test_strict_block_matches_brute_force_on_random_matrices(seed):
     rng = np.random.default_rng(seed)
     m = rng.uniform(0.6, 1.0, size=(25, 25))
     m = (m + m.T) / 2
     np.fill_diagonal(m, 1)
-    b = block_structure(m, threshold=0.75)
+    b = strict_block(m, threshold=0.75)
     assert (b.start, b.end) == brute_force(m, 0.75)
 
 
-def test_finds_a_planted_block():
-    m = decay(100, 3.0)
-    m[40:90, 40:90] = np.maximum(m[40:90, 40:90], 0.95)
-    b = block_structure(m)
-    assert (b.start, b.end, b.size) == (40, 89, 50) and b.score == pytest.approx(0.5)
+@pytest.mark.parametrize("background", [0.2, 0.75])
+def test_relative_block_finds_a_planted_block_on_low_and_high_backgrounds(background):
+    b = relative_block(planted(background))
+    assert (b.start, b.end) == (40, 99) and b.score == pytest.approx(0.5) and b.present
+    assert b.contrast == pytest.approx(0.95 - background, abs=0.03)
 
 
-def test_gradual_decay_is_not_a_block():
-    assert block_structure(decay(100, 3.0)).size <= 2  # exp(-1/3) = 0.72 < 0.9 already for neighbours
-    assert block_structure(decay(100, 30.0)).score < 0.1
+def test_uniformly_high_cka_is_not_a_block():
+    m = noisy(np.full((N, N), 0.85), sd=0.03)
+    b = relative_block(m)
+    assert b.score < 0.05 and not b.present
+    assert strict_block(noisy(np.full((N, N), 0.93), sd=0.01)).score == 1.0  # the strict score is fooled
 
 
-def test_residual_checkerboard_is_not_a_block():
-    reps = resnet(56).representations()  # 9 blocks per stage
-    post = np.array([r.post_residual or r.kind == "add" for r in reps])
-    m = np.where(post[:, None] & post[None, :], 0.97, 0.6)  # block outputs alike, insides not
-    np.fill_diagonal(m, 1)
-    b = block_structure(m, reps)
-    assert b.size == 2 and b.first.endswith("add") and b.last.endswith("relu2")
+def test_diagonal_decay_is_not_a_block():
+    for length in (3.0, N / 10):
+        assert relative_block(decay(N, length)).score < MIN_BLOCK_FRACTION
+    assert strict_block(decay(100, 3.0)).size <= 2  # exp(-1/3) = 0.72 < 0.9 already for neighbours
 
 
-def test_nan_layers_break_runs_and_bad_input():
+def test_the_residual_checkerboard_alone_is_not_a_block():
+    m, reps = checkerboard()
+    b = relative_block(m, reps)
+    assert not b.present and b.first is not None
+    assert strict_block(m, reps).size <= 2
+
+
+def test_a_block_with_a_checkerboard_inside_is_still_a_block():
+    m, reps = checkerboard(background=0.25)
+    block = slice(60, 180)
+    m[block, block] = np.maximum(m[block, block], 0.78)  # dips to 0.78 inside, below the strict 0.9
+    b = relative_block(m, reps)
+    assert b.present and abs(b.start - 60) <= 3 and abs(b.end - 179) <= 3
+    assert strict_block(m, reps).score < MIN_BLOCK_FRACTION  # one dip below 0.9 breaks the strict run
+
+
+def test_nan_layers_count_as_dissimilar_and_bad_input_is_refused():
     m = np.ones((10, 10))
     m[4, :] = m[:, 4] = np.nan
-    b = block_structure(m)
-    assert (b.start, b.end) == (5, 9)
+    assert (strict_block(m).start, strict_block(m).end) == (5, 9)
+    m[7, :] = m[:, 7] = np.nan  # two dead layers: no run of 80 % bright pairs spans either
+    b = relative_block(m)
+    assert (b.start, b.end) == (0, 3) and np.isfinite(b.contrast)
     with pytest.raises(ValueError, match="square"):
-        block_structure(np.ones((3, 4)))
+        relative_block(np.ones((3, 4)))
 
 
-def test_trend_sentence():
-    from ckatools.blocks import trend
-
-    assert "rises at every step; Spearman rank correlation +1.00" in trend([4, 1, 2], [0.9, 0.1, 0.5], "width")
-    assert "does not rise at every step; Spearman rank correlation -1.00" in trend([1, 2, 3], [0.5, 0.4, 0.1], "depth")
-    assert trend([1, 2], [0.3, 0.3], "x").endswith("nan.")
-
-
-def test_trend_ranks_ties_by_their_average():
-    from ckatools.blocks import trend
-
-    # ranks x: 0, 1, 2; scores tied at the top: 0, 1.5, 1.5 -> rho = 0.866
-    assert "Spearman rank correlation +0.87" in trend([1, 2, 3], [0.1, 0.4, 0.4], "x")
+def test_spearman_against_scipy_free_cases_and_the_trend_sentence():
+    assert spearman([1, 2, 3], [0.1, 0.4, 0.4]) == pytest.approx(np.sqrt(3) / 2)  # ties share their rank
+    assert spearman([3, 1, 2], [0.9, 0.1, 0.5]) == pytest.approx(1.0)
+    assert np.isnan(spearman([1, 2], [0.3, 0.3]))
+    line = trend([1, 1, 2, 2], [0.2, 0.4, 0.5, 0.7], "width")
+    assert line == "block score against width (1: 0.30, 2: 0.60): Spearman +0.89"

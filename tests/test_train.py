@@ -38,7 +38,7 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
 
 
 def test_weight_decay_only_on_conv_and_dense_kernels():
-    model = training.build_model(SMOKE, synthetic(10))
+    model = training.build_model(SMOKE, 10, 3)
     groups = training._optimizer(model, SMOKE).param_groups
     decayed = {id(p) for p in groups[0]["params"]}
     assert groups[0]["weight_decay"] == 2e-4 and groups[1]["weight_decay"] == 0
@@ -47,7 +47,7 @@ def test_weight_decay_only_on_conv_and_dense_kernels():
 
 
 def test_batchnorm_recalibration_gives_exact_statistics():
-    model = training.build_model(SMOKE, synthetic(10))
+    model = training.build_model(SMOKE, 10, 3)
     d = synthetic(300, seed=5)
     recalibrate_batchnorm(model, d, batch_size=64)
     bn = model.stem.bn
@@ -57,8 +57,10 @@ def test_batchnorm_recalibration_gives_exact_statistics():
     assert bn.momentum == pytest.approx(0.01)
 
 
-def test_zoo_trains_once_then_serves_the_cache(cache, monkeypatch):
+def test_zoo_trains_once_then_serves_the_cache(cache, monkeypatch, capsys):
     model, results = zoo.get(SMOKE, device="cpu", progress=False)
+    assert capsys.readouterr().out == "ResNet-8 ×0.25, synthetic all, seed 0: training (2 epochs)\n"
+    assert 0 < results["train_accuracy"] <= 1 and "train_accuracy" in results
     assert not model.training and (zoo.entry_dir(SMOKE) / "model.pt").exists()
     assert not (zoo.entry_dir(SMOKE) / "checkpoint.pt").exists()
 
@@ -67,6 +69,7 @@ def test_zoo_trains_once_then_serves_the_cache(cache, monkeypatch):
 
     monkeypatch.setattr(zoo, "train", no_training)
     again, cached = zoo.get(SMOKE, device="cpu", progress=False)
+    assert capsys.readouterr().out == "ResNet-8 ×0.25, synthetic all, seed 0: loaded from cache\n"
     assert cached["accuracy"] == results["accuracy"]
     x = torch.rand(4, 3, 32, 32)
     torch.testing.assert_close(again(x), model(x))
@@ -75,12 +78,23 @@ def test_zoo_trains_once_then_serves_the_cache(cache, monkeypatch):
 
 
 def test_zoo_discards_a_corrupt_entry_and_retrains(cache):
-    zoo.get(SMOKE, device="cpu", progress=False)
+    _, first = zoo.get(SMOKE, device="cpu", progress=False)
     path = zoo.entry_dir(SMOKE) / "model.pt"
     path.write_bytes(path.read_bytes()[:1000])  # a truncated file
     with pytest.warns(RuntimeWarning, match="discarding unreadable cache entry"):
         _, results = zoo.get(SMOKE, device="cpu", progress=False)
-    assert results["accuracy"] > 0.1 and path.exists()
+    assert results["accuracy"] == first["accuracy"] and path.exists()  # retrained (deterministic on the CPU)
+
+
+def test_zoo_adds_training_accuracy_to_older_entries(cache):
+    _, results = zoo.get(SMOKE, device="cpu", progress=False)
+    path = zoo.entry_dir(SMOKE) / "model.pt"
+    entry = torch.load(path, weights_only=False)
+    del entry["results"]["train_accuracy"]
+    torch.save(entry, path)
+    _, again = zoo.get(SMOKE, device="cpu", progress=False)
+    assert again["train_accuracy"] == pytest.approx(results["train_accuracy"])
+    assert "train_accuracy" in torch.load(path, weights_only=False)["results"]
 
 
 def test_zoo_resumes_a_partial_run(cache):
@@ -93,8 +107,8 @@ def test_zoo_resumes_a_partial_run(cache):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_training_path():
-    _, results = train(SMOKE, device="cuda", progress=False)
-    assert results["accuracy"] > 0.1
+    _, results = train(SMOKE.replace(epochs=4), device="cuda", progress=False)
+    assert results["accuracy"] > 0.5  # 10 classes: chance is 0.1
 
 
 def test_command_line_prepares_a_profile_and_lists_it(cache, capsys):
@@ -111,14 +125,13 @@ def test_command_line_prepares_a_profile_and_lists_it(cache, capsys):
 
 
 def test_training_configs_expand_an_experiments_grid():
-    from types import SimpleNamespace
+    from ckatools.profiles import Experiment, training_configs
 
-    from ckatools.profiles import training_configs
-
-    exp = SimpleNamespace(dataset="synthetic", depths=[8, 14], widths=[0.25, 0.5], seeds=[0, 1], epochs=1)
+    exp = Experiment("synthetic", architectures=((8, 0.25), (14, 0.5)), fractions=(0.5, 1.0), seeds=(0, 1), epochs=1)
     configs = training_configs(exp)
-    assert len(configs) == 8 and len(set(configs)) == 8 and {c.fraction for c in configs} == {1.0}
-    assert training_configs(SimpleNamespace(dataset="synthetic", examples=10)) == []
+    assert len(configs) == 8 and len(set(configs)) == 8 and {c.fraction for c in configs} == {0.5, 1.0}
+    assert training_configs(Experiment("synthetic", architectures=((8, 0.25),))) == []  # epochs 0: untrained
+    assert training_configs(Experiment("synthetic", architectures=((8, 0.25),), epochs=1, skip="no GPU")) == []
 
 
 def test_zoo_heatmap_is_cached_beside_the_network(cache, monkeypatch):
@@ -149,8 +162,11 @@ def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache):
     runs = heatmaps(exp, progress=False)
     assert [r.config.depth for r in runs] == [8, 14]
     assert all(0 < r.block.score <= 1 and r.cka.matrix.shape[0] == len(r.cka.layers_a) for r in runs)
-    text = " ".join(provenance(exp, runs).split())  # wrapped for reading; compare the words
-    for fact in ("profile smoke", "synthetic", "2 epochs", "seeds [0]", "128 test images", f"{runs[0].results['accuracy']:.1%}"):
+    caption = provenance(exp, runs)
+    assert max(map(len, caption.splitlines())) <= 88
+    text = " ".join(caption.split())  # wrapped for reading; compare the words
+    for fact in ("smoke profile", "synthetic", "all (2,000 images)", "2 epochs", "seeds 0", "128 test images",
+                 "minibatches of 256", f"{runs[0].results['train_accuracy']:.0%}/{runs[0].results['accuracy']:.1%}"):
         assert fact in text
 
 

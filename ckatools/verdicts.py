@@ -1,0 +1,78 @@
+"""One rule, stated once, that turns a chapter's numbers into a verdict on a paper figure.
+
+Every paper figure a chapter rebuilds prints exactly one line
+
+    Verdict (Fig. 2): partly reproduced - block score rises with less data in 1 of 3 series (...)
+
+The paper's claims about the block structure are of two kinds, and each has its rule:
+
+* a *trend* ("the block structure grows with width"): for each series of networks (one row of a
+  grid, all seeds pooled) Spearman's rank correlation between the knob and the block score.
+  A series *follows the claim* when rho >= ``RISING_RHO``. Every series follows it: reproduced;
+  some do: partly reproduced; none does (including when every rho is NaN): not reproduced.
+* a *presence* ("every seed of this network has a block"): reproduced when every network
+  has it, partly reproduced when some do, not reproduced when none does.
+
+A figure whose experiment the active profile does not run gets ``not run in this profile``.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from .blocks import spearman
+
+__all__ = ["Verdict", "OUTCOMES", "LINE", "RISING_RHO", "trend_verdict", "presence_verdict", "not_run"]
+
+OUTCOMES = ("reproduced", "partly reproduced", "not reproduced", "not run in this profile")
+RISING_RHO = 0.5  # Spearman's rho at or above which a series follows a claimed rise
+LINE = re.compile(r"^Verdict \((?P<figure>[^)]+)\): (?P<outcome>" + "|".join(OUTCOMES) + r") - (?P<evidence>.+)$", re.M)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A paper figure, the outcome for it, and the numbers that decided it."""
+
+    figure: str  # e.g. "Fig. 2"
+    outcome: str  # one of OUTCOMES
+    evidence: str
+
+    def __post_init__(self):
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}, got {self.outcome!r}")
+
+    def __str__(self) -> str:
+        return f"Verdict ({self.figure}): {self.outcome} - {self.evidence}"
+
+
+def _share(hits: int, total: int) -> str:
+    if total == 0 or hits == 0:
+        return "not reproduced"
+    return "reproduced" if hits == total else "partly reproduced"
+
+
+def trend_verdict(figure: str, claim: str, series: Mapping[str, tuple[Sequence[float], Sequence[float]]]) -> Verdict:
+    """Verdict on "the score rises with the knob": ``series`` maps a name to (knob values, scores).
+
+    ``claim`` completes "block score rises with ...", e.g. "less data".
+    """
+    rhos = {name: spearman(xs, ys) for name, (xs, ys) in series.items()}
+    hits = sum(rho >= RISING_RHO for rho in rhos.values() if not math.isnan(rho))
+    numbers = ", ".join(f"{name} {rho:+.2f}" for name, rho in rhos.items())
+    evidence = f"block score rises with {claim} in {hits} of {len(rhos)} series (Spearman: {numbers})"
+    return Verdict(figure, _share(hits, len(rhos)), evidence)
+
+
+def presence_verdict(figure: str, claim: str, present: Mapping[str, bool]) -> Verdict:
+    """Verdict on "every one of these networks has a block": ``present`` maps a name to whether it does."""
+    hits = sum(map(bool, present.values()))
+    names = ", ".join(name for name, p in present.items() if p) or "none"
+    evidence = f"{claim} in {hits} of {len(present)} networks (with a block: {names})"
+    return Verdict(figure, _share(hits, len(present)), evidence)
+
+
+def not_run(figure: str, reason: str) -> Verdict:
+    """The verdict of a figure the active profile does not rebuild."""
+    return Verdict(figure, "not run in this profile", reason)
