@@ -1,9 +1,8 @@
 # `make book` and `make test` each set up .venv on first use (about 5 GB: PyTorch with CUDA libraries).
 VENV ?= .venv
 PY := $(VENV)/bin/python
-export MPLBACKEND := Agg
 
-.PHONY: book test notebooks benchmarks clean
+.PHONY: book test notebooks benchmarks check-html clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,21 +14,27 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 book: $(VENV)/.installed
 	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going
 
-## test: unit tests, then every notebook rerun with the smoke profile (nbval)
+## test: lint, unit tests, then every notebook rerun with the smoke profile (nbval)
 test: $(VENV)/.installed
-	$(PY) -m pytest -q tests
+	$(VENV)/bin/ruff check .
+	MPLBACKEND=Agg $(PY) -m pytest -q tests
 	CKATOOLS_PROFILE=smoke CKATOOLS_CACHE=$(CURDIR)/_build/smoke-cache $(PY) -m pytest -q --nbval-lax notebooks
 
-## notebooks: rerun every chapter with the cpu profile and store the outputs (what the book shows)
+## notebooks: rerun every chapter with the cpu profile and store the outputs (what the book shows).
+## No MPLBACKEND here: the notebooks' inline backend is what stores each figure.
 notebooks: $(VENV)/.installed
 	CKATOOLS_PROFILE=cpu $(VENV)/bin/jupyter execute --inplace notebooks/*.ipynb
 
+## check-html: screenshot every built page in headless Chromium and report missing images or sliders
+check-html: book
+	$(PY) tools/check_html.py _build/html
+
 ## benchmarks: print speed ratios against peers and baselines (about 20 minutes on 2 CPU cores)
 benchmarks: $(VENV)/.installed
-	$(PY) benchmarks/bench_cka_matrix.py
-	$(PY) benchmarks/bench_model_cka.py --depths 20 --memory-images
-	$(PY) benchmarks/bench_model_cka.py --depths 38 --skip torch_cka
-	$(PY) benchmarks/bench_training.py
+	MPLBACKEND=Agg $(PY) benchmarks/bench_cka_matrix.py
+	MPLBACKEND=Agg $(PY) benchmarks/bench_model_cka.py --depths 20 --memory-images
+	MPLBACKEND=Agg $(PY) benchmarks/bench_model_cka.py --depths 38 --skip torch_cka
+	MPLBACKEND=Agg $(PY) benchmarks/bench_training.py
 
 clean:
 	rm -rf _build

@@ -11,6 +11,7 @@ exactly as for a user. The floor is the Gram products alone (x @ x.T per layer a
 Accuracy column: the largest deviation from ckatools run on float64 copies of the activations
 (which tests/test_cka.py checks against independent formulas).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,9 @@ from ckatools.cka import MinibatchCKA
 SHAPES = [(16, 32, 32), (32, 16, 16), (64, 8, 8)]
 
 
-def make_activations(layers: int, batch: int, batches: int, seed: int = 0) -> list[list[torch.Tensor]]:
+def make_activations(
+    layers: int, batch: int, batches: int, seed: int = 0
+) -> list[list[torch.Tensor]]:
     """Correlated, ReLU-like activations: each layer is a noisy function of a shared signal."""
     gen = torch.Generator().manual_seed(seed)
     out = []
@@ -35,7 +38,11 @@ def make_activations(layers: int, batch: int, batches: int, seed: int = 0) -> li
         for i in range(layers):
             c, h, w = SHAPES[i % 3]
             mix = torch.randn(64, c * h * w, generator=gen) / 8
-            acts.append(torch.relu(signal @ mix + 0.5 * torch.randn(batch, c * h * w, generator=gen)).view(batch, c, h, w))
+            acts.append(
+                torch.relu(signal @ mix + 0.5 * torch.randn(batch, c * h * w, generator=gen)).view(
+                    batch, c, h, w
+                )
+            )
         out.append(acts)
     return out
 
@@ -43,7 +50,7 @@ def make_activations(layers: int, batch: int, batches: int, seed: int = 0) -> li
 class Emit(nn.Module):
     """A layer that outputs a stored activation of the current minibatch."""
 
-    def __init__(self, owner: "Replay", index: int) -> None:
+    def __init__(self, owner: Replay, index: int) -> None:
         super().__init__()
         self.owner, self.index = [owner], index  # a list, so the owner is not registered as a child
 
@@ -93,7 +100,9 @@ def run_pytorch_cka(acts):
     import cka as pytorch_cka
 
     model = Replay(acts)
-    return pytorch_cka.compute_cka(model, model, model.loader(), layers=model.names(), device="cpu", progress=False)[0]
+    return pytorch_cka.compute_cka(
+        model, model, model.loader(), layers=model.names(), device="cpu", progress=False
+    )[0]
 
 
 def run_torch_cka(acts):
@@ -125,17 +134,31 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=100)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--batches", type=int, default=3)
-    parser.add_argument("--skip", nargs="*", default=[], help="methods to leave out, e.g. torch_cka")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per method, the best counts (torch_cka: one)")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], help="methods to leave out, e.g. torch_cka"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="timed runs per method, the best counts (torch_cka: one)",
+    )
     args = parser.parse_args()
     torch.manual_seed(0)
     acts = make_activations(args.layers, args.batch, args.batches)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.layers} layers, "
-          f"{args.batches} minibatches of {args.batch}; activations {SHAPES} in turn; best of {args.repeat} runs (torch_cka: one)")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.layers} layers, "
+        f"{args.batches} minibatches of {args.batch}; activations {SHAPES} in turn; best of "
+        f"{args.repeat} runs (torch_cka: one)"
+    )
     run_ckatools(acts[:1])  # warm up
     reference = run_ckatools(acts, torch.float64)
-    methods = {"floor (Gram products only)": run_floor, "ckatools": run_ckatools,
-               "pytorch-cka 1.1.3": run_pytorch_cka, "torch_cka 0.21": run_torch_cka}
+    methods = {
+        "floor (Gram products only)": run_floor,
+        "ckatools": run_ckatools,
+        "pytorch-cka 1.1.3": run_pytorch_cka,
+        "torch_cka 0.21": run_torch_cka,
+    }
     times = {}
     print("\n| method | seconds | x floor | x ckatools | max abs error |\n|---|---|---|---|---|")
     for name, fn in methods.items():
@@ -145,7 +168,10 @@ def main() -> None:
         times[name] = seconds
         error = "" if matrix is None else f"{(matrix.double() - reference).abs().max().item():.1e}"
         floor, ours = times["floor (Gram products only)"], times.get("ckatools", seconds)
-        print(f"| {name} | {seconds:.2f} | {seconds / floor:.2f} | {seconds / ours:.2f} | {error} |", flush=True)
+        print(
+            f"| {name} | {seconds:.2f} | {seconds / floor:.2f} | {seconds / ours:.2f} | {error} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ is its own; memory is also measured as the number of images grows.
 
     python benchmarks/bench_model_cka.py [--depths 20 38] [--images 1024] [--skip torch_cka]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +45,7 @@ def run_floor(model, x, names):
     handles = [model.get_submodule(n).register_forward_hook(gram_only) for n in names]
     with torch.no_grad():
         for start in range(0, len(x), BATCH):
-            model(x[start:start + BATCH])
+            model(x[start : start + BATCH])
     for h in handles:
         h.remove()
 
@@ -52,18 +53,22 @@ def run_floor(model, x, names):
 def run_forward(model, x, names):
     with torch.no_grad():
         for start in range(0, len(x), BATCH):
-            model(x[start:start + BATCH])
+            model(x[start : start + BATCH])
 
 
 def run_ckatools(model, x, names):
-    return ckatools.model_cka(model, x, batch_size=BATCH, passes=1, progress=False, layers_a=names).matrix
+    return ckatools.model_cka(
+        model, x, batch_size=BATCH, passes=1, progress=False, layers_a=names
+    ).matrix
 
 
 def run_pytorch_cka(model, x, names):
     import cka as pytorch_cka
 
     loader = DataLoader(TensorDataset(x), batch_size=BATCH)
-    return pytorch_cka.compute_cka(model, model, loader, layers=names, device="cpu", progress=False)[0]
+    return pytorch_cka.compute_cka(
+        model, model, loader, layers=names, device="cpu", progress=False
+    )[0]
 
 
 def run_torch_cka(model, x, names):
@@ -77,8 +82,13 @@ def run_torch_cka(model, x, names):
     return cka.export()["CKA"]
 
 
-METHODS = {"floor (forward + Gram products)": run_floor, "forward pass only": run_forward, "ckatools": run_ckatools,
-           "pytorch-cka 1.1.3": run_pytorch_cka, "torch_cka 0.21": run_torch_cka}
+METHODS = {
+    "floor (forward + Gram products)": run_floor,
+    "forward pass only": run_forward,
+    "ckatools": run_ckatools,
+    "pytorch-cka 1.1.3": run_pytorch_cka,
+    "torch_cka 0.21": run_torch_cka,
+}
 
 
 def _memory_kb(field: str) -> int:
@@ -88,7 +98,9 @@ def _memory_kb(field: str) -> int:
 
 
 def measure_one(method: str, depth: int, images: int, repeat: int) -> None:
-    """Child process: the best of ``repeat`` timed runs (after building everything) and the peak RSS above the start."""
+    """Child process: the best of ``repeat`` timed runs (after building everything) and the peak RSS
+    above the start.
+    """
     model, x, names = setup(depth, images)
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset the peak (VmHWM) to the current RSS, forgetting the setup's transients
@@ -98,12 +110,36 @@ def measure_one(method: str, depth: int, images: int, repeat: int) -> None:
         start = time.perf_counter()
         METHODS[method](model, x, names)
         seconds.append(time.perf_counter() - start)
-    print(json.dumps(dict(seconds=min(seconds), extra_mb=(_memory_kb("VmHWM") - base) / 1024, layers=len(names))))
+    print(
+        json.dumps(
+            dict(
+                seconds=min(seconds),
+                extra_mb=(_memory_kb("VmHWM") - base) / 1024,
+                layers=len(names),
+            )
+        )
+    )
 
 
 def child(method: str, depth: int, images: int, repeat: int = 1, env: dict | None = None) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--one", method, "--depths", str(depth), "--images", str(images), "--repeat", str(repeat)],
-                         capture_output=True, text=True, check=True, env=None if env is None else {**os.environ, **env})
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--one",
+            method,
+            "--depths",
+            str(depth),
+            "--images",
+            str(images),
+            "--repeat",
+            str(repeat),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=None if env is None else {**os.environ, **env},
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -111,33 +147,67 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--depths", type=int, nargs="+", default=[20, 38])
     parser.add_argument("--images", type=int, default=1024)
-    parser.add_argument("--memory-images", type=int, nargs="*", default=[256, 1024, 4096], help="none: skip the memory table")
-    parser.add_argument("--skip", nargs="*", default=[], help="methods to leave out, e.g. torch_cka")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per method; the best counts")
+    parser.add_argument(
+        "--memory-images",
+        type=int,
+        nargs="*",
+        default=[256, 1024, 4096],
+        help="none: skip the memory table",
+    )
+    parser.add_argument(
+        "--skip", nargs="*", default=[], help="methods to leave out, e.g. torch_cka"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="timed runs per method; the best counts"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         return measure_one(args.one, args.depths[0], args.images, args.repeat)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.images} images 3x32x32, batch {BATCH}, one pass; "
-          f"best of {args.repeat} runs (torch_cka: one)")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.images} images "
+        f"3x32x32, batch {BATCH}, one pass; "
+        f"best of {args.repeat} runs (torch_cka: one)"
+    )
     for depth in args.depths:
-        results = {m: child(m, depth, args.images, args.repeat) for m in METHODS if not any(s in m for s in args.skip)}
-        floor, ours = results["floor (forward + Gram products)"]["seconds"], results["ckatools"]["seconds"]
+        results = {
+            m: child(m, depth, args.images, args.repeat)
+            for m in METHODS
+            if not any(s in m for s in args.skip)
+        }
+        floor, ours = (
+            results["floor (forward + Gram products)"]["seconds"],
+            results["ckatools"]["seconds"],
+        )
         print(f"\nResNet-{depth}, {results['ckatools']['layers']} representations\n")
-        print("| method | seconds | x floor | x ckatools | extra peak RSS (MB) |\n|---|---|---|---|---|")
+        print(
+            "| method | seconds | x floor | x ckatools | extra peak RSS (MB) "
+            "|\n|---|---|---|---|---|"
+        )
         for method, r in results.items():
-            print(f"| {method} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f} | {r['seconds'] / ours:.2f} | {r['extra_mb']:.0f} |")
+            print(
+                f"| {method} | {r['seconds']:.2f} | {r['seconds'] / floor:.2f} | "
+                f"{r['seconds'] / ours:.2f} | {r['extra_mb']:.0f} |"
+            )
     if not args.memory_images:
         return
     depth = args.depths[-1]
-    # glibc's dynamic mmap threshold lets freed per-minibatch buffers fragment the heap, so RSS drifts
-    # up with the number of minibatches even when nothing is kept; a fixed threshold shows what is held.
-    print(f"\nPeak RSS above the loaded model and images, ResNet-{depth}, as the number of images grows (MB; "
-          f"MALLOC_MMAP_THRESHOLD_={FIXED_MMAP})\n")
+    # glibc's dynamic mmap threshold lets freed per-minibatch buffers fragment the heap, so RSS
+    # drifts
+    # up with the number of minibatches even when nothing is kept; a fixed threshold shows what is
+    # held.
+    print(
+        f"\nPeak RSS above the loaded model and images, ResNet-{depth}, as the number of "
+        "images grows (MB; "
+        f"MALLOC_MMAP_THRESHOLD_={FIXED_MMAP})\n"
+    )
     methods = [m for m in ("ckatools", "pytorch-cka 1.1.3") if not any(s in m for s in args.skip)]
     print("| images | " + " | ".join(methods) + " |\n|---|" + "---|" * len(methods))
     for images in args.memory_images:
-        row = [child(m, depth, images, env={"MALLOC_MMAP_THRESHOLD_": str(FIXED_MMAP)})["extra_mb"] for m in methods]
+        row = [
+            child(m, depth, images, env={"MALLOC_MMAP_THRESHOLD_": str(FIXED_MMAP)})["extra_mb"]
+            for m in methods
+        ]
         print(f"| {images} | " + " | ".join(f"{mb:.0f}" for mb in row) + " |", flush=True)
 
 

@@ -7,6 +7,7 @@ torchvision.transforms in a DataLoader. Throughput counts training epochs only (
 
     python benchmarks/bench_training.py [--dataset synthetic] [--depth 20] [--width 1] [--epochs 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,11 @@ class PILImages(Dataset):
     """uint8 (N, C, H, W) images served as PIL images through torchvision transforms."""
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform) -> None:
-        self.images, self.labels, self.transform = images.permute(0, 2, 3, 1).squeeze(-1).numpy(), labels, transform
+        self.images, self.labels, self.transform = (
+            images.permute(0, 2, 3, 1).squeeze(-1).numpy(),
+            labels,
+            transform,
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -45,9 +50,20 @@ def plain_loop(config: TrainConfig, workers: int) -> float:
     steps = math.ceil(len(data) / config.batch_size) * config.epochs
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     size = data.images.shape[-1]
-    transform = T.Compose([T.RandomCrop(size, padding=4, padding_mode="reflect"), T.RandomHorizontalFlip(), T.ToTensor()])
-    loader = DataLoader(PILImages(data.images, data.labels, transform), batch_size=config.batch_size, shuffle=True,
-                        num_workers=workers, persistent_workers=workers > 0)
+    transform = T.Compose(
+        [
+            T.RandomCrop(size, padding=4, padding_mode="reflect"),
+            T.RandomHorizontalFlip(),
+            T.ToTensor(),
+        ]
+    )
+    loader = DataLoader(
+        PILImages(data.images, data.labels, transform),
+        batch_size=config.batch_size,
+        shuffle=True,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+    )
     model.train()
     start = time.perf_counter()
     for _ in range(config.epochs):
@@ -72,16 +88,27 @@ def main() -> None:
     parser.add_argument("--width", type=float, default=1.0)
     parser.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args()
-    config = TrainConfig(dataset=args.dataset, depth=args.depth, width=args.width, epochs=args.epochs)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; ResNet-{args.depth} x{args.width:g}, "
-          f"{args.dataset}, batch {config.batch_size}, {args.epochs} epochs\n")
-    ckatools_loop(config.replace(epochs=1))  # warm-up: the first run in a process pays for kernel setup
+    config = TrainConfig(
+        dataset=args.dataset, depth=args.depth, width=args.width, epochs=args.epochs
+    )
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU; "
+        f"ResNet-{args.depth} x{args.width:g}, "
+        f"{args.dataset}, batch {config.batch_size}, {args.epochs} epochs\n"
+    )
+    ckatools_loop(
+        config.replace(epochs=1)
+    )  # warm-up: the first run in a process pays for kernel setup
     ours = ckatools_loop(config)
     print("| loop | images/s | ckatools / this |\n|---|---|---|")
     print(f"| ckatools.train (on-device uint8 data, batched augmentation) | {ours:.0f} | 1.00 |")
     for workers in (0, 2):
         theirs = plain_loop(config, workers)
-        print(f"| plain PyTorch, DataLoader + torchvision transforms, {workers} workers | {theirs:.0f} | {ours / theirs:.2f} |", flush=True)
+        print(
+            f"| plain PyTorch, DataLoader + torchvision transforms, {workers} workers | "
+            f"{theirs:.0f} | {ours / theirs:.2f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

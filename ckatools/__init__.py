@@ -1,4 +1,5 @@
 """ckatools: fast minibatch CKA and the CIFAR ResNets of Nguyen, Raghu & Kornblith (ICLR 2021)."""
+
 from . import cka, models
 from .capture import CKAResult, model_cka
 from .cka import MinibatchCKA, linear_cka

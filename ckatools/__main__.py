@@ -1,9 +1,10 @@
 """Command line: train one network, or everything a profile needs, into the model cache.
 
-    python -m ckatools train --dataset fashion-mnist --depth 20 --width 0.5 --epochs 10
-    python -m ckatools prepare cpu [EXPERIMENT ...]
-    python -m ckatools list | clean [--all]
+python -m ckatools train --dataset fashion-mnist --depth 20 --width 0.5 --epochs 10
+python -m ckatools prepare cpu [EXPERIMENT ...]
+python -m ckatools list | clean [--all]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,9 +18,15 @@ def _train_parser(sub) -> None:
     p = sub.add_parser("train", help="train one network (or load it from the cache)")
     for field in dataclasses.fields(TrainConfig):
         if field.type in ("bool", bool):
-            p.add_argument(f"--{field.name.replace('_', '-')}", type=lambda v: v.lower() in ("1", "true", "yes"), default=field.default)
+            p.add_argument(
+                f"--{field.name.replace('_', '-')}",
+                type=lambda v: v.lower() in ("1", "true", "yes"),
+                default=field.default,
+            )
         else:
-            kind = {"str": str, "int": int, "float": float}[field.type if isinstance(field.type, str) else field.type.__name__]
+            kind = {"str": str, "int": int, "float": float}[
+                field.type if isinstance(field.type, str) else field.type.__name__
+            ]
             p.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=field.default)
     p.add_argument("--device", default=None)
 
@@ -30,7 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     _train_parser(sub)
     prep = sub.add_parser("prepare", help="train every network a profile's experiments need")
     prep.add_argument("profile", choices=profiles.PROFILES)
-    prep.add_argument("experiments", nargs="*", help=f"default: all of {', '.join(profiles.EXPERIMENTS)}")
+    prep.add_argument(
+        "experiments", nargs="*", help=f"default: all of {', '.join(profiles.EXPERIMENTS)}"
+    )
     prep.add_argument("--device", default=None)
     sub.add_parser("list", help="list the cached networks")
     clean = sub.add_parser("clean", help="remove unfinished cache entries")
@@ -38,21 +47,39 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     if args.command == "train":
-        config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+        config = TrainConfig(
+            **{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+        )
         _, results = zoo.get(config, device=args.device)
-        print(f"{zoo.entry_dir(config)}: test accuracy {results['accuracy']:.4f}, {results['seconds']:.0f} s of training")
+        print(
+            f"{zoo.entry_dir(config)}: test accuracy {results['accuracy']:.4f}, "
+            f"{results['seconds']:.0f} s of training"
+        )
     elif args.command == "prepare":
         from tqdm.auto import tqdm
 
         names = args.experiments or list(profiles.EXPERIMENTS)
-        configs = list(dict.fromkeys(c for n in names for c in profiles.training_configs(profiles.experiment(n, args.profile))))
+        configs = list(
+            dict.fromkeys(
+                c
+                for n in names
+                for c in profiles.training_configs(profiles.experiment(n, args.profile))
+            )
+        )
         print(f"profile {args.profile}: {len(configs)} networks for {', '.join(names)}")
         for config in tqdm(configs, desc="networks", unit="net"):
             _, results = zoo.get(config, device=args.device, progress=False)
-            tqdm.write(f"  {zoo.entry_dir(config).name}: accuracy {results['accuracy']:.4f}, {results['seconds']:.0f} s")
+            tqdm.write(
+                f"  {zoo.entry_dir(config).name}: accuracy {results['accuracy']:.4f}, "
+                f"{results['seconds']:.0f} s"
+            )
     elif args.command == "list":
         for entry in zoo.entries():
-            acc = "unreadable" if entry["accuracy"] is None else f"accuracy {entry['accuracy']:.4f}, {entry['seconds']:.0f} s"
+            acc = (
+                "unreadable"
+                if entry["accuracy"] is None
+                else f"accuracy {entry['accuracy']:.4f}, {entry['seconds']:.0f} s"
+            )
             print(f"{entry['path']}: {acc}")
     else:
         print(f"removed {zoo.clean(partial_only=not args.all)} entries")

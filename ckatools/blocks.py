@@ -25,15 +25,25 @@ matrix's area (a run of under 87 % of the layers); larger blocks read as backgro
 of at least an absolute threshold (0.9). It cannot tell a block from uniformly high CKA, and a
 single dip below 0.9 inside a block breaks it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 import numpy as np
 
-__all__ = ["Block", "relative_block", "strict_block", "spearman", "trend", "STRICT_THRESHOLD",
-           "BACKGROUND_QUANTILE", "BRIGHT_DENSITY", "MIN_BLOCK_FRACTION"]
+__all__ = [
+    "Block",
+    "relative_block",
+    "strict_block",
+    "spearman",
+    "trend",
+    "STRICT_THRESHOLD",
+    "BACKGROUND_QUANTILE",
+    "BRIGHT_DENSITY",
+    "MIN_BLOCK_FRACTION",
+]
 
 STRICT_THRESHOLD = 0.9  # strict_block: CKA every pair of the run must reach
 BACKGROUND_QUANTILE = 0.25  # relative_block: the background is this quantile of off-diagonal CKA
@@ -50,8 +60,8 @@ class Block:
     score: float  # (end - start + 1) / number of representations
     contrast: float  # mean CKA inside the run minus mean CKA between the run and the rest
     background: float = float("nan")  # relative_block: the matrix's background CKA
-    first: Optional[str] = None  # names of the first and last representation, when known
-    last: Optional[str] = None
+    first: str | None = None  # names of the first and last representation, when known
+    last: str | None = None
 
     @property
     def size(self) -> int:
@@ -64,19 +74,26 @@ class Block:
 
     def describe(self) -> str:
         span = f"{self.first} .. {self.last}" if self.first else f"{self.start} .. {self.end}"
-        return f"{span} ({self.size} representations, score {self.score:.2f}, contrast {self.contrast:+.2f})"
+        sizes = (
+            f"{self.size} representations, score {self.score:.2f}, contrast {self.contrast:+.2f}"
+        )
+        return f"{span} ({sizes})"
 
 
 def _square(result) -> np.ndarray:
     matrix = np.asarray(getattr(result, "matrix", result), dtype=float)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or len(matrix) == 0:
-        raise ValueError(f"a block needs a non-empty square within-model CKA matrix, got shape {matrix.shape}")
-    return np.minimum(matrix, matrix.T)  # NaN (a zero-variance layer) propagates and never counts as similar
+        raise ValueError(
+            f"a block needs a non-empty square within-model CKA matrix, got shape {matrix.shape}"
+        )
+    return np.minimum(
+        matrix, matrix.T
+    )  # NaN (a zero-variance layer) propagates and never counts as similar
 
 
 def _block(matrix: np.ndarray, i: int, j: int, layers, background: float = float("nan")) -> Block:
     inside = np.zeros(len(matrix), dtype=bool)
-    inside[i:j + 1] = True
+    inside[i : j + 1] = True
     finite = np.nan_to_num(matrix, nan=0.0)
     between = finite[inside][:, ~inside]
     contrast = finite[inside][:, inside].mean() - (between.mean() if between.size else 0.0)
@@ -88,8 +105,9 @@ def _layers(result, layers):
     return layers if layers is not None else getattr(result, "layers_a", None)
 
 
-def relative_block(result, layers: Optional[Sequence] = None) -> Block:
-    """The longest run of representations in which 80 % of pairs are bright relative to the background.
+def relative_block(result, layers: Sequence | None = None) -> Block:
+    """The longest run of representations in which 80 % of pairs are bright relative to the
+    background.
 
     ``result``: a square CKA matrix or a :class:`~ckatools.capture.CKAResult`. O(L^2) for L
     representations, from a 2-D prefix sum of the bright pairs.
@@ -112,23 +130,27 @@ def relative_block(result, layers: Optional[Sequence] = None) -> Block:
             best = (i, int(ok[-1]))
     i, j = best
     while i < j:  # trim ends that are bright with fewer than half of the run
-        if bright[i, i:j + 1].mean() < 0.5:
+        if bright[i, i : j + 1].mean() < 0.5:
             i += 1
-        elif bright[j, i:j + 1].mean() < 0.5:
+        elif bright[j, i : j + 1].mean() < 0.5:
             j -= 1
         else:
             break
     return _block(matrix, i, j, _layers(result, layers), background)
 
 
-def strict_block(result, layers: Optional[Sequence] = None, *, threshold: float = STRICT_THRESHOLD) -> Block:
-    """The longest run of consecutive representations in which every pair has CKA >= ``threshold``."""
+def strict_block(
+    result, layers: Sequence | None = None, *, threshold: float = STRICT_THRESHOLD
+) -> Block:
+    """The longest run of consecutive representations in which every pair has CKA >= threshold."""
     matrix = _square(result)
     similar = matrix >= threshold
     best, start = (0, 0), 0
     for j in range(len(matrix)):
-        dissimilar = np.flatnonzero(~similar[j, start:j + 1])
-        if len(dissimilar):  # every pair inside start..j-1 is similar; row j decides where the run may begin
+        dissimilar = np.flatnonzero(~similar[j, start : j + 1])
+        if len(
+            dissimilar
+        ):  # every pair inside start..j-1 is similar; row j decides where the run may begin
             start += dissimilar[-1] + 1
         if j - start > best[1] - best[0]:
             best = (start, j)
@@ -145,7 +167,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
-    """Spearman's rank correlation (ties ranked by their average); NaN when either side is constant."""
+    """Spearman's rank correlation (ties share their average rank); NaN when a side is constant."""
     xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     if len(xs) < 2 or np.ptp(xs) == 0 or np.ptp(ys) == 0:
         return float("nan")
@@ -153,7 +175,10 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
 
 
 def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
-    """One sentence on how ``scores`` move with ``xs``: the values (mean over repeats) and Spearman's rho."""
+    """One sentence on how ``scores`` move with ``xs``: the values (mean over repeats) and
+    Spearman's
+    rho.
+    """
     xs, scores = np.asarray(xs, dtype=float), np.asarray(scores, dtype=float)
     levels = np.unique(xs)
     means = [scores[xs == x].mean() for x in levels]

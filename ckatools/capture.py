@@ -4,11 +4,12 @@ Forward hooks turn each representation into its Gram matrix the moment it is com
 only that (n x n) matrix: memory does not depend on the network's activation sizes or on the
 number of minibatches, and in-place operations later in the network cannot corrupt a capture.
 """
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -19,19 +20,35 @@ from .models import Representation
 
 CKA_BATCH_SIZE = 256  # minibatch size n of Eq. 2 in the paper's code
 
-__all__ = ["CKA_BATCH_SIZE", "representations_of", "capture_grams", "activations", "minibatches", "model_cka", "CKAResult"]
+__all__ = [
+    "CKA_BATCH_SIZE",
+    "representations_of",
+    "capture_grams",
+    "activations",
+    "minibatches",
+    "model_cka",
+    "CKAResult",
+]
 
 
 def representations_of(model: nn.Module) -> list[Representation]:
-    """The model's own list (ckatools ResNets) or, for any other module, the input and every leaf module."""
+    """The model's own list (ckatools ResNets) or, for any other module, the input and every leaf
+    module.
+    """
     if hasattr(model, "representations"):
         return model.representations()
     leaves = [name for name, m in model.named_modules() if name and not list(m.children())]
-    return [Representation(0, "input", "input")] + [Representation(i + 1, n, "leaf") for i, n in enumerate(leaves)]
+    return [Representation(0, "input", "input")] + [
+        Representation(i + 1, n, "leaf") for i, n in enumerate(leaves)
+    ]
 
 
-def _select(model: nn.Module, layers: Optional[Sequence[Union[str, Representation]]]) -> list[Representation]:
-    """Resolve a subset of layers (names or Representations) against the model's list, keeping its order."""
+def _select(
+    model: nn.Module, layers: Sequence[str | Representation] | None
+) -> list[Representation]:
+    """Resolve a subset of layers (names or Representations) against the model's list, keeping its
+    order.
+    """
     reps = representations_of(model)
     if layers is None:
         return reps
@@ -65,9 +82,15 @@ def capture_grams(model: nn.Module, layers: Sequence[Representation]) -> Iterato
     try:
         for i, layer in enumerate(layers):
             if layer.kind == "input":
-                handles.append(model.register_forward_pre_hook(lambda m, inputs, i=i: store(i, inputs[0])))
+                handles.append(
+                    model.register_forward_pre_hook(lambda m, inputs, i=i: store(i, inputs[0]))
+                )
             else:
-                handles.append(model.get_submodule(layer.name).register_forward_hook(lambda m, inputs, out, i=i: store(i, out)))
+                handles.append(
+                    model.get_submodule(layer.name).register_forward_hook(
+                        lambda m, inputs, out, i=i: store(i, out)
+                    )
+                )
         yield grams
     finally:
         for h in handles:
@@ -75,8 +98,11 @@ def capture_grams(model: nn.Module, layers: Sequence[Representation]) -> Iterato
 
 
 @torch.no_grad()
-def activations(model: nn.Module, images: torch.Tensor, names: Sequence[str], batch_size: int = 500) -> list[torch.Tensor]:
-    """Whole activations (flattened, float32, on the CPU) of the named representations, in eval mode.
+def activations(
+    model: nn.Module, images: torch.Tensor, names: Sequence[str], batch_size: int = 500
+) -> list[torch.Tensor]:
+    """Whole activations (flattened, float32, on the CPU) of the named representations, in eval
+    mode.
 
     For analyses that need every example at once (full-data CKA, principal components, probes);
     heatmaps should use :func:`model_cka`, which keeps only Gram matrices.
@@ -84,12 +110,17 @@ def activations(model: nn.Module, images: torch.Tensor, names: Sequence[str], ba
     reps = _select(model, names)
     device = next(model.parameters()).device
     store: dict[str, list] = {r.name: [] for r in reps}
-    handles = [model.get_submodule(r.name).register_forward_hook(
-        lambda m, i, o, name=r.name: store[name].append(o.detach().flatten(1).float().cpu())) for r in reps if r.kind != "input"]
+    handles = [
+        model.get_submodule(r.name).register_forward_hook(
+            lambda m, i, o, name=r.name: store[name].append(o.detach().flatten(1).float().cpu())
+        )
+        for r in reps
+        if r.kind != "input"
+    ]
     try:
         with _evaluating(model):
             for start in range(0, len(images), batch_size):
-                x = images[start:start + batch_size]
+                x = images[start : start + batch_size]
                 store.get("input", []).append(x.flatten(1).float().cpu())
                 model(x.to(device))
     finally:
@@ -98,8 +129,11 @@ def activations(model: nn.Module, images: torch.Tensor, names: Sequence[str], ba
     return [torch.cat(store[name]) for name in names]
 
 
-def minibatches(n: int, batch_size: int, passes: int, seed: int, min_size: int = MIN_EXAMPLES) -> Iterator[torch.Tensor]:
-    """Index minibatches for ``passes`` seeded shuffles of n examples, each pass without replacement.
+def minibatches(
+    n: int, batch_size: int, passes: int, seed: int, min_size: int = MIN_EXAMPLES
+) -> Iterator[torch.Tensor]:
+    """Index minibatches for ``passes`` seeded shuffles of n examples, each pass without
+    replacement.
 
     A pass ends with a short minibatch when batch_size does not divide n; it is used as it is
     (each minibatch's HSIC is normalized by its own size) unless it has fewer than ``min_size``
@@ -116,14 +150,14 @@ def minibatches(n: int, batch_size: int, passes: int, seed: int, min_size: int =
 
 
 def _starts(n: int, batch_size: int, min_size: int) -> list[int]:
-    """Where each minibatch of a pass begins; a tail shorter than ``min_size`` joins the one before."""
+    """Where each minibatch of a pass begins; a tail under ``min_size`` joins the one before."""
     starts = list(range(0, n, batch_size))
     if len(starts) > 1 and n - starts[-1] < min_size:
         starts.pop()
     return starts
 
 
-def _batch(images: Union[torch.Tensor, Dataset], index: torch.Tensor) -> torch.Tensor:
+def _batch(images: torch.Tensor | Dataset, index: torch.Tensor) -> torch.Tensor:
     if isinstance(images, torch.Tensor):
         return images[index]
     items = [images[int(i)] for i in index]
@@ -160,16 +194,16 @@ def _evaluating(*models: nn.Module) -> Iterator[None]:
 
 def model_cka(
     model_a: nn.Module,
-    images: Union[torch.Tensor, Dataset],
-    model_b: Optional[nn.Module] = None,
+    images: torch.Tensor | Dataset,
+    model_b: nn.Module | None = None,
     *,
     batch_size: int = CKA_BATCH_SIZE,
     passes: int = 10,
     seed: int = 0,
-    device: Optional[Union[str, torch.device]] = None,
+    device: str | torch.device | None = None,
     progress: bool = True,
-    layers_a: Optional[Sequence[Union[str, Representation]]] = None,
-    layers_b: Optional[Sequence[Union[str, Representation]]] = None,
+    layers_a: Sequence[str | Representation] | None = None,
+    layers_b: Sequence[str | Representation] | None = None,
 ) -> CKAResult:
     """Minibatch CKA (Eq. 2, unbiased HSIC) between every pair of representations.
 
@@ -197,7 +231,9 @@ def model_cka(
     with _evaluating(*models), torch.no_grad(), contextlib.ExitStack() as stack:
         grams_a = stack.enter_context(capture_grams(models[0], reps_a))
         grams_b = None if within else stack.enter_context(capture_grams(models[1], reps_b))
-        for index in tqdm(minibatches(n, batch_size, passes, seed), total=total, disable=not progress, desc="CKA"):
+        for index in tqdm(
+            minibatches(n, batch_size, passes, seed), total=total, disable=not progress, desc="CKA"
+        ):
             x = _batch(images, index).to(device, non_blocking=True)
             models[0](x)
             if within:

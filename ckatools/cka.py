@@ -10,11 +10,13 @@ Conventions used throughout:
 * Nothing is clamped: a negative unbiased estimate is a legitimate value, and a layer with zero
   variance gives NaN with a warning instead of a made-up number.
 """
+
 from __future__ import annotations
 
 import functools
 import warnings
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Union
 
 import numpy as np
 import torch
@@ -43,7 +45,9 @@ def _as_features(x: ArrayLike, what: str) -> torch.Tensor:
 
 def _check_examples(n: int, m: int, unbiased: bool, what: str = "x and y") -> None:
     if n != m:
-        raise ValueError(f"mismatched example counts: {what} have {n} and {m} examples (dimension 0)")
+        raise ValueError(
+            f"mismatched example counts: {what} have {n} and {m} examples (dimension 0)"
+        )
     need = _min_examples(unbiased)
     if n < need:
         estimator = "the unbiased HSIC estimator" if unbiased else "CKA"
@@ -55,8 +59,10 @@ def _check_finite(t: torch.Tensor, what: str) -> None:
         raise ValueError(f"{what} contains non-finite values (NaN or inf)")
 
 
-def _self_product(x: torch.Tensor, out: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """x @ x.T as float64 (into ``out`` when given), computing the off-diagonal block once: 3/4 of a plain GEMM's work."""
+def _self_product(x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """x @ x.T as float64 (into ``out`` when given), computing the off-diagonal block once: 3/4 of a
+    plain GEMM's work.
+    """
     n, p = x.shape
     if out is None:
         out = x.new_empty((n, n), dtype=torch.float64)
@@ -72,8 +78,9 @@ def _self_product(x: torch.Tensor, out: Optional[torch.Tensor] = None) -> torch.
     return out
 
 
-def gram(x: ArrayLike, out: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """Linear Gram matrix of shifted features, (n, n) float64 on x's device, for the HSIC estimators here.
+def gram(x: ArrayLike, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Linear Gram matrix of shifted features, (n, n) float64 on x's device, for the HSIC estimators
+    here.
 
     Each feature is shifted by its value on the first example before the product. Both estimators
     are exactly invariant to such shifts (the unbiased one U-centers, the biased one
@@ -117,7 +124,9 @@ def _hsic_combine(trace, total_a, total_b, rowdot, n: int, unbiased: bool) -> to
     """HSIC from tr(KL), 1'K1, 1'L1 and 1'KL1 (Song et al. 2012 for the unbiased form)."""
     if not unbiased:
         return trace / (n - 1) ** 2
-    return (trace + total_a * total_b / ((n - 1) * (n - 2)) - 2.0 / (n - 2) * rowdot) / (n * (n - 3))
+    return (trace + total_a * total_b / ((n - 1) * (n - 2)) - 2.0 / (n - 2) * rowdot) / (
+        n * (n - 3)
+    )
 
 
 def _hsic_all_pairs(a, b, n: int, unbiased: bool) -> torch.Tensor:
@@ -135,7 +144,10 @@ def _hsic_self(a, n: int, unbiased: bool) -> torch.Tensor:
 
 
 def _centered(x: torch.Tensor) -> torch.Tensor:
-    """Centered features; exactly zero for a layer whose variation is below the rounding error of its mean."""
+    """Centered features; exactly zero for a layer whose variation is below the rounding error of
+    its
+    mean.
+    """
     n = x.shape[0]
     mean = x.mean(0)
     xc = x - mean
@@ -144,10 +156,15 @@ def _centered(x: torch.Tensor) -> torch.Tensor:
 
 
 def hsic(k: ArrayLike, l: ArrayLike, *, unbiased: bool = False) -> float:
-    """HSIC of two (n, n) kernel matrices: biased HSIC_0 (Eq. 1's numerator) or unbiased HSIC_1 (Eq. 3)."""
+    """HSIC of two (n, n) kernel matrices: biased HSIC_0 (Eq. 1's numerator) or unbiased HSIC_1 (Eq.
+    3).
+    """
     k, l = (torch.as_tensor(m).double() for m in (k, l))
     if k.dim() != 2 or k.shape[0] != k.shape[1] or k.shape != l.shape:
-        raise ValueError(f"hsic needs two square kernel matrices of one size, got {tuple(k.shape)} and {tuple(l.shape)}")
+        raise ValueError(
+            f"hsic needs two square kernel matrices of one size, got {tuple(k.shape)} and "
+            f"{tuple(l.shape)}"
+        )
     n = k.shape[0]
     _check_examples(n, n, unbiased)
     a, b = (_hsic_stats(m[None], unbiased) for m in (k, l.to(k.device)))
@@ -191,7 +208,11 @@ def linear_cka(x: ArrayLike, y: ArrayLike, *, unbiased: bool = False) -> float:
         xy, xx, yy = pairs[0, 1], pairs[0, 0], pairs[1, 1]
     if xx <= 0 or yy <= 0:
         which = "x" if xx <= 0 else "y"
-        warnings.warn(f"{which} has zero variance across examples; its CKA is undefined (NaN)", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"{which} has zero variance across examples; its CKA is undefined (NaN)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return float("nan")
     return float(xy / torch.sqrt(xx * yy))
 
@@ -216,7 +237,9 @@ class MinibatchCKA:
         self._within = None
 
     def update(self, xs: Sequence[ArrayLike], ys: Sequence[ArrayLike] | None = None) -> None:
-        """Add one minibatch: xs (and ys) are per-layer activations, each (n, ...) for the same n examples."""
+        """Add one minibatch: xs (and ys) are per-layer activations, each (n, ...) for the same n
+        examples.
+        """
         if len(xs) == 0 or (ys is not None and len(ys) == 0):
             raise ValueError("update needs at least one layer of activations")
         self.update_grams(self._grams(xs, "xs"), None if ys is None else self._grams(ys, "ys"))
@@ -228,7 +251,9 @@ class MinibatchCKA:
         counts = [len(t) for t in layers]
         if len(set(counts)) > 1:
             raise ValueError(f"mismatched example counts across the layers of {what}: {counts}")
-        grams = torch.empty(len(layers), counts[0], counts[0], dtype=torch.float64, device=layers[0].device)
+        grams = torch.empty(
+            len(layers), counts[0], counts[0], dtype=torch.float64, device=layers[0].device
+        )
         for i, t in enumerate(layers):
             gram(t, out=grams[i])
         return grams
@@ -241,7 +266,9 @@ class MinibatchCKA:
         _check_examples(n, n, self.unbiased)
         within = grams_y is None
         if self._within is not None and within != self._within:
-            raise ValueError("do not mix within-model updates (ys=None) and two-model updates in one accumulator")
+            raise ValueError(
+                "do not mix within-model updates (ys=None) and two-model updates in one accumulator"
+            )
         a = _hsic_stats(grams_x.double(), self.unbiased)
         b = a if within else _hsic_stats(grams_y.double().to(grams_x.device), self.unbiased)
         xy = _hsic_all_pairs(a, b, n, self.unbiased)
@@ -250,9 +277,16 @@ class MinibatchCKA:
         self._raise_if_nonfinite(xx, "xs")
         self._raise_if_nonfinite(yy, "ys")
         if self._xy is None:
-            self._xy, self._xx, self._yy = torch.zeros_like(xy), torch.zeros_like(xx), torch.zeros_like(yy)
+            self._xy, self._xx, self._yy = (
+                torch.zeros_like(xy),
+                torch.zeros_like(xx),
+                torch.zeros_like(yy),
+            )
         elif self._xy.shape != xy.shape:
-            raise ValueError(f"layer count changed between minibatches: {tuple(self._xy.shape)} then {tuple(xy.shape)}")
+            raise ValueError(
+                f"layer count changed between minibatches: {tuple(self._xy.shape)} then "
+                f"{tuple(xy.shape)}"
+            )
         self._xy += xy
         self._xx += xx
         self._yy += yy
@@ -264,7 +298,9 @@ class MinibatchCKA:
         bad = ~torch.isfinite(self_hsic)
         if bool(bad.any()):
             layers = bad.nonzero().flatten().tolist()
-            raise ValueError(f"non-finite values (NaN or inf) in the activations of {what} layer(s) {layers}")
+            raise ValueError(
+                f"non-finite values (NaN or inf) in the activations of {what} layer(s) {layers}"
+            )
 
     def compute(self) -> torch.Tensor:
         """The (layers of x, layers of y) float64 CKA matrix on the CPU."""
@@ -274,5 +310,9 @@ class MinibatchCKA:
         for what, s in (("xs", xx), ("ys", yy)):
             flat = (s <= 0).nonzero().flatten().tolist()
             if flat and not (what == "ys" and self._within):
-                warnings.warn(f"{what} layer(s) {flat} have zero variance across examples; their CKA is NaN", RuntimeWarning, stacklevel=2)
+                warnings.warn(
+                    f"{what} layer(s) {flat} have zero variance across examples; their CKA is NaN",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         return xy / torch.sqrt(xx[:, None] * yy[None, :])

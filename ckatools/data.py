@@ -1,25 +1,39 @@
-"""Datasets as uint8 image tensors, class-balanced subsets, and an on-device augmenting batch iterator.
+"""Datasets as uint8 image tensors, class-balanced subsets, and an on-device augmenting batch
+iterator.
 
 Images stay uint8 (N, C, H, W) until a batch is drawn; a batch is scaled to [0, 1] with no
 further normalization, as in the official code.
 """
+
 from __future__ import annotations
 
 import functools
 import gzip
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["Images", "load", "DATASETS", "balanced_subset", "batches", "augment", "cache_dir",
-           "FASHION_MNIST_DIR", "CIFAR100_COARSE", "to_unit"]
+__all__ = [
+    "Images",
+    "load",
+    "DATASETS",
+    "balanced_subset",
+    "batches",
+    "augment",
+    "cache_dir",
+    "FASHION_MNIST_DIR",
+    "CIFAR100_COARSE",
+    "to_unit",
+]
 
-FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian package dataset-fashion-mnist
+FASHION_MNIST_DIR = Path(
+    "/usr/share/datasets/fashion-mnist"
+)  # Debian package dataset-fashion-mnist
 DATASETS = ("synthetic", "fashion-mnist", "cifar10", "cifar100")
 
 
@@ -35,10 +49,10 @@ class Images:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, index: torch.Tensor) -> "Images":
+    def subset(self, index: torch.Tensor) -> Images:
         return Images(self.images[index], self.labels[index], self.num_classes, self.name)
 
-    def to(self, device) -> "Images":
+    def to(self, device) -> Images:
         return Images(self.images.to(device), self.labels.to(device), self.num_classes, self.name)
 
     def float(self) -> torch.Tensor:
@@ -53,11 +67,14 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
 
 def cache_dir() -> Path:
     """``CKATOOLS_CACHE`` or the user's cache directory; datasets and trained models live here."""
-    root = os.environ.get("CKATOOLS_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ckatools"
+    root = (
+        os.environ.get("CKATOOLS_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ckatools"
+    )
     return Path(root)
 
 
-def load(name: str, train: bool = True, *, seed: int = 0, size: Optional[int] = None) -> Images:
+def load(name: str, train: bool = True, *, seed: int = 0, size: int | None = None) -> Images:
     """Load a dataset by name: ``synthetic``, ``fashion-mnist``, ``cifar10`` or ``cifar100``.
 
     CIFAR comes from torchvision's download; ``cifar100`` labels are the 100 fine classes
@@ -75,9 +92,14 @@ def load(name: str, train: bool = True, *, seed: int = 0, size: Optional[int] = 
 
 
 def synthetic(n: int, *, seed: int = 0, classes: int = 10, size: int = 32) -> Images:
-    """Random smooth class prototypes plus per-image noise, shifts and flips: learnable in seconds, not trivial."""
+    """Random smooth class prototypes plus per-image noise, shifts and flips: learnable in seconds,
+    not
+    trivial.
+    """
     gen = torch.Generator().manual_seed(seed)
-    proto_gen = torch.Generator().manual_seed(1234)  # the classes are the same for every seed and split
+    proto_gen = torch.Generator().manual_seed(
+        1234
+    )  # the classes are the same for every seed and split
     coarse = torch.rand(classes, 3, 4, 4, generator=proto_gen)
     prototypes = F.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False)
     labels = torch.randint(classes, (n,), generator=gen)
@@ -91,11 +113,13 @@ def _read_idx(path: Path) -> np.ndarray:
     with gzip.open(path, "rb") as f:
         data = f.read()
     dims = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
-@functools.lru_cache(maxsize=4)  # decoding is slow and the files never change; callers do not mutate
+@functools.lru_cache(
+    maxsize=4
+)  # decoding is slow and the files never change; callers do not mutate
 def _fashion_mnist(train: bool) -> Images:
     prefix = "train" if train else "t10k"
     if (FASHION_MNIST_DIR / f"{prefix}-images-idx3-ubyte.gz").exists():
@@ -106,7 +130,12 @@ def _fashion_mnist(train: bool) -> Images:
 
         ds = torchvision.datasets.FashionMNIST(cache_dir() / "data", train=train, download=True)
         images, labels = ds.data.numpy(), ds.targets.numpy()
-    return Images(torch.from_numpy(images.copy())[:, None], torch.from_numpy(labels.astype(np.int64)), 10, "fashion-mnist")
+    return Images(
+        torch.from_numpy(images.copy())[:, None],
+        torch.from_numpy(labels.astype(np.int64)),
+        10,
+        "fashion-mnist",
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -118,8 +147,10 @@ def _cifar(name: str, train: bool) -> Images:
         ds = cls(cache_dir() / "data", train=train, download=True)
     except Exception as error:  # no network: say what to do instead
         raise RuntimeError(
-            f"{name} is not cached under {cache_dir() / 'data'} and could not be downloaded ({error}). "
-            "Offline, use dataset 'fashion-mnist' (Debian package dataset-fashion-mnist) or 'synthetic', "
+            f"{name} is not cached under {cache_dir() / 'data'} and could not be downloaded "
+            f"({error}). "
+            "Offline, use dataset 'fashion-mnist' (Debian package dataset-fashion-mnist) or "
+            "'synthetic', "
             "for example with CKATOOLS_PROFILE=cpu or smoke."
         ) from error
     images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
@@ -127,11 +158,110 @@ def _cifar(name: str, train: bool) -> Images:
 
 
 # CIFAR-100 fine label -> coarse superclass (the dataset's own 20 superclasses)
-CIFAR100_COARSE = torch.tensor([
-    4, 1, 14, 8, 0, 6, 7, 7, 18, 3, 3, 14, 9, 18, 7, 11, 3, 9, 7, 11, 6, 11, 5, 10, 7, 6, 13, 15, 3, 15,
-    0, 11, 1, 10, 12, 14, 16, 9, 11, 5, 5, 19, 8, 8, 15, 13, 14, 17, 18, 10, 16, 4, 17, 4, 2, 0, 17, 4, 18, 17,
-    10, 3, 2, 12, 12, 16, 12, 1, 9, 19, 2, 10, 0, 1, 16, 12, 9, 13, 15, 13, 16, 19, 2, 4, 6, 19, 5, 5, 8, 19,
-    18, 1, 2, 15, 6, 0, 17, 8, 14, 13])
+CIFAR100_COARSE = torch.tensor(
+    [
+        4,
+        1,
+        14,
+        8,
+        0,
+        6,
+        7,
+        7,
+        18,
+        3,
+        3,
+        14,
+        9,
+        18,
+        7,
+        11,
+        3,
+        9,
+        7,
+        11,
+        6,
+        11,
+        5,
+        10,
+        7,
+        6,
+        13,
+        15,
+        3,
+        15,
+        0,
+        11,
+        1,
+        10,
+        12,
+        14,
+        16,
+        9,
+        11,
+        5,
+        5,
+        19,
+        8,
+        8,
+        15,
+        13,
+        14,
+        17,
+        18,
+        10,
+        16,
+        4,
+        17,
+        4,
+        2,
+        0,
+        17,
+        4,
+        18,
+        17,
+        10,
+        3,
+        2,
+        12,
+        12,
+        16,
+        12,
+        1,
+        9,
+        19,
+        2,
+        10,
+        0,
+        1,
+        16,
+        12,
+        9,
+        13,
+        15,
+        13,
+        16,
+        19,
+        2,
+        4,
+        6,
+        19,
+        5,
+        5,
+        8,
+        19,
+        18,
+        1,
+        2,
+        15,
+        6,
+        0,
+        17,
+        8,
+        14,
+        13,
+    ]
+)
 
 
 def balanced_subset(labels: torch.Tensor, fraction: float, *, seed: int = 0) -> torch.Tensor:
@@ -148,7 +278,9 @@ def balanced_subset(labels: torch.Tensor, fraction: float, *, seed: int = 0) -> 
     return torch.cat(picked).sort().values
 
 
-def augment(x: torch.Tensor, generator: Optional[torch.Generator] = None, pad: int = 4) -> torch.Tensor:
+def augment(
+    x: torch.Tensor, generator: torch.Generator | None = None, pad: int = 4
+) -> torch.Tensor:
     """Reflect-pad ``pad`` pixels, take a random crop of the original size, flip half the images.
 
     One gather on x's device for the whole batch (float images (B, C, H, W)); the random draws
@@ -161,17 +293,30 @@ def augment(x: torch.Tensor, generator: Optional[torch.Generator] = None, pad: i
     cols = dx[:, None] + torch.arange(w, device=x.device)
     cols = torch.where(flip[:, None], cols.flip(1), cols)
     padded = F.pad(x, (pad, pad, pad, pad), mode="reflect").permute(0, 2, 3, 1)
-    crops = padded[torch.arange(b, device=x.device)[:, None, None], rows[:, :, None], cols[:, None, :]]
-    return crops.permute(0, 3, 1, 2)  # strided channels-last; train.py sets the memory format it wants
+    crops = padded[
+        torch.arange(b, device=x.device)[:, None, None], rows[:, :, None], cols[:, None, :]
+    ]
+    return crops.permute(
+        0, 3, 1, 2
+    )  # strided channels-last; train.py sets the memory format it wants
 
 
-def batches(data: Images, batch_size: int, *, shuffle: bool = True, train_augment: bool = False,
-            generator: Optional[torch.Generator] = None, drop_last: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def batches(
+    data: Images,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
+    train_augment: bool = False,
+    generator: torch.Generator | None = None,
+    drop_last: bool = False,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Float [0, 1] image batches and labels, drawn on the data's device (optionally augmented)."""
     n = len(data)
-    order = (torch.randperm(n, generator=generator) if shuffle else torch.arange(n)).to(data.images.device)
+    order = (torch.randperm(n, generator=generator) if shuffle else torch.arange(n)).to(
+        data.images.device
+    )
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
-        index = order[start:start + batch_size]
+        index = order[start : start + batch_size]
         x = to_unit(data.images[index])
         yield (augment(x, generator) if train_augment else x), data.labels[index]

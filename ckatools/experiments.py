@@ -1,4 +1,7 @@
-"""Run a profile's experiment end to end: train (or fetch) each network, its heatmap and block measures."""
+"""Run a profile's experiment end to end: train (or fetch) each network, its heatmap and block
+measures.
+"""
+
 from __future__ import annotations
 
 import textwrap
@@ -13,14 +16,23 @@ from .profiles import Experiment, training_configs
 from .train import TrainConfig, fraction_label
 from .verdicts import Verdict, not_run, presence_verdict
 
-__all__ = ["Run", "heatmaps", "provenance", "series", "points", "presence_of", "CAPTION_WIDTH"]
+__all__ = [
+    "Run",
+    "heatmaps",
+    "provenance",
+    "block_table",
+    "series",
+    "points",
+    "presence_of",
+    "CAPTION_WIDTH",
+]
 
 CAPTION_WIDTH = 88  # printed lines stay inside the book's text column
 
 
 @dataclass
 class Run:
-    """One trained network of an experiment, with its results, its heatmap and its block measures."""
+    """One trained network of an experiment: its results, its heatmap and its block measures."""
 
     config: TrainConfig
     results: dict
@@ -32,8 +44,10 @@ class Run:
     def title(self) -> str:
         """Two lines for a heatmap panel: architecture and data; test accuracy and block score."""
         c = self.config
-        return (f"{c.label}, {fraction_label(c.fraction)} data\n"
-                f"test {self.results['accuracy']:.0%}, block {self.block.score:.2f}")
+        return (
+            f"{c.label}, {fraction_label(c.fraction)} data\n"
+            f"test {self.results['accuracy']:.0%}, block {self.block.score:.2f}"
+        )
 
 
 def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
@@ -43,8 +57,14 @@ def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
     runs = []
     for config in tqdm(training_configs(exp), desc=exp.name, disable=not progress):
         model, results = zoo.get(config, progress=False)
-        cka = zoo.heatmap(config, model, images=exp.images, passes=exp.passes, batch_size=exp.batch_size,
-                          progress=False)
+        cka = zoo.heatmap(
+            config,
+            model,
+            images=exp.images,
+            passes=exp.passes,
+            batch_size=exp.batch_size,
+            progress=False,
+        )
         runs.append(Run(config, results, cka, relative_block(cka), strict_block(cka)))
     return runs
 
@@ -52,28 +72,63 @@ def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
 def provenance(exp: Experiment, runs: list[Run]) -> str:
     """Where a figure's numbers come from, as a short caption wrapped to the text column."""
     first = runs[0].config
-    data = ", ".join(f"{fraction_label(f)} ({n:,} images)" for f, n in
-                     sorted({(r.config.fraction, r.results["train_size"]) for r in runs}))
+    data = ", ".join(
+        f"{fraction_label(f)} ({n:,} images)"
+        for f, n in sorted({(r.config.fraction, r.results["train_size"]) for r in runs})
+    )
     seeds = ", ".join(map(str, sorted({r.config.seed for r in runs})))
-    accuracies = "; ".join(f"{r.config.label} {fraction_label(r.config.fraction)} s{r.config.seed} "
-                           f"{r.results['train_accuracy']:.0%}/{r.results['accuracy']:.1%}" for r in runs)
-    lines = [f"Provenance: {exp.profile} profile; {first.dataset}, class-balanced training sets: {data}",
-             f"{first.epochs} epochs, learning rate {first.lr}, seeds {seeds}; CKA on {exp.images:,} test images, "
-             f"{exp.passes} passes, minibatches of {exp.batch_size}",
-             f"Accuracy, train (unaugmented) / test: {accuracies}"]
+    accuracies = "; ".join(
+        f"{r.config.label} {fraction_label(r.config.fraction)} s{r.config.seed} "
+        f"{r.results['train_accuracy']:.0%}/{r.results['accuracy']:.1%}"
+        for r in runs
+    )
+    lines = [
+        f"Provenance: {exp.profile} profile; {first.dataset}, class-balanced training sets: {data}",
+        f"{first.epochs} epochs, learning rate {first.lr}, seeds {seeds}; CKA on "
+        f"{exp.images:,} test images, "
+        f"{exp.passes} passes, minibatches of {exp.batch_size}",
+        f"Accuracy, train (unaugmented) / test: {accuracies}",
+    ]
     return "\n".join(textwrap.fill(line, CAPTION_WIDTH, subsequent_indent="  ") for line in lines)
 
 
+def block_table(runs: list[Run]):
+    """Where each network's block lies and how it scores, as a table (one row per run)."""
+    import pandas as pd
+
+    rows = [
+        {
+            "network": r.config.label,
+            "data": fraction_label(r.config.fraction),
+            "seed": r.config.seed,
+            "block from": r.block.first,
+            "to": r.block.last,
+            "size": r.block.size,
+            "score": round(r.block.score, 2),
+            "contrast": round(r.block.contrast, 2),
+            "strict score": round(r.strict.score, 2),
+        }
+        for r in runs
+    ]
+    return pd.DataFrame(rows).set_index(["network", "data", "seed"])
+
+
 def series(runs: list[Run], by: Callable[[TrainConfig], object]) -> dict[str, list[Run]]:
-    """Runs grouped into named series: all runs sharing ``by(config)`` (e.g. the architecture), in order."""
+    """Runs grouped into named series: all runs sharing ``by(config)`` (e.g. the architecture), in
+    order.
+    """
     groups: dict[str, list[Run]] = defaultdict(list)
     for r in runs:
         groups[str(by(r.config))].append(r)
     return dict(groups)
 
 
-def points(runs: list[Run], knob: Callable[[TrainConfig], float]) -> tuple[list[float], list[float]]:
-    """(knob values, block scores) of ``runs``: one series for :func:`~ckatools.verdicts.trend_verdict`."""
+def points(
+    runs: list[Run], knob: Callable[[TrainConfig], float]
+) -> tuple[list[float], list[float]]:
+    """(knob values, block scores) of ``runs``: one series for
+    :func:`~ckatools.verdicts.trend_verdict`.
+    """
     return [knob(r.config) for r in runs], [r.block.score for r in runs]
 
 
@@ -81,4 +136,6 @@ def presence_of(figure: str, claim: str, runs: list[Run]) -> Verdict:
     """The presence verdict of ``figure``: does every network of ``runs`` have a block?"""
     if not runs:
         return not_run(figure, "this profile trains no networks for it")
-    return presence_verdict(figure, claim, {f"{r.config.label} s{r.config.seed}": r.block.present for r in runs})
+    return presence_verdict(
+        figure, claim, {f"{r.config.label} s{r.config.seed}": r.block.present for r in runs}
+    )

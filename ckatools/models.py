@@ -10,28 +10,37 @@ BatchNorm epsilon 1e-3 and momentum 0.01 (Keras' 0.99).
 Every intermediate representation the paper's heatmaps use is the output of a named submodule,
 listed in execution order by :meth:`ResNet.representations` without running the network.
 """
+
 from __future__ import annotations
 
 import copy
 import math
 from dataclasses import dataclass
-from typing import Optional
 
 import torch
 import torch.nn as nn
 
-__all__ = ["resnet", "ResNet", "BasicBlock", "Representation", "Add", "nearest_valid_depths", "delete_blocks", "parameter_count"]
+__all__ = [
+    "resnet",
+    "ResNet",
+    "BasicBlock",
+    "Representation",
+    "Add",
+    "nearest_valid_depths",
+    "delete_blocks",
+    "parameter_count",
+]
 
 
 @dataclass(frozen=True)
 class Representation:
-    """One intermediate representation: ``model.get_submodule(name)`` produces it (except the input)."""
+    """One intermediate representation: the output of ``model.get_submodule(name)``."""
 
     index: int
     name: str
     kind: str  # input, conv, bn, relu, add, projection, pool, flatten, logits
-    stage: Optional[int] = None  # 1, 2, 3 inside the stages; None for input, stem and head
-    block: Optional[int] = None  # block number within the stage, from 0
+    stage: int | None = None  # 1, 2, 3 inside the stages; None for input, stem and head
+    block: int | None = None  # block number within the stage, from 0
     post_residual: bool = False  # a block's output: after the add and its ReLU
     pre_residual: bool = False  # the BN output just before the add
 
@@ -41,6 +50,11 @@ class Add(nn.Module):
 
     def forward(self, shortcut: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         return shortcut + residual
+
+
+# Standard deviation of a unit normal truncated to [-2, 2]. Keras' he_normal draws from that
+# truncated normal scaled by std / 0.8796..., so that the weights' final standard deviation is std.
+TRUNCATED_NORMAL_STD = 0.87962566103423978
 
 
 def _bn(channels: int) -> nn.BatchNorm2d:
@@ -65,7 +79,11 @@ class BasicBlock(nn.Module):
         self.relu2 = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+        y = self.conv1(x)
+        y = self.bn1(y)
+        y = self.relu1(y)
+        y = self.conv2(y)
+        y = self.bn2(y)
         if self.residual:
             shortcut = x if self.projection is None else self.projection(x)
             y = self.add(shortcut, y)
@@ -73,7 +91,13 @@ class BasicBlock(nn.Module):
 
     def representations(self) -> list[tuple[str, str]]:
         """(submodule name, kind) in execution order, as in the official code."""
-        reps = [("conv1", "conv"), ("bn1", "bn"), ("relu1", "relu"), ("conv2", "conv"), ("bn2", "bn")]
+        reps = [
+            ("conv1", "conv"),
+            ("bn1", "bn"),
+            ("relu1", "relu"),
+            ("conv2", "conv"),
+            ("bn2", "bn"),
+        ]
         if self.residual:
             if self.projection is not None:
                 reps.append(("projection", "projection"))
@@ -84,7 +108,14 @@ class BasicBlock(nn.Module):
 class ResNet(nn.Module):
     """A CIFAR ResNet; build one with :func:`resnet`."""
 
-    def __init__(self, blocks_per_stage: int, width: float, num_classes: int, in_channels: int, residual: bool) -> None:
+    def __init__(
+        self,
+        blocks_per_stage: int,
+        width: float,
+        num_classes: int,
+        in_channels: int,
+        residual: bool,
+    ) -> None:
         super().__init__()
         base = max(1, int(round(16 * width)))
         self.width, self.residual = width, residual
@@ -95,8 +126,10 @@ class ResNet(nn.Module):
         cin = base
         for s in range(3):
             cout = base * 2**s
-            blocks = [BasicBlock(cin if b == 0 else cout, cout, 2 if (s > 0 and b == 0) else 1, residual)
-                      for b in range(blocks_per_stage)]
+            blocks = [
+                BasicBlock(cin if b == 0 else cout, cout, 2 if (s > 0 and b == 0) else 1, residual)
+                for b in range(blocks_per_stage)
+            ]
             self.add_module(f"stage{s + 1}", nn.Sequential(*blocks))
             cin = cout
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -118,29 +151,38 @@ class ResNet(nn.Module):
         for m in self.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 std = math.sqrt(2.0 / nn.init._calculate_correct_fan(m.weight, "fan_in"))
-                nn.init.trunc_normal_(m.weight, std=std / 0.87962566103423978, a=-2 * std / 0.87962566103423978,
-                                      b=2 * std / 0.87962566103423978)
+                scale = std / TRUNCATED_NORMAL_STD
+                nn.init.trunc_normal_(m.weight, std=scale, a=-2 * scale, b=2 * scale)
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
         for stage in self.stages:
             x = stage(x)
-        return self.fc(self.flatten(self.pool(x)))
+        x = self.pool(x)
+        x = self.flatten(x)
+        return self.fc(x)
 
     def representations(self) -> list[Representation]:
-        """Every intermediate representation in execution order: 9 + 21n (residual) or 7 + 18n (plain)."""
+        """Every intermediate representation in execution order: 9 + 21n (residual) or 7 + 18n
+        (plain).
+        """
         reps = [("input", "input", None, None, False, False)]
-        reps += [(f"stem.{name}", kind, None, None, False, False) for name, kind in
-                 (("conv", "conv"), ("bn", "bn"), ("relu", "relu"))]
+        reps += [
+            (f"stem.{name}", kind, None, None, False, False)
+            for name, kind in (("conv", "conv"), ("bn", "bn"), ("relu", "relu"))
+        ]
         for s, stage in enumerate(self.stages, start=1):
             for b, block in enumerate(stage):
                 for name, kind in block.representations():
                     post = self.residual and name == "relu2"
                     pre = self.residual and name == "bn2"
                     reps.append((f"stage{s}.{b}.{name}", kind, s, b, post, pre))
-        reps += [("pool", "pool", None, None, False, False), ("flatten", "flatten", None, None, False, False),
-                 ("fc", "logits", None, None, False, False)]
+        reps += [
+            ("pool", "pool", None, None, False, False),
+            ("flatten", "flatten", None, None, False, False),
+            ("fc", "logits", None, None, False, False),
+        ]
         return [Representation(i, *r) for i, r in enumerate(reps)]
 
 
@@ -150,18 +192,33 @@ def nearest_valid_depths(depth: int) -> list[int]:
     return [d for d in (below, below + 6) if d >= 8] or [8]
 
 
-def resnet(depth: int, width: float = 1, *, num_classes: int = 10, in_channels: int = 3, residual: bool = True) -> ResNet:
-    """ResNet-``depth`` with width multiplier ``width`` (fractions allowed); ``residual=False`` gives the plain net of Fig. C.1."""
+def resnet(
+    depth: int,
+    width: float = 1,
+    *,
+    num_classes: int = 10,
+    in_channels: int = 3,
+    residual: bool = True,
+) -> ResNet:
+    """ResNet-``depth`` with width multiplier ``width`` (fractions allowed); ``residual=False``
+    gives
+    the plain net of Fig. C.1.
+    """
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         nearest = " and ".join(map(str, nearest_valid_depths(int(depth))))
-        raise ValueError(f"depth must be 6n+2 with n >= 1 (8, 14, 20, 26, ...), got {depth}; nearest valid: {nearest}")
+        raise ValueError(
+            f"depth must be 6n+2 with n >= 1 (8, 14, 20, 26, ...), got {depth}; nearest valid: "
+            f"{nearest}"
+        )
     if not width > 0:
         raise ValueError(f"width must be positive, got {width}")
     return ResNet((depth - 2) // 6, width, num_classes, in_channels, residual)
 
 
 def parameter_count(depth: int, width: float = 1, **kwargs) -> int:
-    """Number of parameters of ``resnet(depth, width, **kwargs)``, counted without allocating weights."""
+    """Number of parameters of ``resnet(depth, width, **kwargs)``, counted without allocating
+    weights.
+    """
     with torch.device("meta"):
         return sum(p.numel() for p in resnet(depth, width, **kwargs).parameters())
 
@@ -176,11 +233,23 @@ def delete_blocks(model: ResNet, stage: int, k: int) -> ResNet:
     if stage not in (1, 2, 3):
         raise ValueError(f"stage must be 1, 2 or 3, got {stage}")
     if not model.residual:
-        raise ValueError("block deletion needs residual connections (a plain network has no shortcut path to keep)")
+        raise ValueError(
+            "block deletion needs residual connections (a plain network has no shortcut path "
+            "to keep)"
+        )
     blocks = list(model.stages[stage - 1])
-    removable = sum(1 for b in blocks if b.projection is None) if blocks[0].projection is None else len(blocks) - 1
+    removable = (
+        sum(1 for b in blocks if b.projection is None)
+        if blocks[0].projection is None
+        else len(blocks) - 1
+    )
     if not 0 <= k <= removable:
-        raise ValueError(f"stage {stage} has {removable} removable blocks (those with an identity shortcut), cannot delete {k}")
+        raise ValueError(
+            f"stage {stage} has {removable} removable blocks (those with an identity "
+            f"shortcut), cannot delete {k}"
+        )
     pruned = copy.deepcopy(model)
-    setattr(pruned, f"stage{stage}", nn.Sequential(*list(pruned.stages[stage - 1])[: len(blocks) - k]))
+    setattr(
+        pruned, f"stage{stage}", nn.Sequential(*list(pruned.stages[stage - 1])[: len(blocks) - k])
+    )
     return pruned

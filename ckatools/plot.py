@@ -1,14 +1,25 @@
 """Figures in the paper's style, and sliders that work both live (Colab) and in the static book."""
+
 from __future__ import annotations
 
 import sys
-from typing import Callable, Optional, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
 
-__all__ = ["heatmap", "heatmap_grid", "run_grid", "score_table", "score_plot", "slider", "stage_starts"]
+__all__ = [
+    "heatmap",
+    "heatmap_grid",
+    "run_grid",
+    "score_table",
+    "score_plot",
+    "training_curves",
+    "slider",
+    "stage_starts",
+]
 
 CMAP = "magma"
 STAGE_LINE = "#3b8fd9"  # stage boundaries: visible on both ends of the colour map
@@ -24,8 +35,11 @@ def stage_starts(layers) -> list[int]:
     return starts
 
 
-def heatmap(result, ax=None, *, title: Optional[str] = None, colorbar: bool = True, stages: bool = True):
-    """CKA heatmap: input at the origin, layers of A up the y axis and of B along x, colours fixed to 0..1.
+def heatmap(
+    result, ax=None, *, title: str | None = None, colorbar: bool = True, stages: bool = True
+):
+    """CKA heatmap: input at the origin, layers of A up the y axis and of B along x, colours fixed
+    to 0..1.
 
     ``result`` is a :class:`~ckatools.capture.CKAResult` (stage boundaries are drawn from its
     representation lists) or a bare square matrix.
@@ -33,7 +47,15 @@ def heatmap(result, ax=None, *, title: Optional[str] = None, colorbar: bool = Tr
     matrix = np.asarray(getattr(result, "matrix", result), dtype=float)
     if ax is None:
         _, ax = plt.subplots(figsize=(4, 3.4))
-    image = ax.imshow(matrix, origin="lower", cmap=CMAP, vmin=0.0, vmax=1.0, interpolation="nearest", aspect="auto")
+    image = ax.imshow(
+        matrix,
+        origin="lower",
+        cmap=CMAP,
+        vmin=0.0,
+        vmax=1.0,
+        interpolation="nearest",
+        aspect="auto",
+    )
     if stages and hasattr(result, "layers_a"):
         for start in stage_starts(result.layers_a)[1:]:
             ax.axhline(start - 0.5, color=STAGE_LINE, lw=0.7, ls=":")
@@ -48,8 +70,14 @@ def heatmap(result, ax=None, *, title: Optional[str] = None, colorbar: bool = Tr
     return ax
 
 
-def heatmap_grid(results: Sequence, titles: Sequence[str], ncols: Optional[int] = None, size: float = 2.6,
-                 fig=None, row_labels: Optional[Sequence[str]] = None):
+def heatmap_grid(
+    results: Sequence,
+    titles: Sequence[str],
+    ncols: int | None = None,
+    size: float = 2.6,
+    fig=None,
+    row_labels: Sequence[str] | None = None,
+):
     """Several heatmaps in a grid with one shared colour bar (as the paper's multi-panel figures).
 
     Draws into ``fig`` when given (a slider frame), else into a new figure. ``row_labels`` name
@@ -65,7 +93,7 @@ def heatmap_grid(results: Sequence, titles: Sequence[str], ncols: Optional[int] 
         heatmap(result, ax, title=title, colorbar=False)
         ax.set(xlabel="", ylabel="")
         ax.title.set_fontsize(8)
-    for ax in axes.flat[len(results):]:
+    for ax in axes.flat[len(results) :]:
         ax.axis("off")
     for ax, text in zip(axes[:, 0], row_labels or []):
         ax.set_ylabel(text, fontsize=9)
@@ -74,32 +102,71 @@ def heatmap_grid(results: Sequence, titles: Sequence[str], ncols: Optional[int] 
     return fig
 
 
-def run_grid(runs: Sequence, rows: Callable, cols: Callable, row_name: Callable = str, *, size: float = 2.4, fig=None):
-    """Heatmaps of ``runs`` (:class:`~ckatools.experiments.Run`) with ``rows(config)`` down and ``cols(config)`` across.
-
-    Rows run from the largest key at the top (as the paper's Fig. 2: all data first); each panel is
-    titled by its run; ``row_name(key)`` labels a row.
+def _layout(runs: Sequence, rows: Callable | None, cols: Callable | None):
+    """Row keys (largest first, as the paper's Fig. 2: all data on top), column keys, and runs by
+    cell.
     """
+    rows = rows or (lambda config: 0)
+    cols = cols or (lambda config: id(config))
     row_keys = sorted({rows(r.config) for r in runs}, reverse=True)
     col_keys = list(dict.fromkeys(cols(r.config) for r in runs))
-    cell = {(rows(r.config), cols(r.config)): r for r in runs}
+    return row_keys, col_keys, {(rows(r.config), cols(r.config)): r for r in runs}
+
+
+def run_grid(
+    runs: Sequence,
+    rows: Callable | None = None,
+    cols: Callable | None = None,
+    row_name: Callable | None = None,
+    *,
+    size: float = 2.4,
+    fig=None,
+):
+    """Heatmaps of ``runs`` (:class:`~ckatools.experiments.Run`), each titled by its run.
+
+    Without ``rows`` and ``cols``, one row in the runs' order; otherwise ``rows(config)`` down
+    (largest key on top) and ``cols(config)`` across, rows labelled by ``row_name(key)``.
+    """
+    row_keys, col_keys, cell = _layout(runs, rows, cols)
     order = [cell.get((i, j)) for i in row_keys for j in col_keys]
-    return heatmap_grid([r.cka if r else np.full((1, 1), np.nan) for r in order], [r.title if r else "" for r in order],
-                        ncols=len(col_keys), size=size, fig=fig, row_labels=[row_name(k) for k in row_keys])
+    return heatmap_grid(
+        [r.cka if r else np.full((1, 1), np.nan) for r in order],
+        [r.title if r else "" for r in order],
+        ncols=len(col_keys),
+        size=size,
+        fig=fig,
+        row_labels=[row_name(k) for k in row_keys] if row_name else None,
+    )
 
 
-def score_table(runs: Sequence, rows: Callable, cols: Callable, row_name: Callable = str, col_name: Callable = str,
-                *, title: str = "block score"):
+def score_table(
+    runs: Sequence,
+    rows: Callable,
+    cols: Callable,
+    row_name: Callable = str,
+    col_name: Callable = str,
+    *,
+    title: str = "block score",
+):
     """The block score of each run as a small annotated table, laid out as :func:`run_grid`."""
-    row_keys = sorted({rows(r.config) for r in runs}, reverse=True)
-    col_keys = list(dict.fromkeys(cols(r.config) for r in runs))
+    row_keys, col_keys, _ = _layout(runs, rows, cols)
     scores = np.full((len(row_keys), len(col_keys)), np.nan)
     for r in runs:
         scores[row_keys.index(rows(r.config)), col_keys.index(cols(r.config))] = r.block.score
-    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(col_keys), 0.9 + 0.45 * len(row_keys)), layout="constrained")
+    fig, ax = plt.subplots(
+        figsize=(1.6 + 1.2 * len(col_keys), 0.9 + 0.45 * len(row_keys)), layout="constrained"
+    )
     ax.imshow(scores, cmap=CMAP, vmin=0, vmax=1, aspect="auto")
     for (i, j), s in np.ndenumerate(scores):
-        ax.text(j, i, f"{s:.2f}", ha="center", va="center", color="white" if s < 0.6 else "black", fontsize=9)
+        ax.text(
+            j,
+            i,
+            f"{s:.2f}",
+            ha="center",
+            va="center",
+            color="white" if s < 0.6 else "black",
+            fontsize=9,
+        )
     ax.set_xticks(range(len(col_keys)), [col_name(k) for k in col_keys], fontsize=8)
     ax.set_yticks(range(len(row_keys)), [row_name(k) for k in row_keys], fontsize=8)
     ax.set_title(title, fontsize=9)
@@ -107,7 +174,10 @@ def score_table(runs: Sequence, rows: Callable, cols: Callable, row_name: Callab
 
 
 def score_plot(groups: dict, knob: Callable, xlabel: str, ax=None, *, log: bool = False):
-    """Block score against ``knob(config)`` for each named group of runs: seeds as dots, their mean as a line."""
+    """Block score against ``knob(config)`` for each named group of runs: seeds as dots, their mean
+    as
+    a line.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(4.2, 3), layout="constrained")
     for i, (name, runs) in enumerate(groups.items()):
@@ -123,12 +193,32 @@ def score_plot(groups: dict, knob: Callable, xlabel: str, ax=None, *, log: bool 
     return ax
 
 
+def training_curves(histories: dict):
+    """Training loss and (augmented) training accuracy per epoch, one line per named history."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    for name, history in histories.items():
+        epochs = [h["epoch"] for h in history]
+        axes[0].plot(epochs, [h["loss"] for h in history], label=name)
+        axes[1].plot(epochs, [h["train_accuracy"] for h in history], label=name)
+    axes[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
+    axes[1].set(xlabel="epoch", ylabel="training accuracy (augmented)")
+    axes[0].legend(fontsize=7, ncol=2)
+    return fig
+
+
 def _in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def slider(draw: Callable, values: Sequence, label: str, *, live: Optional[bool] = None, figsize=(4.4, 3.6),
-           name: Callable = str):
+def slider(
+    draw: Callable,
+    values: Sequence,
+    label: str,
+    *,
+    live: bool | None = None,
+    figsize=(4.4, 3.6),
+    name: Callable = str,
+):
     """A slider over ``values``; ``draw(value, fig)`` draws one frame onto an empty figure.
 
     ``name(value)`` is how a value is shown (e.g. '1/16' for a fraction); the static slider's
@@ -148,11 +238,13 @@ def slider(draw: Callable, values: Sequence, label: str, *, live: Optional[bool]
             plt.show()
 
         options = [(name(v), v) for v in values]
-        return widgets.interact(show, value=widgets.SelectionSlider(options=options, description=label))
+        return widgets.interact(
+            show, value=widgets.SelectionSlider(options=options, description=label)
+        )
 
     from IPython.display import HTML
 
-    fig = plt.figure(figsize=figsize)
+    fig = plt.figure(figsize=figsize, layout="constrained")
 
     def frame(i):
         fig.clear()

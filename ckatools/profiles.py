@@ -9,20 +9,28 @@ An experiment is one :class:`Experiment` record per profile: the profile's defau
 (``DEFAULTS``) with the few fields the experiment changes. Adding a chapter's experiment is an
 entry in ``EXPERIMENTS`` that lists, per profile, only what differs.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import itertools
 import os
 from dataclasses import dataclass
-from typing import Optional
 
 import torch
 
 from .capture import CKA_BATCH_SIZE
 from .train import TrainConfig
 
-__all__ = ["PROFILES", "DEFAULTS", "EXPERIMENTS", "Experiment", "active", "experiment", "training_configs"]
+__all__ = [
+    "PROFILES",
+    "DEFAULTS",
+    "EXPERIMENTS",
+    "Experiment",
+    "active",
+    "experiment",
+    "training_configs",
+]
 
 PROFILES = ("smoke", "cpu", "colab", "paper")
 
@@ -38,7 +46,7 @@ class Experiment:
     epochs: int = 0  # training epochs; 0 means the networks stay untrained
     lr: float = 0.01  # peak learning rate of the cosine schedule
     residual: bool = True  # False: plain networks without shortcuts (Fig. C.1)
-    images: Optional[int] = None  # CKA: the first `images` test images (None: all of them)
+    images: int | None = None  # CKA: the first `images` test images (None: all of them)
     passes: int = 10  # CKA: shuffled passes over those images
     batch_size: int = CKA_BATCH_SIZE  # CKA: minibatch size n of Eq. 2
     batch_sizes: tuple = ()  # chapter 01: the minibatch sizes whose convergence it shows
@@ -61,7 +69,9 @@ class Experiment:
 # official 0.01, which is tuned for 300 epochs.
 DEFAULTS: dict[str, dict] = {
     "smoke": dict(dataset="synthetic", epochs=2, lr=0.05, images=128, passes=1),
-    "cpu": dict(dataset="fashion-mnist", fractions=(1 / 16,), epochs=15, lr=0.05, images=2048, passes=2),
+    "cpu": dict(
+        dataset="fashion-mnist", fractions=(1 / 16,), epochs=15, lr=0.05, images=2048, passes=2
+    ),
     "colab": dict(dataset="cifar10", epochs=15, lr=0.05, images=10000, passes=2),
     "paper": dict(dataset="cifar10", epochs=300, lr=0.01, images=10000, passes=10),
 }
@@ -77,10 +87,16 @@ BATCH_SIZES = (16, 32, 64, 128, 256, 512)
 EXPERIMENTS: dict[str, dict[str, dict]] = {
     # Chapter 01: estimators on untrained networks' activations (epochs=0), `images` examples.
     "cka_basics": {
-        "smoke": dict(architectures=((8, 0.25),), epochs=0, images=256, passes=4, batch_sizes=(16, 32, 64)),
+        "smoke": dict(
+            architectures=((8, 0.25),), epochs=0, images=256, passes=4, batch_sizes=(16, 32, 64)
+        ),
         "cpu": dict(architectures=((14, 0.5),), epochs=0, passes=30, batch_sizes=BATCH_SIZES),
-        "colab": dict(architectures=((20, 1),), epochs=0, images=4096, passes=50, batch_sizes=BATCH_SIZES),
-        "paper": dict(architectures=((20, 1),), epochs=0, passes=100, batch_sizes=BATCH_SIZES + (1024,)),
+        "colab": dict(
+            architectures=((20, 1),), epochs=0, images=4096, passes=50, batch_sizes=BATCH_SIZES
+        ),
+        "paper": dict(
+            architectures=((20, 1),), epochs=0, passes=100, batch_sizes=BATCH_SIZES + (1024,)
+        ),
     },
     # Chapter 01: a heatmap before and after a short training run.
     "first_heatmap": {
@@ -92,9 +108,25 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
     # Chapter 02: the family of networks, a depth series and a width series (Table B.1).
     "family": {
         "smoke": dict(architectures=((8, 0.25), (14, 0.25), (8, 0.5))),
-        "cpu": dict(architectures=((8, 0.5), (14, 0.5), (20, 0.5), (32, 0.5), (44, 0.5), (14, 0.25), (14, 1), (14, 2))),
-        "colab": dict(architectures=((20, 1), (32, 1), (56, 1), (110, 1), (14, 1), (14, 2), (14, 4))),
-        "paper": dict(architectures=PAPER_DEPTHS + tuple((d, w) for d in (14, 20, 26, 38) for w in (1, 2, 4, 8, 10))),
+        "cpu": dict(
+            architectures=(
+                (8, 0.5),
+                (14, 0.5),
+                (20, 0.5),
+                (32, 0.5),
+                (44, 0.5),
+                (14, 0.25),
+                (14, 1),
+                (14, 2),
+            )
+        ),
+        "colab": dict(
+            architectures=((20, 1), (32, 1), (56, 1), (110, 1), (14, 1), (14, 2), (14, 4))
+        ),
+        "paper": dict(
+            architectures=PAPER_DEPTHS
+            + tuple((d, w) for d in (14, 20, 26, 38) for w in (1, 2, 4, 8, 10))
+        ),
     },
     # Chapter 03 (Fig. 1, D.1, C.1): depth and width series, seeds, plain networks.
     "depth_series": {
@@ -124,13 +156,17 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
     # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.
     "data_width": {
         "smoke": dict(fractions=(0.25, 1.0), architectures=((8, 0.25), (8, 0.5))),
-        "cpu": dict(fractions=(1 / 64, 1 / 16, 1 / 4), architectures=((14, 0.25), (14, 0.5), (14, 1))),
+        "cpu": dict(
+            fractions=(1 / 64, 1 / 16, 1 / 4), architectures=((14, 0.25), (14, 0.5), (14, 1))
+        ),
         "colab": dict(fractions=(1 / 16, 1 / 4, 1.0), architectures=((14, 1), (14, 2), (14, 4))),
         "paper": dict(fractions=PAPER_FRACTIONS, architectures=PAPER_WIDTHS),
     },
     "data_depth": {
         "smoke": dict(fractions=(0.25, 1.0), architectures=((8, 0.25), (14, 0.25))),
-        "cpu": dict(fractions=(1 / 64, 1 / 16, 1 / 4), architectures=((8, 0.5), (14, 0.5), (26, 0.5))),
+        "cpu": dict(
+            fractions=(1 / 64, 1 / 16, 1 / 4), architectures=((8, 0.5), (14, 0.5), (26, 0.5))
+        ),
         "colab": dict(fractions=(1 / 16, 1 / 4, 1.0), architectures=((20, 1), (56, 1), (110, 1))),
         "paper": dict(fractions=PAPER_FRACTIONS, architectures=PAPER_DEPTHS),
     },
@@ -144,15 +180,24 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
         "smoke": GPU_ONLY,
         "cpu": GPU_ONLY,
         "colab": dict(CIFAR100, fractions=(1 / 4, 1.0), architectures=((56, 1), (110, 1))),
-        "paper": dict(CIFAR100, fractions=PAPER_FRACTIONS,
-                      architectures=((56, 1), (110, 1), (164, 1), (218, 1), (224, 1))),
+        "paper": dict(
+            CIFAR100,
+            fractions=PAPER_FRACTIONS,
+            architectures=((56, 1), (110, 1), (164, 1), (218, 1), (224, 1)),
+        ),
     },
 }
 
 
 def active(profile: str | None = None) -> str:
-    """The profile to use: the argument, else ``CKATOOLS_PROFILE``, else ``colab`` with CUDA and ``cpu`` without."""
-    name = profile or os.environ.get("CKATOOLS_PROFILE") or ("colab" if torch.cuda.is_available() else "cpu")
+    """The profile to use: the argument, else ``CKATOOLS_PROFILE``, else ``colab`` with CUDA and
+    ``cpu`` without.
+    """
+    name = (
+        profile
+        or os.environ.get("CKATOOLS_PROFILE")
+        or ("colab" if torch.cuda.is_available() else "cpu")
+    )
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}")
     return name
@@ -161,18 +206,26 @@ def active(profile: str | None = None) -> str:
 def experiment(name: str, profile: str | None = None) -> Experiment:
     """The :class:`Experiment` record of ``name`` under a profile (default: the active one)."""
     if name not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {name!r}; valid experiments: {', '.join(EXPERIMENTS)}")
+        raise ValueError(
+            f"unknown experiment {name!r}; valid experiments: {', '.join(EXPERIMENTS)}"
+        )
     profile = active(profile)
-    return Experiment(**{**DEFAULTS[profile], **EXPERIMENTS[name][profile], "name": name, "profile": profile})
+    return Experiment(
+        **{**DEFAULTS[profile], **EXPERIMENTS[name][profile], "name": name, "profile": profile}
+    )
 
 
 def training_configs(exp: Experiment) -> list[TrainConfig]:
-    """Every network an experiment trains: architectures x fractions x seeds (none when epochs is 0)."""
+    """Every network an experiment trains: architectures x fractions x seeds (none when epochs is
+    0).
+    """
     if exp.epochs == 0 or exp.skip:
         return []
     fixed = dict(dataset=exp.dataset, epochs=exp.epochs, lr=exp.lr, residual=exp.residual)
-    return [TrainConfig(**fixed, depth=d, width=w, fraction=f, seed=s)
-            for (d, w), f, s in itertools.product(exp.architectures, exp.fractions, exp.seeds)]
+    return [
+        TrainConfig(**fixed, depth=d, width=w, fraction=f, seed=s)
+        for (d, w), f, s in itertools.product(exp.architectures, exp.fractions, exp.seeds)
+    ]
 
 
 def summary(exp: Experiment) -> str:

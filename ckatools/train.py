@@ -3,9 +3,10 @@
 Defaults follow the official code: SGD with momentum 0.9, learning rate 0.01 with cosine decay
 over all steps, batch 128, L2 1e-4 on conv and dense kernels (Keras adds 1e-4 * sum(w^2) to the
 loss, i.e. weight decay 2e-4 on those weights only), inputs in [0, 1], reflect-pad-4 crops and
-flips. On CUDA: channels-last memory format and autocast (bfloat16, or float16 with loss scaling on GPUs older than
-Ampere such as Colab's T4), optionally torch.compile.
+flips. On CUDA: channels-last memory format and autocast (bfloat16, or float16 with loss scaling
+on GPUs older than Ampere such as Colab's T4), optionally torch.compile.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +16,6 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -24,8 +24,17 @@ import torch.nn.functional as F
 from .data import Images, balanced_subset, batches, load, to_unit
 from .models import ResNet, resnet
 
-__all__ = ["TrainConfig", "train", "evaluate", "recalibrate_batchnorm", "atomic_save", "default_device",
-           "build_model", "training_data", "fraction_label"]
+__all__ = [
+    "TrainConfig",
+    "train",
+    "evaluate",
+    "recalibrate_batchnorm",
+    "atomic_save",
+    "default_device",
+    "build_model",
+    "training_data",
+    "fraction_label",
+]
 
 
 def fraction_label(fraction: float) -> str:
@@ -33,7 +42,11 @@ def fraction_label(fraction: float) -> str:
     if fraction >= 1:
         return "all"
     inverse = 1 / fraction
-    return f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 else f"{fraction:.0%}".replace("%", " %")
+    return (
+        f"1/{round(inverse)}"
+        if abs(inverse - round(inverse)) < 1e-6
+        else f"{fraction:.0%}".replace("%", " %")
+    )
 
 
 @dataclass(frozen=True)
@@ -54,12 +67,14 @@ class TrainConfig:
     seed: int = 0  # initialization and data order
     subset_seed: int = 0  # which examples a fraction keeps
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
     @property
     def label(self) -> str:
-        """The architecture as the book names it: 'ResNet-26 ×0.5', or 'Plain-14 ×2' without shortcuts."""
+        """The architecture as the book names it: 'ResNet-26 ×0.5', or 'Plain-14 ×2' without
+        shortcuts.
+        """
         return f"{'ResNet' if self.residual else 'Plain'}-{self.depth} ×{self.width:g}"
 
 
@@ -85,21 +100,30 @@ def training_data(config: TrainConfig) -> Images:
 
 
 def build_model(config: TrainConfig, num_classes: int, in_channels: int) -> ResNet:
-    """The network of ``config``, initialized from its seed (untrained): the one place networks are built.
+    """The network of ``config``, initialized from its seed (untrained): the one place networks are
+    built.
 
     The global random state is left as it was.
     """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        return resnet(config.depth, config.width, num_classes=num_classes, in_channels=in_channels,
-                      residual=config.residual)
+        return resnet(
+            config.depth,
+            config.width,
+            num_classes=num_classes,
+            in_channels=in_channels,
+            residual=config.residual,
+        )
 
 
 def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     kernels = [m.weight for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     kernel_ids = {id(p) for p in kernels}
     others = [p for p in model.parameters() if id(p) not in kernel_ids]
-    groups = [dict(params=kernels, weight_decay=config.weight_decay), dict(params=others, weight_decay=0.0)]
+    groups = [
+        dict(params=kernels, weight_decay=config.weight_decay),
+        dict(params=others, weight_decay=0.0),
+    ]
     return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum)
 
 
@@ -109,8 +133,10 @@ def _memory_format(device: torch.device) -> torch.memory_format:
     return torch.channels_last if device.type == "cuda" else torch.contiguous_format
 
 
-def _half_dtype(device: torch.device) -> Optional[torch.dtype]:
-    """bfloat16 on GPUs that have it (Ampere and later), float16 on older ones (a Colab T4), none on CPU."""
+def _half_dtype(device: torch.device) -> torch.dtype | None:
+    """bfloat16 on GPUs that have it (Ampere and later), float16 on older ones (a Colab T4), none on
+    CPU.
+    """
     if device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.get_device_capability(device) >= (8, 0) else torch.float16
@@ -140,7 +166,9 @@ def recalibrate_batchnorm(model: nn.Module, data: Images, batch_size: int = 500)
     model.train()
     device = next(model.parameters()).device
     images = data.images.to(device)
-    for index in torch.arange(len(images), device=device).tensor_split(math.ceil(len(images) / batch_size)):
+    for index in torch.arange(len(images), device=device).tensor_split(
+        math.ceil(len(images) / batch_size)
+    ):
         with _autocast(device):
             model(to_unit(images[index]).contiguous(memory_format=_memory_format(device)))
     for m, momentum in zip(norms, momenta):
@@ -164,19 +192,32 @@ def evaluate(model: nn.Module, data: Images, batch_size: int = 500) -> dict:
     return dict(accuracy=correct.float().mean().item(), correct=correct, logits=logits)
 
 
-def _read_checkpoint(path: Optional[Path], device: torch.device) -> Optional[dict]:
-    """A checkpoint to resume from, or None when there is none or it cannot be read (then training restarts)."""
+def _read_checkpoint(path: Path | None, device: torch.device) -> dict | None:
+    """A checkpoint to resume from, or None when there is none or it cannot be read (then training
+    restarts).
+    """
     if path is None or not Path(path).exists():
         return None
     try:
         return torch.load(path, map_location=device, weights_only=False)
     except Exception as error:
-        warnings.warn(f"discarding unreadable checkpoint {path} ({error}); training restarts", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"discarding unreadable checkpoint {path} ({error}); training restarts",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         return None
 
 
-def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpoint: Optional[Path] = None,
-          progress: bool = True, compile: bool = False, stop_after: Optional[int] = None) -> tuple[ResNet, dict]:
+def train(
+    config: TrainConfig,
+    *,
+    device: torch.device | None = None,
+    checkpoint: Path | None = None,
+    progress: bool = True,
+    compile: bool = False,
+    stop_after: int | None = None,
+) -> tuple[ResNet, dict]:
     """Train a network for ``config``; returns it (on ``device``) and its results.
 
     With ``checkpoint``, the state is saved atomically after every epoch and an existing
@@ -194,7 +235,12 @@ def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpo
     model = model.to(device, memory_format=_memory_format(device))
     optimizer = _optimizer(model, config)
     steps = math.ceil(len(train_data) / config.batch_size)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps * config.epochs) / (steps * config.epochs))))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: (
+            0.5 * (1 + math.cos(math.pi * min(s, steps * config.epochs) / (steps * config.epochs)))
+        ),
+    )
     generator = torch.Generator().manual_seed(config.seed)
     scaler = torch.amp.GradScaler(device.type, enabled=_half_dtype(device) == torch.float16)
     state = dict(epoch=0, history=[], seconds=0.0)
@@ -209,35 +255,67 @@ def train(config: TrainConfig, *, device: Optional[torch.device] = None, checkpo
     forward = torch.compile(model) if compile else model
     data = train_data.to(device)
     last = config.epochs if stop_after is None else min(config.epochs, stop_after)
-    bar = tqdm(range(state["epoch"], last), initial=state["epoch"], total=config.epochs, disable=not progress,
-               desc=f"{config.label} {config.dataset}")
+    bar = tqdm(
+        range(state["epoch"], last),
+        initial=state["epoch"],
+        total=config.epochs,
+        disable=not progress,
+        desc=f"{config.label} {config.dataset}",
+    )
     for epoch in bar:
         start = time.perf_counter()
         model.train()
         loss_sum = correct = seen = 0
-        for x, y in batches(data, config.batch_size, train_augment=config.augment, generator=generator):
+        for x, y in batches(
+            data, config.batch_size, train_augment=config.augment, generator=generator
+        ):
             with _autocast(device):
                 out = forward(x.contiguous(memory_format=_memory_format(device)))
                 loss = F.cross_entropy(out.float(), y)
             optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()  # float16 needs loss scaling; otherwise the scaler is a no-op
+            scaler.scale(
+                loss
+            ).backward()  # float16 needs loss scaling; otherwise the scaler is a no-op
             scaler.step(optimizer)
             scaler.update()
             schedule.step()
             loss_sum += loss.detach() * len(y)
             correct += (out.argmax(1) == y).sum()
             seen += len(y)
-        record = dict(epoch=epoch + 1, loss=(loss_sum / seen).item(), train_accuracy=(correct / seen).item())
-        state = dict(epoch=epoch + 1, history=state["history"] + [record], seconds=state["seconds"] + time.perf_counter() - start)
+        record = dict(
+            epoch=epoch + 1, loss=(loss_sum / seen).item(), train_accuracy=(correct / seen).item()
+        )
+        state = dict(
+            epoch=epoch + 1,
+            history=state["history"] + [record],
+            seconds=state["seconds"] + time.perf_counter() - start,
+        )
         bar.set_postfix(loss=f"{record['loss']:.3f}", acc=f"{record['train_accuracy']:.3f}")
         if checkpoint is not None:
-            atomic_save(dict(model=model.state_dict(), optimizer=optimizer.state_dict(), schedule=schedule.state_dict(),
-                             generator=generator.get_state(), scaler=scaler.state_dict(), state=state, config=dataclasses.asdict(config)), checkpoint)
-    results = dict(config=dataclasses.asdict(config), history=state["history"], seconds=state["seconds"],
-                   epochs_done=state["epoch"], train_size=len(train_data))
+            atomic_save(
+                dict(
+                    model=model.state_dict(),
+                    optimizer=optimizer.state_dict(),
+                    schedule=schedule.state_dict(),
+                    generator=generator.get_state(),
+                    scaler=scaler.state_dict(),
+                    state=state,
+                    config=dataclasses.asdict(config),
+                ),
+                checkpoint,
+            )
+    results = dict(
+        config=dataclasses.asdict(config),
+        history=state["history"],
+        seconds=state["seconds"],
+        epochs_done=state["epoch"],
+        train_size=len(train_data),
+    )
     if state["epoch"] < config.epochs:
         return model, results
     recalibrate_batchnorm(model, train_data)
-    results["train_accuracy"] = evaluate(model, train_data)["accuracy"]  # unaugmented: has it fit its data?
+    results["train_accuracy"] = evaluate(model, train_data)[
+        "accuracy"
+    ]  # unaugmented: has it fit its data?
     results.update(evaluate(model, test_data))
     return model, results

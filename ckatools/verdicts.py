@@ -15,25 +15,41 @@ The paper's claims about the block structure are of two kinds, and each has its 
 
 A figure whose experiment the active profile does not run gets ``not run in this profile``.
 """
+
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from .blocks import spearman
 
-__all__ = ["Verdict", "OUTCOMES", "LINE", "RISING_RHO", "trend_verdict", "presence_verdict", "not_run"]
+__all__ = [
+    "Verdict",
+    "OUTCOMES",
+    "LINE",
+    "RISING_RHO",
+    "trend_verdict",
+    "presence_verdict",
+    "not_run",
+]
 
 OUTCOMES = ("reproduced", "partly reproduced", "not reproduced", "not run in this profile")
 RISING_RHO = 0.5  # Spearman's rho at or above which a series follows a claimed rise
-LINE = re.compile(r"^Verdict \((?P<figure>[^)]+)\): (?P<outcome>" + "|".join(OUTCOMES) + r") - (?P<evidence>.+)$", re.M)
+LINE = re.compile(
+    r"^Verdict \((?P<figure>[^)]+)\): (?P<outcome>" + "|".join(OUTCOMES) + r") - (?P<evidence>.+)$",
+    re.M,
+)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Verdict:
-    """A paper figure, the outcome for it, and the numbers that decided it."""
+    """A paper figure, the outcome for it, and the numbers that decided it.
+
+    Printed or shown as plain text it is the one-line form above; in a notebook it renders as
+    Markdown, so that the line wraps to the page.
+    """
 
     figure: str  # e.g. "Fig. 2"
     outcome: str  # one of OUTCOMES
@@ -46,6 +62,11 @@ class Verdict:
     def __str__(self) -> str:
         return f"Verdict ({self.figure}): {self.outcome} - {self.evidence}"
 
+    __repr__ = __str__
+
+    def _repr_markdown_(self) -> str:
+        return f"**Verdict ({self.figure}): {self.outcome}** - {self.evidence}"
+
 
 def _share(hits: int, total: int) -> str:
     if total == 0 or hits == 0:
@@ -53,7 +74,9 @@ def _share(hits: int, total: int) -> str:
     return "reproduced" if hits == total else "partly reproduced"
 
 
-def trend_verdict(figure: str, claim: str, series: Mapping[str, tuple[Sequence[float], Sequence[float]]]) -> Verdict:
+def trend_verdict(
+    figure: str, claim: str, series: Mapping[str, tuple[Sequence[float], Sequence[float]]]
+) -> Verdict:
     """Verdict on "the score rises with the knob": ``series`` maps a name to (knob values, scores).
 
     ``claim`` completes "block score rises with ...", e.g. "less data".
@@ -61,12 +84,16 @@ def trend_verdict(figure: str, claim: str, series: Mapping[str, tuple[Sequence[f
     rhos = {name: spearman(xs, ys) for name, (xs, ys) in series.items()}
     hits = sum(rho >= RISING_RHO for rho in rhos.values() if not math.isnan(rho))
     numbers = ", ".join(f"{name} {rho:+.2f}" for name, rho in rhos.items())
-    evidence = f"block score rises with {claim} in {hits} of {len(rhos)} series (Spearman: {numbers})"
+    evidence = (
+        f"block score rises with {claim} in {hits} of {len(rhos)} series (Spearman: {numbers})"
+    )
     return Verdict(figure, _share(hits, len(rhos)), evidence)
 
 
 def presence_verdict(figure: str, claim: str, present: Mapping[str, bool]) -> Verdict:
-    """Verdict on "every one of these networks has a block": ``present`` maps a name to whether it does."""
+    """Verdict on "every one of these networks has a block": ``present`` maps a name to whether it
+    does.
+    """
     hits = sum(map(bool, present.values()))
     names = ", ".join(name for name, p in present.items() if p) or "none"
     evidence = f"{claim} in {hits} of {len(present)} networks (with a block: {names})"

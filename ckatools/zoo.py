@@ -7,6 +7,7 @@ keyed by the CKA settings; a cached matrix is served without loading the network
 Entries are written atomically; one that cannot be read back (truncated, corrupt, or of another
 format) is discarded and recomputed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,14 +16,22 @@ import json
 import shutil
 import warnings
 from pathlib import Path
-from typing import Optional
 
 import torch
 
 from .capture import CKA_BATCH_SIZE, CKAResult, model_cka
 from .data import cache_dir, load
 from .models import ResNet
-from .train import TrainConfig, atomic_save, build_model, default_device, evaluate, fraction_label, train, training_data
+from .train import (
+    TrainConfig,
+    atomic_save,
+    build_model,
+    default_device,
+    evaluate,
+    fraction_label,
+    train,
+    training_data,
+)
 
 __all__ = ["FORMAT_VERSION", "key", "entry_dir", "describe", "get", "heatmap", "entries", "clean"]
 
@@ -41,11 +50,12 @@ def _root() -> Path:
 
 def entry_dir(config: TrainConfig) -> Path:
     plain = "" if config.residual else "-plain"
-    name = f"resnet{config.depth}x{config.width:g}{plain}-{config.dataset}-f{config.fraction:.4g}-s{config.seed}"
+    data = f"{config.dataset}-f{config.fraction:.4g}-s{config.seed}"
+    name = f"resnet{config.depth}x{config.width:g}{plain}-{data}"
     return _root() / f"{name}-{key(config)}"
 
 
-def _read(path: Path, config: TrainConfig) -> Optional[dict]:
+def _read(path: Path, config: TrainConfig) -> dict | None:
     """The entry's contents, or None when it is missing or unusable."""
     if not path.exists():
         return None
@@ -55,7 +65,11 @@ def _read(path: Path, config: TrainConfig) -> Optional[dict]:
             raise ValueError("entry does not match its configuration")
         return entry
     except Exception as error:
-        warnings.warn(f"discarding unreadable cache entry {path} ({error}); it will be retrained", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"discarding unreadable cache entry {path} ({error}); it will be retrained",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         path.unlink()
         return None
 
@@ -65,8 +79,13 @@ def describe(config: TrainConfig) -> str:
     return f"{config.label}, {config.dataset} {fraction_label(config.fraction)}, seed {config.seed}"
 
 
-def get(config: TrainConfig, *, device: Optional[torch.device] = None, progress: bool = True,
-        announce: bool = True) -> tuple[ResNet, dict]:
+def get(
+    config: TrainConfig,
+    *,
+    device: torch.device | None = None,
+    progress: bool = True,
+    announce: bool = True,
+) -> tuple[ResNet, dict]:
     """The trained network for ``config`` (in eval mode on ``device``) and its results dict.
 
     With ``announce``, prints once whether the network was loaded from the cache or trained.
@@ -79,9 +98,15 @@ def get(config: TrainConfig, *, device: Optional[torch.device] = None, progress:
             print(f"{describe(config)}: training ({config.epochs} epochs)")
         checkpoint = folder / "checkpoint.pt"
         model, results = train(config, device=device, checkpoint=checkpoint, progress=progress)
-        entry = dict(format=FORMAT_VERSION, config=dataclasses.asdict(config), results=results,
-                     num_classes=model.fc.out_features, input_shape=(model.stem.conv.in_channels,),
-                     model={k: v.cpu() for k, v in model.state_dict().items()}, device=str(device))
+        entry = dict(
+            format=FORMAT_VERSION,
+            config=dataclasses.asdict(config),
+            results=results,
+            num_classes=model.fc.out_features,
+            input_shape=(model.stem.conv.in_channels,),
+            model={k: v.cpu() for k, v in model.state_dict().items()},
+            device=str(device),
+        )
         atomic_save(entry, folder / "model.pt")
         checkpoint.unlink(missing_ok=True)
     elif announce:
@@ -95,9 +120,17 @@ def get(config: TrainConfig, *, device: Optional[torch.device] = None, progress:
     return model, entry["results"]
 
 
-def heatmap(config: TrainConfig, model: Optional[ResNet] = None, *, images: Optional[int] = None, passes: int = 10,
-            batch_size: int = CKA_BATCH_SIZE, progress: bool = True) -> CKAResult:
-    """Within-model CKA of the trained network for ``config`` on the first ``images`` test images (all if None).
+def heatmap(
+    config: TrainConfig,
+    model: ResNet | None = None,
+    *,
+    images: int | None = None,
+    passes: int = 10,
+    batch_size: int = CKA_BATCH_SIZE,
+    progress: bool = True,
+) -> CKAResult:
+    """Within-model CKA of the trained network for ``config`` on the first ``images`` test images
+    (all if None).
 
     Cached beside the network, keyed by the CKA settings. A cached matrix is returned without
     touching the weights; otherwise ``model`` (or, when None, the network from :func:`get`) is run.
@@ -110,10 +143,14 @@ def heatmap(config: TrainConfig, model: Optional[ResNet] = None, *, images: Opti
             layers = _architecture(config, test).representations()
             return CKAResult(torch.load(path, weights_only=False), layers, layers)
         except Exception as error:
-            warnings.warn(f"discarding unreadable CKA cache {path} ({error})", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"discarding unreadable CKA cache {path} ({error})", RuntimeWarning, stacklevel=2
+            )
     if model is None:
         model, _ = get(config, progress=progress)
-    result = model_cka(model, test.float()[:n], batch_size=batch_size, passes=passes, progress=progress)
+    result = model_cka(
+        model, test.float()[:n], batch_size=batch_size, passes=passes, progress=progress
+    )
     atomic_save(result.matrix, path)
     return result
 
@@ -130,15 +167,23 @@ def entries() -> list[dict]:
     for path in sorted(_root().glob("*/model.pt")):
         try:
             entry = torch.load(path, map_location="cpu", weights_only=False)
-            found.append(dict(path=str(path.parent), config=entry["config"], accuracy=entry["results"].get("accuracy"),
-                              seconds=entry["results"].get("seconds")))
+            found.append(
+                dict(
+                    path=str(path.parent),
+                    config=entry["config"],
+                    accuracy=entry["results"].get("accuracy"),
+                    seconds=entry["results"].get("seconds"),
+                )
+            )
         except Exception:
             found.append(dict(path=str(path.parent), config=None, accuracy=None, seconds=None))
     return found
 
 
 def clean(*, partial_only: bool = True) -> int:
-    """Remove unfinished entries (or, with ``partial_only=False``, everything); returns how many folders went."""
+    """Remove unfinished entries (or, with ``partial_only=False``, everything); returns how many
+    folders went.
+    """
     removed = 0
     for folder in sorted(_root().glob("*")) if _root().exists() else []:
         if not partial_only or not (folder / "model.pt").exists():

@@ -1,4 +1,5 @@
 """Both block measures on synthetic matrices with and without a block, and against brute force."""
+
 import numpy as np
 import pytest
 
@@ -12,7 +13,9 @@ def brute_force(matrix, threshold):
     n, best = len(matrix), (0, 0)
     for i in range(n):
         for j in range(i, n):
-            if (np.minimum(matrix, matrix.T)[i:j + 1, i:j + 1] >= threshold).all() and j - i > best[1] - best[0]:
+            if (
+                np.minimum(matrix, matrix.T)[i : j + 1, i : j + 1] >= threshold
+            ).all() and j - i > best[1] - best[0]:
                 best = (i, j)
     return best
 
@@ -36,7 +39,7 @@ def planted(background, inside=0.95, start=40, end=100):
 
 
 def checkerboard(inside_block=0.55, outputs=0.95, background=0.3):
-    """A ResNet-56's residual checkerboard: block outputs alike within a stage, their insides not."""
+    """A ResNet-56's residual checkerboard: block outputs alike within a stage, insides not."""
     reps = resnet(56).representations()
     post = np.array([r.post_residual or r.kind == "add" for r in reps])
     stage = np.array([r.stage or 0 for r in reps])
@@ -66,7 +69,9 @@ def test_uniformly_high_cka_is_not_a_block():
     m = noisy(np.full((N, N), 0.85), sd=0.03)
     b = relative_block(m)
     assert b.score < 0.05 and not b.present
-    assert strict_block(noisy(np.full((N, N), 0.93), sd=0.01)).score == 1.0  # the strict score is fooled
+    assert (
+        strict_block(noisy(np.full((N, N), 0.93), sd=0.01)).score == 1.0
+    )  # the strict score is fooled
 
 
 def test_diagonal_decay_is_not_a_block():
@@ -88,7 +93,9 @@ def test_a_block_with_a_checkerboard_inside_is_still_a_block():
     m[block, block] = np.maximum(m[block, block], 0.78)  # dips to 0.78 inside, below the strict 0.9
     b = relative_block(m, reps)
     assert b.present and abs(b.start - 60) <= 3 and abs(b.end - 179) <= 3
-    assert strict_block(m, reps).score < MIN_BLOCK_FRACTION  # one dip below 0.9 breaks the strict run
+    assert (
+        strict_block(m, reps).score < MIN_BLOCK_FRACTION
+    )  # one dip below 0.9 breaks the strict run
 
 
 def test_nan_layers_count_as_dissimilar_and_bad_input_is_refused():
@@ -103,7 +110,9 @@ def test_nan_layers_count_as_dissimilar_and_bad_input_is_refused():
 
 
 def test_spearman_against_scipy_free_cases_and_the_trend_sentence():
-    assert spearman([1, 2, 3], [0.1, 0.4, 0.4]) == pytest.approx(np.sqrt(3) / 2)  # ties share their rank
+    assert spearman([1, 2, 3], [0.1, 0.4, 0.4]) == pytest.approx(
+        np.sqrt(3) / 2
+    )  # ties share their rank
     assert spearman([3, 1, 2], [0.9, 0.1, 0.5]) == pytest.approx(1.0)
     assert np.isnan(spearman([1, 2], [0.3, 0.3]))
     line = trend([1, 1, 2, 2], [0.2, 0.4, 0.5, 0.7], "width")

@@ -1,18 +1,99 @@
-"""The book's structure: every notebook is in the table of contents and starts as a chapter should."""
+"""The book's structure and its stored outputs: every chapter is in the table of contents, every
+figure cell stores its figure, every paper figure has one verdict, and lines fit the page."""
+
+import ast
+import copy
 import json
 import re
 from pathlib import Path
 
+import pytest
+
+import ckatools.plot
+from ckatools.verdicts import LINE
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+MAX_LINE = 100  # characters, for code and for printed output (the book's text column)
+
+# The paper figures each chapter rebuilds: each needs exactly one verdict line in its outputs.
+FIGURES = {
+    "03_block_structure": {"Fig. 1", "Fig. D.1", "Fig. C.1"},
+    "04_less_data": {"Fig. 2", "Fig. D.2", "Fig. D.3", "Fig. D.4"},
+}
+# Calls that draw: matplotlib's and every public function of ckatools.plot.
+DRAWING = {
+    "subplots",
+    "figure",
+    "imshow",
+    "plot",
+    "scatter",
+    "errorbar",
+    "hist",
+    "bar",
+    "matshow",
+    "add_subplot",
+} | set(ckatools.plot.__all__) - {"stage_starts"}
 
 
 def _config_value(key: str) -> str:
     return re.search(rf"^\s*{key}:\s*(\S+)", (ROOT / "_config.yml").read_text(), re.M).group(1)
 
 
-def _cells(path: Path) -> list[dict]:
-    return json.loads(path.read_text())["cells"]
+def _notebook(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _code(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _calls(node) -> set:
+    names = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            names.add(
+                n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", None)
+            )
+    return names - {None}
+
+
+def _stores_figure(cell: dict) -> bool:
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if "image/png" in data or "animation" in "".join(data.get("text/html", "")).lower():
+            return True
+        if "not run in this profile" in "".join(output.get("text", "")):
+            return True
+    return False
+
+
+def figure_cells_without_figure(nb: dict) -> list[int]:
+    """Indices of code cells whose top-level statements draw (directly or through a function
+    defined in the notebook) but that store no image or static slider."""
+    trees = [ast.parse("".join(c["source"])) for c in _code(nb)]
+    drawers = set(DRAWING)
+    for tree in trees:
+        drawers |= {
+            n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and _calls(n) & drawers
+        }
+    missing = []
+    for i, (cell, tree) in enumerate(zip(_code(nb), trees)):
+        top = [
+            n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.Import, ast.ImportFrom))
+        ]
+        if any(_calls(n) & drawers for n in top) and not _stores_figure(cell):
+            missing.append(i)
+    return missing
+
+
+def _printed(nb: dict) -> str:
+    return "\n".join(
+        "".join(o.get("text", ""))
+        for c in _code(nb)
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == "stdout"
+    )
 
 
 def test_every_notebook_is_in_the_table_of_contents():
@@ -22,17 +103,89 @@ def test_every_notebook_is_in_the_table_of_contents():
         assert f"file: notebooks/{nb.stem}" in toc, f"{nb.name} is missing from _toc.yml"
 
 
-def test_notebooks_install_from_the_configured_repository_and_set_a_profile():
+def test_chapters_open_with_a_hidden_install_cell_a_running_note_and_the_profile():
     url = _config_value("url")
-    for nb in NOTEBOOKS:
-        code = ["".join(c["source"]) for c in _cells(nb) if c["cell_type"] == "code"]
-        assert "google.colab" in code[0] and f"git+{url}" in code[0], f"{nb.name}: first cell must be the Colab install from {url}"
-        assert "profiles.active(" in code[1], f"{nb.name}: second code cell must choose the profile"
+    for path in NOTEBOOKS:
+        nb = _notebook(path)
+        code = _code(nb)
+        install = "".join(code[0]["source"])
+        assert "google.colab" in install and f"git+{url}" in install, (
+            f"{path.name}: first cell must install from {url}"
+        )
+        assert "remove-cell" in code[0]["metadata"].get("tags", []), (
+            f"{path.name}: hide the install cell"
+        )
+        assert "profiles.active(" in "".join(code[1]["source"]), (
+            f"{path.name}: second code cell chooses the profile"
+        )
+        assert "hide-input" in code[1]["metadata"].get("tags", []), (
+            f"{path.name}: hide the setup cell's code"
+        )
+        text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+        assert "Running this chapter" in text, f"{path.name}: no 'Running this chapter' note"
+
+
+def test_chapters_end_with_exercises_and_hidden_solutions():
+    for path in NOTEBOOKS:
+        text = "".join(
+            c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+            for c in _notebook(path)["cells"]
+            if c["cell_type"] == "markdown"
+        )
+        assert "## Exercises" in text and ":class: dropdown" in text, (
+            f"{path.name}: no exercises with solutions"
+        )
 
 
 def test_committed_notebooks_carry_cpu_profile_outputs():
-    for nb in NOTEBOOKS:
-        code = [c for c in _cells(nb) if c["cell_type"] == "code" and "".join(c["source"]).strip()]
-        assert sum(bool(c["outputs"]) for c in code) >= len(code) // 2, f"{nb.name} has no stored outputs"
-        text = json.dumps(code[1]["outputs"])
-        assert "profile cpu" in text, f"{nb.name}: stored outputs must come from the cpu profile"
+    for path in NOTEBOOKS:
+        text = json.dumps(_code(_notebook(path))[1]["outputs"])
+        assert "profile cpu" in text, f"{path.name}: stored outputs must come from the cpu profile"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_figure_cell_stores_its_figure(path):
+    assert figure_cells_without_figure(_notebook(path)) == []
+
+
+def test_the_figure_check_catches_a_stripped_image():
+    nb = _notebook(ROOT / "notebooks" / "03_block_structure.ipynb")
+    stripped = copy.deepcopy(nb)
+    victim = next(
+        c for c in _code(stripped) if any("image/png" in o.get("data", {}) for o in c["outputs"])
+    )
+    victim["outputs"] = [o for o in victim["outputs"] if "image/png" not in o.get("data", {})]
+    assert figure_cells_without_figure(nb) == []
+    assert len(figure_cells_without_figure(stripped)) == 1
+
+
+def _shown(nb: dict) -> str:
+    """Everything a chapter printed or displayed as plain text (verdicts also show as Markdown)."""
+    texts = [
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+        for c in _code(nb)
+        for o in c.get("outputs", [])
+    ]
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("stem", sorted(FIGURES))
+def test_each_paper_figure_has_exactly_one_verdict(stem):
+    verdicts = [
+        m["figure"] for m in LINE.finditer(_shown(_notebook(ROOT / "notebooks" / f"{stem}.ipynb")))
+    ]
+    assert sorted(verdicts) == sorted(FIGURES[stem])
+
+
+def test_code_and_printed_lines_fit_the_text_column():
+    for path in NOTEBOOKS:
+        nb = _notebook(path)
+        for cell in _code(nb):
+            for line in "".join(cell["source"]).splitlines():
+                assert len(line) <= MAX_LINE, (
+                    f"{path.name}: code line over {MAX_LINE} characters: {line}"
+                )
+        for line in _printed(nb).splitlines():
+            assert len(line) <= MAX_LINE, (
+                f"{path.name}: printed line over {MAX_LINE} characters: {line}"
+            )

@@ -1,4 +1,5 @@
 """model_cka against CKA computed independently from activations captured by plain hooks."""
+
 import copy
 
 import numpy as np
@@ -28,7 +29,11 @@ def activations(model, images, names):
     for name in names:
         if name != "input":
             module = model.get_submodule(name)
-            handles.append(module.register_forward_hook(lambda m, i, o, name=name: store.__setitem__(name, o.clone())))
+            handles.append(
+                module.register_forward_hook(
+                    lambda m, i, o, name=name: store.__setitem__(name, o.clone())
+                )
+            )
     with torch.no_grad():
         model.eval()(images)
     for h in handles:
@@ -50,7 +55,9 @@ def test_single_minibatch_equals_pairwise_linear_cka(small):
 def test_several_minibatches_equal_accumulated_captures(small):
     model, images = small
     names = ["input", "stem.relu", "stage1.0.add", "stage2.0.relu2", "fc"]
-    result = model_cka(model, images, batch_size=16, passes=2, seed=3, progress=False, layers_a=names)
+    result = model_cka(
+        model, images, batch_size=16, passes=2, seed=3, progress=False, layers_a=names
+    )
     acc = MinibatchCKA()
     for index in minibatches(40, 16, 2, 3):
         acc.update(activations(model, images[index], names))
@@ -60,9 +67,13 @@ def test_several_minibatches_equal_accumulated_captures(small):
 def test_within_model_symmetric_unit_diagonal_and_equal_to_cross_with_a_copy(small):
     model, images = small
     within = model_cka(model, images, batch_size=16, passes=2, progress=False).matrix
-    cross = model_cka(model, images, copy.deepcopy(model), batch_size=16, passes=2, progress=False).matrix
+    cross = model_cka(
+        model, images, copy.deepcopy(model), batch_size=16, passes=2, progress=False
+    ).matrix
     torch.testing.assert_close(within, within.T, atol=1e-12, rtol=0)
-    torch.testing.assert_close(within.diagonal(), torch.ones(len(within), dtype=torch.float64), atol=1e-9, rtol=0)
+    torch.testing.assert_close(
+        within.diagonal(), torch.ones(len(within), dtype=torch.float64), atol=1e-9, rtol=0
+    )
     torch.testing.assert_close(cross, within, atol=1e-9, rtol=0)
 
 
@@ -111,7 +122,40 @@ def test_layer_subsets_and_errors(small):
 
 
 def test_any_module_gets_leaf_representations():
-    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 6), torch.nn.ReLU(), torch.nn.Linear(6, 2))
+    net = torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(12, 6), torch.nn.ReLU(), torch.nn.Linear(6, 2)
+    )
     reps = representations_of(net)
     assert [r.name for r in reps] == ["input", "0", "1", "2", "3"]
-    assert model_cka(net, torch.randn(30, 3, 2, 2), batch_size=10, passes=1, progress=False).matrix.shape == (5, 5)
+    assert model_cka(
+        net, torch.randn(30, 3, 2, 2), batch_size=10, passes=1, progress=False
+    ).matrix.shape == (5, 5)
+
+
+def test_activations_are_whole_flattened_and_in_the_requested_order(small):
+    from ckatools.capture import activations as whole
+
+    model, images = small
+    names = ["stage2.0.relu2", "input", "fc"]
+    got = whole(model, images, names, batch_size=7)
+    expected = activations(model, images, names)  # independent plain hooks
+    assert [g.shape[0] for g in got] == [len(images)] * 3
+    for g, e in zip(got, expected):
+        torch.testing.assert_close(g, e.flatten(1).float())
+
+
+def test_minibatch_trajectory_approaches_full_data_unbiased_cka():
+    from ckatools.cka import linear_cka
+    from ckatools.convergence import minibatch_trajectory
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(240, 20, generator=gen, dtype=torch.float64)
+    y = x @ torch.randn(20, 8, generator=gen, dtype=torch.float64) + torch.randn(
+        240, 8, generator=gen
+    )
+    full = linear_cka(x, y, unbiased=True)
+    path = minibatch_trajectory(x, y, 16, 40, unbiased=True)
+    assert len(path) == 40 and abs(path[-1] - full) < abs(path[0] - full) + 1e-3
+    assert abs(path[-1] - full) < 0.01
+    biased = minibatch_trajectory(x, y, 16, 40, unbiased=False)[-1]
+    assert abs(biased - linear_cka(x, y)) > 0.01  # the biased minibatch estimate has its own limit

@@ -1,4 +1,5 @@
 """CKA against independent numpy formulas, published reference values and invariances."""
+
 import numpy as np
 import pytest
 import torch
@@ -22,8 +23,11 @@ def naive_hsic1(k, l):
     np.fill_diagonal(k, 0)
     np.fill_diagonal(l, 0)
     one = np.ones(n)
-    return (np.trace(k @ l) + (one @ k @ one) * (one @ l @ one) / ((n - 1) * (n - 2))
-            - 2 / (n - 2) * one @ k @ l @ one) / (n * (n - 3))
+    return (
+        np.trace(k @ l)
+        + (one @ k @ one) * (one @ l @ one) / ((n - 1) * (n - 2))
+        - 2 / (n - 2) * one @ k @ l @ one
+    ) / (n * (n - 3))
 
 
 def u_centered(k):
@@ -77,7 +81,8 @@ def test_reference_values_from_kornblith_demo():
 def test_torch_and_numpy_inputs_agree(unbiased):
     x, y = kornblith_demo_data()
     assert linear_cka(torch.from_numpy(x), torch.from_numpy(y), unbiased=unbiased) == pytest.approx(
-        linear_cka(x, y, unbiased=unbiased), abs=1e-12)
+        linear_cka(x, y, unbiased=unbiased), abs=1e-12
+    )
 
 
 # --- forms of the estimator ---------------------------------------------------------------------
@@ -129,9 +134,15 @@ def test_invariances(rng, unbiased):
     base = linear_cka(x, y, unbiased=unbiased)
     q, _ = np.linalg.qr(rng.normal(size=(12, 12)))
     assert linear_cka(x @ q, y, unbiased=unbiased) == pytest.approx(base, abs=1e-10)  # orthogonal
-    assert linear_cka(7.5 * x, y, unbiased=unbiased) == pytest.approx(base, abs=1e-10)  # isotropic scaling
-    assert linear_cka(x[:, rng.permutation(12)], y, unbiased=unbiased) == pytest.approx(base, abs=1e-10)
-    assert linear_cka(x + rng.normal(size=12) * 100, y, unbiased=unbiased) == pytest.approx(base, abs=1e-9)
+    assert linear_cka(7.5 * x, y, unbiased=unbiased) == pytest.approx(
+        base, abs=1e-10
+    )  # isotropic scaling
+    assert linear_cka(x[:, rng.permutation(12)], y, unbiased=unbiased) == pytest.approx(
+        base, abs=1e-10
+    )
+    assert linear_cka(x + rng.normal(size=12) * 100, y, unbiased=unbiased) == pytest.approx(
+        base, abs=1e-9
+    )
     invertible = rng.normal(size=(12, 12)) @ np.diag(np.linspace(0.1, 10, 12))
     assert abs(linear_cka(x @ invertible, y, unbiased=unbiased) - base) > 1e-2  # not invariant
 
@@ -140,7 +151,9 @@ def test_invariances(rng, unbiased):
 def test_self_similarity_and_symmetry(rng, unbiased):
     x, y = rng.normal(size=(40, 6)), rng.normal(size=(40, 50))
     assert linear_cka(x, x, unbiased=unbiased) == pytest.approx(1.0, abs=1e-12)
-    assert linear_cka(x, y, unbiased=unbiased) == pytest.approx(linear_cka(y, x, unbiased=unbiased), abs=1e-12)
+    assert linear_cka(x, y, unbiased=unbiased) == pytest.approx(
+        linear_cka(y, x, unbiased=unbiased), abs=1e-12
+    )
 
 
 def test_single_feature_gives_squared_pearson_correlation(rng):
@@ -158,7 +171,9 @@ def test_trailing_dimensions_are_flattened(rng):
 def test_half_precision_is_upcast(rng):
     x, y = rng.normal(size=(64, 32)), rng.normal(size=(64, 32))
     y = y + x
-    half = linear_cka(torch.tensor(x, dtype=torch.float16), torch.tensor(y, dtype=torch.bfloat16), unbiased=True)
+    half = linear_cka(
+        torch.tensor(x, dtype=torch.float16), torch.tensor(y, dtype=torch.bfloat16), unbiased=True
+    )
     assert half == pytest.approx(linear_cka(x, y, unbiased=True), abs=1e-2)
 
 
@@ -180,7 +195,9 @@ def test_one_minibatch_equals_unbiased_linear_cka(rng):
 def test_several_minibatches_with_short_last_batch_equal_naive_eq2(rng):
     sizes = [64, 64, 64, 17]  # the last minibatch is short and must count with its own n
     bx = [rng.normal(size=(n, 10)) for n in sizes]
-    by = [np.tanh(b @ rng.normal(size=(10, 6))) + rng.normal(size=(n, 6)) for b, n in zip(bx, sizes)]
+    by = [
+        np.tanh(b @ rng.normal(size=(10, 6))) + rng.normal(size=(n, 6)) for b, n in zip(bx, sizes)
+    ]
     acc = MinibatchCKA()
     for x, y in zip(bx, by):
         acc.update([x], [y])
@@ -189,7 +206,10 @@ def test_several_minibatches_with_short_last_batch_equal_naive_eq2(rng):
 
 
 def test_within_model_is_symmetric_with_unit_diagonal_and_matches_cross(rng):
-    batches = [[rng.normal(size=(20, 4)), rng.normal(size=(20, 7)), rng.normal(size=(20, 3, 3))] for _ in range(3)]
+    batches = [
+        [rng.normal(size=(20, 4)), rng.normal(size=(20, 7)), rng.normal(size=(20, 3, 3))]
+        for _ in range(3)
+    ]
     within, cross = MinibatchCKA(), MinibatchCKA()
     for xs in batches:
         within.update(xs)
@@ -201,7 +221,9 @@ def test_within_model_is_symmetric_with_unit_diagonal_and_matches_cross(rng):
 
 
 def test_float32_activations_keep_float64_accuracy(rng):
-    x = rng.normal(size=(256, 200)) + 10.0  # a large offset: uncentered fp32 Grams would lose digits
+    x = (
+        rng.normal(size=(256, 200)) + 10.0
+    )  # a large offset: uncentered fp32 Grams would lose digits
     y = x[:, :100] + rng.normal(size=(256, 100))
     acc = MinibatchCKA()
     acc.update([torch.tensor(x, dtype=torch.float32)], [torch.tensor(y, dtype=torch.float32)])

@@ -1,4 +1,5 @@
 """Datasets, subsets, augmentation and profiles."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -7,13 +8,17 @@ from ckatools import data, profiles
 
 
 def test_balanced_subsets_are_balanced_and_deterministic():
-    labels = torch.arange(10).repeat_interleave(100)[torch.randperm(1000, generator=torch.Generator().manual_seed(0))]
+    labels = torch.arange(10).repeat_interleave(100)[
+        torch.randperm(1000, generator=torch.Generator().manual_seed(0))
+    ]
     for fraction, per_class in ((1 / 16, 6), (0.06, 6), (0.25, 25), (0.5, 50), (1.0, 100)):
         index = data.balanced_subset(labels, fraction, seed=1)
         assert labels[index].bincount().tolist() == [per_class] * 10
         assert torch.equal(index, data.balanced_subset(labels, fraction, seed=1))
         assert len(index.unique()) == len(index)
-    assert not torch.equal(data.balanced_subset(labels, 0.25, seed=1), data.balanced_subset(labels, 0.25, seed=2))
+    assert not torch.equal(
+        data.balanced_subset(labels, 0.25, seed=1), data.balanced_subset(labels, 0.25, seed=2)
+    )
 
 
 @pytest.mark.parametrize("fraction", [0, -0.5, 1.5])
@@ -32,7 +37,7 @@ def test_augment_is_a_reflect_padded_crop_with_flips():
     flip = torch.rand(16, generator=gen) < 0.5
     padded = F.pad(x, (4, 4, 4, 4), mode="reflect")
     for i in range(16):
-        crop = padded[i, :, dy[i]:dy[i] + 8, dx[i]:dx[i] + 8]
+        crop = padded[i, :, dy[i] : dy[i] + 8, dx[i] : dx[i] + 8]
         torch.testing.assert_close(out[i], crop.flip(-1) if flip[i] else crop)
     assert flip.any() and not flip.all()
 
@@ -47,14 +52,25 @@ def test_batches_scale_to_unit_interval_and_cover_the_data():
 
 def test_synthetic_is_reproducible_and_the_splits_differ():
     a, b = data.load("synthetic", seed=3), data.load("synthetic", seed=3)
-    assert torch.equal(a.images, b.images) and a.images.dtype == torch.uint8 and a.images.shape[1:] == (3, 32, 32)
-    assert not torch.equal(data.load("synthetic", train=False).images, data.load("synthetic").images)
+    assert (
+        torch.equal(a.images, b.images)
+        and a.images.dtype == torch.uint8
+        and a.images.shape[1:] == (3, 32, 32)
+    )
+    assert not torch.equal(
+        data.load("synthetic", train=False).images, data.load("synthetic").images
+    )
 
 
-@pytest.mark.skipif(not (data.FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(), reason="dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+    not (data.FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
+    reason="dataset-fashion-mnist not installed",
+)
 def test_fashion_mnist_offline():
     test = data.load("fashion-mnist", train=False)
-    assert test.images.shape == (10000, 1, 28, 28) and test.labels.bincount().tolist() == [1000] * 10
+    assert (
+        test.images.shape == (10000, 1, 28, 28) and test.labels.bincount().tolist() == [1000] * 10
+    )
 
 
 def test_unknown_dataset():
@@ -84,9 +100,13 @@ def test_profiles(monkeypatch):
     assert profiles.active("paper") == "paper"
     exp = profiles.experiment("cka_basics")
     assert exp.profile == "smoke" and exp.dataset == "synthetic"
-    with pytest.raises(ValueError, match="unknown profile 'fast'; valid profiles: smoke, cpu, colab, paper"):
+    with pytest.raises(
+        ValueError, match="unknown profile 'fast'; valid profiles: smoke, cpu, colab, paper"
+    ):
         profiles.active("fast")
-    with pytest.raises(ValueError, match="unknown experiment 'nope'; valid experiments: cka_basics"):
+    with pytest.raises(
+        ValueError, match="unknown experiment 'nope'; valid experiments: cka_basics"
+    ):
         profiles.experiment("nope")
     for name, budgets in profiles.EXPERIMENTS.items():
         assert set(budgets) == set(profiles.PROFILES), name

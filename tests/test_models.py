@@ -1,4 +1,7 @@
-"""The ResNet family: architecture facts from the official code, the representation list, block deletion."""
+"""The ResNet family: architecture facts from the official code, the representation list, block
+deletion.
+"""
+
 import pytest
 import torch
 
@@ -55,7 +58,9 @@ def test_every_representation_is_a_submodule_output_in_execution_order(residual)
     calls, handles = [], []
     for r in reps[1:]:
         module = model.get_submodule(r.name)
-        handles.append(module.register_forward_hook(lambda m, i, o, name=r.name: calls.append(name)))
+        handles.append(
+            module.register_forward_hook(lambda m, i, o, name=r.name: calls.append(name))
+        )
     model(torch.randn(2, 3, 16, 16))
     assert calls == [r.name for r in reps[1:]]
 
@@ -122,4 +127,34 @@ def test_parameter_count_without_weights_matches_a_real_model():
     from ckatools.models import parameter_count
 
     for depth, width in ((20, 1), (14, 0.5), (8, 2)):
-        assert parameter_count(depth, width, in_channels=1) == sum(p.numel() for p in resnet(depth, width, in_channels=1).parameters())
+        assert parameter_count(depth, width, in_channels=1) == sum(
+            p.numel() for p in resnet(depth, width, in_channels=1).parameters()
+        )
+
+
+def test_truncated_normal_constant_is_the_std_of_a_unit_normal_cut_at_two():
+    import math
+
+    from ckatools.models import TRUNCATED_NORMAL_STD
+
+    pdf2 = math.exp(-2) / math.sqrt(2 * math.pi)
+    mass = math.erf(2 / math.sqrt(2))
+    assert TRUNCATED_NORMAL_STD == pytest.approx(math.sqrt(1 - 4 * pdf2 / mass), rel=1e-12)
+    torch.manual_seed(0)
+    w = resnet(8, width=4).stage3[0].conv2.weight  # 256 x 256 x 3 x 3, fan_in = 256 * 9
+    assert w.std().item() == pytest.approx(math.sqrt(2 / (256 * 9)), rel=0.01)
+
+
+def test_table_b1_matches_the_papers_text():
+    from pathlib import Path
+
+    from ckatools.paper import TABLE_B1
+
+    text = Path(__file__).resolve().parents[2] / "shared/paper/iclr2021-full-paper.txt"
+    if not text.exists():
+        pytest.skip("the paper's text (../shared/paper) is not beside this checkout")
+    rows = set(text.read_text().split("Table B.1:")[1].split("C Block Structure")[0].splitlines())
+    for (depth, width), (c10, c100) in TABLE_B1.items():
+        if depth in (14, 20, 26, 38):  # the wide grid's rows carry depth and width
+            assert f"{depth}\t{width}\t{c10}\t{c100}" in rows, (depth, width)
+    assert len(TABLE_B1) == 25 and TABLE_B1[(110, 1)] == (94.3, 74.0)

@@ -1,4 +1,5 @@
 """Training: it learns, it resumes exactly, and the zoo never serves a bad entry."""
+
 import pytest
 import torch
 
@@ -20,7 +21,10 @@ def test_smoke_training_beats_chance_clearly():
     torch.manual_seed(0)
     model, results = train(SMOKE.replace(epochs=4), device="cpu", progress=False)
     assert results["accuracy"] > 0.5  # 10 classes: chance is 0.1
-    assert len(results["history"]) == 4 and results["history"][-1]["loss"] < results["history"][0]["loss"]
+    assert (
+        len(results["history"]) == 4
+        and results["history"][-1]["loss"] < results["history"][0]["loss"]
+    )
     assert results["correct"].shape == (2000,) and results["logits"].shape == (2000, 10)
     assert results["correct"].float().mean().item() == pytest.approx(results["accuracy"])
 
@@ -83,7 +87,9 @@ def test_zoo_discards_a_corrupt_entry_and_retrains(cache):
     path.write_bytes(path.read_bytes()[:1000])  # a truncated file
     with pytest.warns(RuntimeWarning, match="discarding unreadable cache entry"):
         _, results = zoo.get(SMOKE, device="cpu", progress=False)
-    assert results["accuracy"] == first["accuracy"] and path.exists()  # retrained (deterministic on the CPU)
+    assert (
+        results["accuracy"] == first["accuracy"] and path.exists()
+    )  # retrained (deterministic on the CPU)
 
 
 def test_zoo_adds_training_accuracy_to_older_entries(cache):
@@ -127,11 +133,26 @@ def test_command_line_prepares_a_profile_and_lists_it(cache, capsys):
 def test_training_configs_expand_an_experiments_grid():
     from ckatools.profiles import Experiment, training_configs
 
-    exp = Experiment("synthetic", architectures=((8, 0.25), (14, 0.5)), fractions=(0.5, 1.0), seeds=(0, 1), epochs=1)
+    exp = Experiment(
+        "synthetic",
+        architectures=((8, 0.25), (14, 0.5)),
+        fractions=(0.5, 1.0),
+        seeds=(0, 1),
+        epochs=1,
+    )
     configs = training_configs(exp)
-    assert len(configs) == 8 and len(set(configs)) == 8 and {c.fraction for c in configs} == {0.5, 1.0}
-    assert training_configs(Experiment("synthetic", architectures=((8, 0.25),))) == []  # epochs 0: untrained
-    assert training_configs(Experiment("synthetic", architectures=((8, 0.25),), epochs=1, skip="no GPU")) == []
+    assert (
+        len(configs) == 8 and len(set(configs)) == 8 and {c.fraction for c in configs} == {0.5, 1.0}
+    )
+    assert (
+        training_configs(Experiment("synthetic", architectures=((8, 0.25),))) == []
+    )  # epochs 0: untrained
+    assert (
+        training_configs(
+            Experiment("synthetic", architectures=((8, 0.25),), epochs=1, skip="no GPU")
+        )
+        == []
+    )
 
 
 def test_zoo_heatmap_is_cached_beside_the_network(cache, monkeypatch):
@@ -161,12 +182,22 @@ def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache):
     exp = profiles.experiment("depth_series", "smoke")
     runs = heatmaps(exp, progress=False)
     assert [r.config.depth for r in runs] == [8, 14]
-    assert all(0 < r.block.score <= 1 and r.cka.matrix.shape[0] == len(r.cka.layers_a) for r in runs)
+    assert all(
+        0 < r.block.score <= 1 and r.cka.matrix.shape[0] == len(r.cka.layers_a) for r in runs
+    )
     caption = provenance(exp, runs)
     assert max(map(len, caption.splitlines())) <= 88
     text = " ".join(caption.split())  # wrapped for reading; compare the words
-    for fact in ("smoke profile", "synthetic", "all (2,000 images)", "2 epochs", "seeds 0", "128 test images",
-                 "minibatches of 256", f"{runs[0].results['train_accuracy']:.0%}/{runs[0].results['accuracy']:.1%}"):
+    for fact in (
+        "smoke profile",
+        "synthetic",
+        "all (2,000 images)",
+        "2 epochs",
+        "seeds 0",
+        "128 test images",
+        "minibatches of 256",
+        f"{runs[0].results['train_accuracy']:.0%}/{runs[0].results['accuracy']:.1%}",
+    ):
         assert fact in text
 
 
