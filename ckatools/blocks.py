@@ -98,7 +98,9 @@ def _block(matrix: np.ndarray, i: int, j: int, layers, background: float = float
     between = finite[inside][:, ~inside]
     contrast = finite[inside][:, inside].mean() - (between.mean() if between.size else 0.0)
     names = (layers[i].name, layers[j].name) if layers is not None else (None, None)
-    return Block(i, j, (j - i + 1) / len(matrix), float(contrast), float(background), *names)
+    return Block(
+        int(i), int(j), (j - i + 1) / len(matrix), float(contrast), float(background), *names
+    )
 
 
 def _layers(result, layers):

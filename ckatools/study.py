@@ -1,0 +1,264 @@
+"""The Fashion-MNIST study: what it takes to see the block structure at CPU scale.
+
+The protocol is written in ``PROTOCOL`` below (and printed by ``python -m ckatools.study
+protocol``); it was committed before any of its networks were trained. Each network is a
+:class:`~ckatools.train.TrainConfig` trained through the zoo (so an interrupted run resumes and
+chapters reuse the networks), then measured once: training and test accuracy, training curve,
+the within-model CKA matrix, both block measures and the PC1 fraction of every representation.
+Each result is one small ``.npz`` file in ``ckatools/study_results/``, shipped with the package,
+so the book can show the study without retraining and anyone can check it.
+
+    python -m ckatools.study run [--stages 1 2]   # trains and measures what is missing
+    python -m ckatools.study table                # per-network results and the trend statistics
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .blocks import MIN_BLOCK_FRACTION, relative_block, spearman, strict_block
+from .train import TrainConfig, fraction_label
+
+__all__ = ["PROTOCOL", "STAGES", "RESULTS", "configs", "measure", "run", "load", "trends", "choose"]
+
+PROTOCOL = """\
+Protocol of the Fashion-MNIST study (fixed before its first network was trained)
+
+Question. In which regime, if any, do networks trained on Fashion-MNIST on 2 CPU cores show the
+paper's block structure trends: a block that grows with width and with depth (Fig. 1), and
+with less data (Fig. 2)?
+
+Knobs and regimes. Official recipe (SGD, momentum 0.9, cosine decay, batch 128, weight decay on
+kernels, crops and flips), learning rate 0.05, class-balanced subsets.
+  Stage 1 (regime "1/64, 60 epochs"): 940 training images, 60 epochs.
+    width series: ResNet-14 x0.25, x0.5, x1, x2; depth series: ResNet-8, 14, 26, 56 x0.5.
+  Stage 2 (regime "1/16, 15 epochs", the cpu profile before this study): its width series
+    (ResNet-14 x0.25 to x2) and depth series (ResNet-8 to 44 x0.5).
+  Stage 3: the data axis and the widest network at 60 epochs:
+    ResNet-14 x0.5 and x1 on 1/16 (3,750 images); ResNet-14 x4 on 1/64.
+  Seeds 0, 1, 2 for every network. Training accuracy is measured on the unaugmented training
+  subset; whether a network fits its data (>= 99 %) is reported, not enforced.
+
+Measurements. CKA on the first 2,048 test images, 2 passes, minibatches of 256. The block
+measure is ckatools.blocks.relative_block (score = fraction of representations in the block);
+the strict score (every pair >= 0.9) is recorded beside it. PC1 fraction of every
+representation on the first 512 test images.
+
+Statistics. For each series: the mean and standard deviation of the score over seeds at each
+level of the knob; Spearman's rho between knob and score over all seeds' networks, with a 95 %
+bootstrap interval (2,000 resamples of one seed per level); the separation, the difference of
+mean scores between the largest and smallest level divided by the larger of their standard
+deviations.
+
+Rule that chooses the cpu profile's regime. A series *shows* its trend when its rho is at least
+0.5 and its separation exceeds 2. Among the regimes run, the cpu profile takes the cheapest (by
+total training time of its series) in which both the width and the depth series show their
+trend; if none does, the one in which more series show it, ties broken by the higher mean rho;
+if no series shows its trend in any regime, the profile keeps its regime and the book says so.
+The chosen regime is never picked by looking at heatmaps.
+"""
+
+REGIME_1_64 = dict(dataset="fashion-mnist", fraction=1 / 64, epochs=60, lr=0.05)
+REGIME_1_16_SHORT = dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05)
+SEEDS = (0, 1, 2)
+WIDTHS = ((14, 0.25), (14, 0.5), (14, 1), (14, 2))
+DEPTHS = ((8, 0.5), (14, 0.5), (26, 0.5), (56, 0.5))
+STAGES: dict[int, list[tuple[dict, tuple, tuple]]] = {  # stage -> [(regime, architectures, seeds)]
+    1: [(REGIME_1_64, WIDTHS + DEPTHS, SEEDS)],
+    2: [(REGIME_1_16_SHORT, WIDTHS + ((8, 0.5), (26, 0.5), (44, 0.5)), SEEDS)],
+    3: [
+        ({**REGIME_1_64, "fraction": 1 / 16}, ((14, 0.5), (14, 1)), SEEDS),
+        (REGIME_1_64, ((14, 4),), SEEDS),
+    ],
+}
+RESULTS = Path(__file__).resolve().parent / "study_results"
+CKA_IMAGES, CKA_PASSES, PCA_IMAGES = 2048, 2, 512
+
+
+def configs(stages=(1, 2, 3)) -> list[TrainConfig]:
+    """Every network of the given stages, in the order the driver trains them."""
+    found = []
+    for stage in stages:
+        for regime, architectures, seeds in STAGES[stage]:
+            for seed in seeds:  # all architectures of seed 0 first: a trend is visible early
+                for depth, width in architectures:
+                    found.append(TrainConfig(**regime, depth=depth, width=width, seed=seed))
+    return list(dict.fromkeys(found))
+
+
+def _path(config: TrainConfig) -> Path:
+    from .zoo import entry_dir
+
+    return RESULTS / f"{entry_dir(config).name}.npz"
+
+
+def measure(config: TrainConfig) -> Path:
+    """Train (or fetch) one network, measure it and write its result file; returns the file."""
+    from . import zoo
+    from .components import pc1_fractions
+    from .data import load
+
+    model, results = zoo.get(config, progress=False)
+    cka = zoo.heatmap(config, model, images=CKA_IMAGES, passes=CKA_PASSES, progress=False)
+    test = load(config.dataset, train=False)
+    pc1 = pc1_fractions(model, test.float()[:PCA_IMAGES])
+    block, strict = relative_block(cka), strict_block(cka)
+    summary = dict(
+        config=dataclasses.asdict(config),
+        train_accuracy=results["train_accuracy"],
+        test_accuracy=results["accuracy"],
+        train_size=results["train_size"],
+        seconds=results["seconds"],
+        block=dict(
+            start=int(block.start), end=int(block.end), score=block.score, contrast=block.contrast
+        ),
+        strict=dict(start=int(strict.start), end=int(strict.end), score=strict.score),
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = _path(config)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(
+        tmp,
+        summary=json.dumps(summary),
+        history=json.dumps(results["history"]),
+        layers=np.array([r.name for r in cka.layers_a]),
+        cka=cka.matrix.numpy().astype(np.float16),
+        pc1=pc1.astype(np.float32),
+    )
+    tmp.replace(path)  # a reader never sees half a file
+    return path
+
+
+def run(stages=(1, 2, 3)) -> None:
+    """Measure every network of ``stages`` that has no result file yet (resumable at any point)."""
+    from tqdm.auto import tqdm
+
+    todo = [c for c in configs(stages) if not _path(c).exists()]
+    print(f"{len(configs(stages)) - len(todo)} networks measured, {len(todo)} to go")
+    for config in tqdm(todo, desc="study", unit="net"):
+        measure(config)
+
+
+def load() -> list[dict]:
+    """Every result file, as dicts (config as a TrainConfig, cka and pc1 as arrays)."""
+    found = []
+    for path in sorted(RESULTS.glob("*.npz")):
+        with np.load(path) as f:
+            item = json.loads(str(f["summary"]))
+            item.update(history=json.loads(str(f["history"])), layers=list(f["layers"]))
+            item.update(cka=f["cka"].astype(np.float64), pc1=f["pc1"])
+        item["config"] = TrainConfig(**item["config"])
+        found.append(item)
+    return found
+
+
+def _regime(config: TrainConfig) -> str:
+    return f"{fraction_label(config.fraction)} data, {config.epochs} epochs"
+
+
+def trends(items: list[dict], *, resamples: int = 2000, seed: int = 0):
+    """One row per (regime, series): scores per level, Spearman's rho and interval, separation."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for regime in sorted({_regime(i["config"]) for i in items}):
+        here = [i for i in items if _regime(i["config"]) == regime]
+        for name, fixed, knob in (("width", "depth", "width"), ("depth", "width", "depth")):
+            anchor = 14 if name == "width" else 0.5
+            series = [i for i in here if getattr(i["config"], fixed) == anchor]
+            levels = sorted({getattr(i["config"], knob) for i in series})
+            if len(levels) < 2:
+                continue
+            by_level = [
+                [i["block"]["score"] for i in series if getattr(i["config"], knob) == x]
+                for x in levels
+            ]
+            xs = [x for x, ys in zip(levels, by_level) for _ in ys]
+            rho = spearman(xs, [y for ys in by_level for y in ys])
+            boot = [spearman(levels, [rng.choice(ys) for ys in by_level]) for _ in range(resamples)]
+            low, high = np.nanpercentile(boot, [2.5, 97.5])
+            spread = max(np.std(by_level[0]), np.std(by_level[-1]))
+            gap = np.mean(by_level[-1]) - np.mean(by_level[0])
+            rows.append(
+                dict(
+                    regime=regime,
+                    series=name,
+                    networks=len(xs),
+                    scores=", ".join(
+                        f"{x:g}: {np.mean(ys):.2f}±{np.std(ys):.2f}"
+                        for x, ys in zip(levels, by_level)
+                    ),
+                    rho=round(rho, 2),
+                    rho_low=round(low, 2),
+                    rho_high=round(high, 2),
+                    separation=round(gap / spread, 1) if spread > 0 else np.inf * np.sign(gap),
+                    with_block=sum(s >= MIN_BLOCK_FRACTION for ys in by_level for s in ys),
+                    train_seconds=round(sum(i["seconds"] for i in series)),
+                    fitted=sum(i["train_accuracy"] >= 0.99 for i in series),
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def choose(table) -> str | None:
+    """The regime the protocol's rule picks from :func:`trends`' table (None: keep the profile)."""
+    if table.empty:
+        return None
+    table = table.assign(shows=(table.rho >= 0.5) & (table.separation > 2))
+    per_regime = table.groupby("regime").agg(
+        shows=("shows", "sum"),
+        both=("shows", "all"),
+        rho=("rho", "mean"),
+        cost=("train_seconds", "sum"),
+    )
+    if per_regime.shows.max() == 0:
+        return None
+    both = per_regime[per_regime.both & (table.groupby("regime").size() == 2)]
+    if len(both):
+        return both.cost.idxmin()
+    return per_regime.sort_values(["shows", "rho"], ascending=False).index[0]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m ckatools.study", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("command", choices=("run", "table", "protocol"))
+    parser.add_argument("--stages", type=int, nargs="+", default=[1, 2, 3])
+    args = parser.parse_args(argv)
+    if args.command == "protocol":
+        print(PROTOCOL)
+    elif args.command == "run":
+        run(args.stages)
+    else:
+        import pandas as pd
+
+        items = load()
+        rows = [
+            dict(
+                network=i["config"].label,
+                regime=_regime(i["config"]),
+                seed=i["config"].seed,
+                train=round(i["train_accuracy"], 3),
+                test=round(i["test_accuracy"], 3),
+                score=round(i["block"]["score"], 2),
+                contrast=round(i["block"]["contrast"], 2),
+                strict=round(i["strict"]["score"], 2),
+            )
+            for i in items
+        ]
+        with pd.option_context("display.width", 200, "display.max_rows", 500):
+            print(pd.DataFrame(rows).to_string(index=False))
+            table = trends(items)
+            print(table.to_string(index=False))
+        print(f"regime chosen by the protocol's rule: {choose(table)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""PC1 fractions against an SVD, and the study's driver, statistics and rule on small cases."""
+
+import pandas as pd
+import pytest
+import torch
+
+from ckatools import study
+from ckatools.capture import activations
+from ckatools.components import centred, pc1_fractions
+from ckatools.models import resnet
+from ckatools.train import TrainConfig
+
+
+def test_pc1_fraction_equals_an_svd_of_the_centred_activations():
+    torch.manual_seed(0)
+    model = resnet(8, 0.25)
+    images = torch.rand(48, 3, 16, 16)
+    fractions = pc1_fractions(model, images)
+    names = [r.name for r in model.representations()]
+    assert fractions.shape == (len(names),)
+    for name, fraction in zip(names[::5], fractions[::5]):
+        x = activations(model, images, [name])[0].double()
+        s = torch.linalg.svdvals(x - x.mean(0))
+        assert fraction == pytest.approx((s[0] ** 2 / (s**2).sum()).item(), rel=1e-5), name
+
+
+def test_centring_zeroes_row_and_column_sums():
+    k = torch.rand(3, 6, 6, dtype=torch.float64)
+    k = k + k.transpose(1, 2)
+    c = centred(k)
+    assert c.sum(-1).abs().max() < 1e-12 and c.sum(-2).abs().max() < 1e-12
+
+
+def test_driver_measures_resumes_and_loads(monkeypatch, tmp_path):
+    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(study, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(study, "CKA_IMAGES", 64)
+    monkeypatch.setattr(study, "PCA_IMAGES", 32)
+    regime = dict(dataset="synthetic", fraction=1.0, epochs=1, lr=0.05)
+    monkeypatch.setattr(study, "STAGES", {1: [(regime, ((8, 0.25),), (0,))]})
+    study.run((1,))
+    (item,) = study.load()
+    assert item["config"] == TrainConfig(**regime, depth=8, width=0.25)
+    assert (
+        item["cka"].shape == (30, 30) and item["pc1"].shape == (30,) and len(item["history"]) == 1
+    )
+    assert 0 < item["block"]["score"] <= 1 and 0 <= item["train_accuracy"] <= 1
+
+    def no_measure(config):
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(study, "measure", no_measure)
+    study.run((1,))  # everything has its file: nothing to do
+
+
+def fake(regime_epochs, knob, level, score, seed):
+    depth, width = (14, level) if knob == "width" else (level, 0.5)
+    config = TrainConfig(
+        dataset="fashion-mnist",
+        fraction=1 / 64,
+        epochs=regime_epochs,
+        depth=depth,
+        width=width,
+        seed=seed,
+    )
+    return dict(config=config, block=dict(score=score), seconds=10.0, train_accuracy=1.0)
+
+
+def test_trends_and_the_rule_on_made_up_scores():
+    rising = [
+        fake(60, "width", w, 0.1 * i + 0.01 * s, s)
+        for i, w in enumerate((0.25, 0.5, 1, 2))
+        for s in range(3)
+    ]
+    rising += [
+        fake(60, "depth", d, 0.1 * i + 0.01 * s, s)
+        for i, d in enumerate((8, 26, 56))
+        for s in range(3)
+    ]
+    flat = [fake(15, "width", w, 0.3 + 0.01 * s, s) for w in (0.25, 0.5, 1, 2) for s in range(3)]
+    table = study.trends(rising + flat)
+    row = table[(table.regime == "1/64 data, 60 epochs") & (table.series == "width")].iloc[0]
+    assert row.rho > 0.9 and row.rho_low > 0.5 and row.separation > 2 and row.networks == 12
+    assert study.choose(table) == "1/64 data, 60 epochs"
+    assert study.choose(study.trends(flat)) is None
+    assert study.choose(pd.DataFrame()) is None
+    assert (
+        table[table.regime == "1/64 data, 15 epochs"].rho.iloc[0] == 0
+    )  # seeds vary, levels do not
