@@ -51,12 +51,15 @@ class Run:
 
 
 def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
-    """Train or fetch every network of ``exp`` and compute (or fetch) its within-model heatmap."""
+    """Train or fetch every network of ``exp``, compute (or fetch) its within-model heatmap, and
+    say in one line how many networks came from the cache and how many were trained."""
     from tqdm.auto import tqdm
 
+    configs = training_configs(exp)
+    trained = sum(not zoo.cached(c) for c in configs)
     runs = []
-    for config in tqdm(training_configs(exp), desc=exp.name, disable=not progress):
-        model, results = zoo.get(config, progress=False)
+    for config in tqdm(configs, desc=exp.name, disable=not progress):
+        model, results = zoo.get(config, progress=False, announce=False)
         cka = zoo.heatmap(
             config,
             model,
@@ -66,6 +69,7 @@ def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
             progress=False,
         )
         runs.append(Run(config, results, cka, relative_block(cka), strict_block(cka)))
+    print(f"{exp.name}: {len(configs) - trained} networks loaded from the cache, {trained} trained")
     return runs
 
 

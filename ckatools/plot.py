@@ -189,6 +189,9 @@ def score_plot(groups: dict, knob: Callable, xlabel: str, ax=None, *, log: bool 
     ax.set(xlabel=xlabel, ylabel="block score", ylim=(0, 1))
     if log:
         ax.set_xscale("log", base=2)
+    levels = sorted({knob(r.config) for runs in groups.values() for r in runs})
+    ax.set_xticks(levels, [f"{x:g}" for x in levels])
+    ax.minorticks_off()
     ax.legend(fontsize=7)
     return ax
 

@@ -33,7 +33,17 @@ from .train import (
     training_data,
 )
 
-__all__ = ["FORMAT_VERSION", "key", "entry_dir", "describe", "get", "heatmap", "entries", "clean"]
+__all__ = [
+    "FORMAT_VERSION",
+    "key",
+    "entry_dir",
+    "describe",
+    "cached",
+    "get",
+    "heatmap",
+    "entries",
+    "clean",
+]
 
 FORMAT_VERSION = 1
 
@@ -77,6 +87,11 @@ def _read(path: Path, config: TrainConfig) -> dict | None:
 def describe(config: TrainConfig) -> str:
     """'ResNet-14 ×0.5, fashion-mnist 1/16, seed 0': a network of the cache in a few words."""
     return f"{config.label}, {config.dataset} {fraction_label(config.fraction)}, seed {config.seed}"
+
+
+def cached(config: TrainConfig) -> bool:
+    """Whether the network of ``config`` has a complete cache entry (get() will not train it)."""
+    return (entry_dir(config) / "model.pt").exists()
 
 
 def get(

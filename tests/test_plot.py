@@ -75,6 +75,7 @@ def test_score_table_and_score_plot_show_every_score():
     assert len(texts) == 4 and texts[0] == f"{runs[2].block.score:.2f}"  # all data on top
     ax = score_plot({"a": runs[:2], "b": runs[2:]}, lambda c: c.width, "width", log=True)
     assert ax.get_xscale() == "log" and len(ax.lines) == 4 and ax.get_ylim() == (0, 1)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.25", "0.5"]
     plt.close("all")
 
 

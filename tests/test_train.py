@@ -175,12 +175,15 @@ def test_training_on_a_class_balanced_subset():
     assert 990 <= results["train_size"] <= 1010 and results["correct"].shape == (2000,)
 
 
-def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache):
+def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache, capsys):
     from ckatools import profiles
     from ckatools.experiments import heatmaps, provenance
 
     exp = profiles.experiment("depth_series", "smoke")
     runs = heatmaps(exp, progress=False)
+    assert capsys.readouterr().out == "depth_series: 0 networks loaded from the cache, 2 trained\n"
+    heatmaps(exp, progress=False)
+    assert capsys.readouterr().out == "depth_series: 2 networks loaded from the cache, 0 trained\n"
     assert [r.config.depth for r in runs] == [8, 14]
     assert all(
         0 < r.block.score <= 1 and r.cka.matrix.shape[0] == len(r.cka.layers_a) for r in runs
