@@ -1,19 +1,27 @@
 """Principal components of every representation, from Gram matrices (no p x p matrices).
 
-For n examples of a representation X (n x p), the centred Gram matrix HXX^T H has the same
-non-zero eigenvalues as the covariance matrix (times n - 1). So the fraction of variance the
-first principal component explains is lambda_1 / sum(lambda) of that n x n matrix, whatever p is.
+For n examples of a representation X (n x p), the centred Gram matrix K = HXX^T H has the same
+non-zero eigenvalues as the scatter matrix of X, and its eigenvectors are the principal
+components in example space (the projections of the examples on each principal direction,
+normalized). So everything the paper's Sec. 5.1 needs comes from the n x n matrices, whatever p
+is: the fraction of variance of the first component (lambda_1 / sum of eigenvalues), the first
+component u_1 itself, the squared cosine between the u_1 of two layers, and the Gram matrix with
+the first component removed, K - lambda_1 u_1 u_1^T (the Gram matrix of X with its projection on
+the first principal direction subtracted).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from .capture import _evaluating, capture_grams, representations_of
+from .cka import MinibatchCKA
 
-__all__ = ["pc1_fractions", "centred"]
+__all__ = ["Components", "centred", "components", "pc1_fractions", "gram_stack"]
 
 
 def centred(grams: torch.Tensor) -> torch.Tensor:
@@ -22,18 +30,60 @@ def centred(grams: torch.Tensor) -> torch.Tensor:
     return grams - grams.mean(-2, keepdim=True)
 
 
-@torch.no_grad()
+@dataclass
+class Components:
+    """The first principal component of each of L representations of the same n examples."""
+
+    fraction: np.ndarray  # (L,) variance fraction of PC1; NaN where a layer has no variance
+    vectors: (
+        torch.Tensor
+    )  # (L, n) unit PC1 vectors in example space (sign fixed: largest entry > 0)
+    eigenvalues: torch.Tensor  # (L,) lambda_1
+    grams: torch.Tensor  # (L, n, n) centred Gram matrices
+
+    def cosines(self) -> np.ndarray:
+        """(L, L) squared cosine between the PC1 vectors of every pair of layers (Fig. 3a)."""
+        return ((self.vectors @ self.vectors.T) ** 2).cpu().numpy()
+
+    def cka(self, *, without_pc1: bool = False) -> np.ndarray:
+        """(L, L) unbiased linear CKA between the layers, optionally with PC1 removed from each."""
+        grams = self.grams
+        if without_pc1:
+            grams = grams - self.eigenvalues[:, None, None] * torch.einsum(
+                "li,lj->lij", self.vectors, self.vectors
+            )
+        acc = MinibatchCKA()
+        acc.update_grams(grams)
+        return acc.compute().numpy()
+
+
+def gram_stack(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """(L, n, n) float64 Gram matrices of every representation, one forward pass of ``images``."""
+    layers = representations_of(model)
+    device = next(model.parameters()).device
+    with torch.no_grad(), _evaluating(model), capture_grams(model, layers) as grams:
+        model(images.to(device))
+    return grams[len(images)]
+
+
+def components(grams: torch.Tensor) -> Components:
+    """First principal components from a stack of (uncentred or centred) Gram matrices."""
+    k = centred(grams)
+    values, vectors = torch.linalg.eigh(k)  # ascending
+    total = values.clamp(min=0).sum(-1)
+    top, u = values[:, -1], vectors[:, :, -1]
+    u = u * torch.where(u.gather(1, u.abs().argmax(1, keepdim=True)) < 0, -1.0, 1.0)
+    fraction = torch.where(total > 0, top / total, torch.nan)
+    return Components(fraction.cpu().numpy(), u, top, k)
+
+
 def pc1_fractions(model: nn.Module, images: torch.Tensor) -> np.ndarray:
     """Fraction of variance explained by the first principal component of every representation.
 
     One forward pass of ``images`` (all at once, in eval mode); returns one value per
     representation in the model's order, NaN for a representation with zero variance.
     """
-    layers = representations_of(model)
-    device = next(model.parameters()).device
-    with _evaluating(model), capture_grams(model, layers) as grams:
-        model(images.to(device))
-    eigenvalues = torch.linalg.eigvalsh(centred(grams[len(images)]))  # ascending, (L, n)
+    grams = centred(gram_stack(model, images))
+    eigenvalues = torch.linalg.eigvalsh(grams)  # ascending, (L, n)
     total = eigenvalues.clamp(min=0).sum(-1)
-    fractions = eigenvalues[:, -1] / total
-    return torch.where(total > 0, fractions, torch.nan).cpu().numpy()
+    return torch.where(total > 0, eigenvalues[:, -1] / total, torch.nan).cpu().numpy()

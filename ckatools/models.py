@@ -28,6 +28,7 @@ __all__ = [
     "Add",
     "nearest_valid_depths",
     "delete_blocks",
+    "removable_blocks",
     "parameter_count",
 ]
 
@@ -223,6 +224,17 @@ def parameter_count(depth: int, width: float = 1, **kwargs) -> int:
         return sum(p.numel() for p in resnet(depth, width, **kwargs).parameters())
 
 
+def removable_blocks(model: ResNet, stage: int) -> int:
+    """How many blocks at the end of ``stage`` can be deleted: all with an identity shortcut
+    (every block of stage 1, whose input already has its width; all but the first elsewhere)."""
+    blocks = list(model.stages[stage - 1])
+    return (
+        sum(b.projection is None for b in blocks)
+        if blocks[0].projection is None
+        else len(blocks) - 1
+    )
+
+
 def delete_blocks(model: ResNet, stage: int, k: int) -> ResNet:
     """A copy of ``model`` with the last ``k`` blocks of ``stage`` (1, 2 or 3) removed (Fig. 5).
 
@@ -238,11 +250,7 @@ def delete_blocks(model: ResNet, stage: int, k: int) -> ResNet:
             "to keep)"
         )
     blocks = list(model.stages[stage - 1])
-    removable = (
-        sum(1 for b in blocks if b.projection is None)
-        if blocks[0].projection is None
-        else len(blocks) - 1
-    )
+    removable = removable_blocks(model, stage)
     if not 0 <= k <= removable:
         raise ValueError(
             f"stage {stage} has {removable} removable blocks (those with an identity "

@@ -1,34 +1,9 @@
-"""PC1 fractions against an SVD, and the study's driver, statistics and rule on small cases."""
+"""The study's driver, statistics and rule on small cases."""
 
 import pandas as pd
-import pytest
-import torch
 
 from ckatools import study
-from ckatools.capture import activations
-from ckatools.components import centred, pc1_fractions
-from ckatools.models import resnet
 from ckatools.train import TrainConfig
-
-
-def test_pc1_fraction_equals_an_svd_of_the_centred_activations():
-    torch.manual_seed(0)
-    model = resnet(8, 0.25)
-    images = torch.rand(48, 3, 16, 16)
-    fractions = pc1_fractions(model, images)
-    names = [r.name for r in model.representations()]
-    assert fractions.shape == (len(names),)
-    for name, fraction in zip(names[::5], fractions[::5]):
-        x = activations(model, images, [name])[0].double()
-        s = torch.linalg.svdvals(x - x.mean(0))
-        assert fraction == pytest.approx((s[0] ** 2 / (s**2).sum()).item(), rel=1e-5), name
-
-
-def test_centring_zeroes_row_and_column_sums():
-    k = torch.rand(3, 6, 6, dtype=torch.float64)
-    k = k + k.transpose(1, 2)
-    c = centred(k)
-    assert c.sum(-1).abs().max() < 1e-12 and c.sum(-2).abs().max() < 1e-12
 
 
 def test_driver_measures_resumes_and_loads(monkeypatch, tmp_path):

@@ -1,0 +1,42 @@
+"""Fig. 5: delete blocks from the end of each stage, one by one, and measure the accuracy left.
+
+``delete_blocks`` keeps the residual path, so a deleted block passes its input through. The
+first block of stages 2 and 3 changes the resolution and width through its projection shortcut
+and is never deleted; in stage 1 (whose input already has the stage's width) every block can go.
+BatchNorm policy: each pruned network is evaluated as trained, and, when training data is given,
+again after its BatchNorm statistics are recomputed on that data (the downstream layers then see
+the statistics of the representation that now reaches them).
+"""
+
+from __future__ import annotations
+
+from .data import Images
+from .models import ResNet, delete_blocks, removable_blocks
+from .train import evaluate, recalibrate_batchnorm
+
+__all__ = ["deletion_sweep"]
+
+
+def deletion_sweep(model: ResNet, test: Images, train: Images | None = None) -> list[dict]:
+    """Test accuracy after deleting the last k blocks of each stage, for every stage and k.
+
+    One row per (stage, k), k = 0 included: ``accuracy`` as trained and, with ``train``,
+    ``recalibrated`` after recomputing BatchNorm statistics on it; ``first_deleted`` names the
+    earliest block removed (None for k = 0).
+    """
+    rows = []
+    for stage in (1, 2, 3):
+        blocks = len(model.stages[stage - 1])
+        for k in range(removable_blocks(model, stage) + 1):
+            pruned = delete_blocks(model, stage, k)
+            row = dict(
+                stage=stage,
+                deleted=k,
+                first_deleted=f"stage{stage}.{blocks - k}" if k else None,
+                accuracy=evaluate(pruned, test)["accuracy"],
+            )
+            if train is not None:
+                recalibrate_batchnorm(pruned, train)
+                row["recalibrated"] = evaluate(pruned, test)["accuracy"]
+            rows.append(row)
+    return rows

@@ -1,0 +1,93 @@
+"""Linear probes, ReLU sparsity and block deletion against direct computations."""
+
+import pytest
+import torch
+
+from ckatools.data import synthetic
+from ckatools.models import removable_blocks, resnet
+from ckatools.probes import fit_probe, probe_layers
+from ckatools.pruning import deletion_sweep
+from ckatools.sparsity import relu_sparsity
+
+
+def blobs(n, p=20, classes=4, spread=0.2, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    centres = 3 * torch.randn(classes, p, generator=gen)
+    y = torch.arange(n) % classes
+    return centres[y] + spread * torch.randn(n, p, generator=gen), y
+
+
+def test_a_probe_separates_separable_classes_and_not_random_labels():
+    x, y = blobs(400)
+    test_x, test_y = blobs(200)  # same centres (the seed fixes them)
+    assert fit_probe(x, y, test_x, test_y)["test_accuracy"] == 1.0
+    gen = torch.Generator().manual_seed(3)
+    noise, labels = torch.randn(400, 50, generator=gen), torch.randint(0, 4, (400,), generator=gen)
+    chance = fit_probe(noise[:300], labels[:300], noise[300:], labels[300:])["test_accuracy"]
+    assert chance < 0.45  # 4 classes: chance is 0.25
+
+
+def test_the_penalty_is_chosen_without_looking_at_the_test_split():
+    x, y = blobs(300, spread=3.0)
+    tx, ty = blobs(200, spread=3.0, seed=5)
+    honest = fit_probe(x, y, tx, ty)
+    scrambled = fit_probe(x, y, tx, ty[torch.randperm(len(ty))])  # test labels cannot matter
+    assert (
+        honest["penalty"] == scrambled["penalty"]
+        and honest["validation"] == scrambled["validation"]
+    )
+    assert honest["test_accuracy"] != scrambled["test_accuracy"]
+
+
+def test_probe_layers_covers_pre_and_post_residual_representations():
+    torch.manual_seed(0)
+    model = resnet(8, 0.25)
+    data = synthetic(120, seed=1)
+    rows = probe_layers(
+        model,
+        data.float()[:80],
+        data.labels[:80],
+        data.float()[80:],
+        data.labels[80:],
+        progress=False,
+        penalties=(1e-2,),
+        steps=20,
+    )
+    names = [r["name"] for r in rows]
+    assert "stage1.0.bn2" in names and "stage1.0.relu2" in names and len(rows) == 6
+    assert all(0 <= r["test_accuracy"] <= 1 for r in rows)
+
+
+def test_relu_sparsity_equals_a_direct_count():
+    torch.manual_seed(0)
+    model = resnet(8, 0.25).eval()
+    images = torch.rand(30, 3, 16, 16) - 0.5
+    rows = {r["name"]: r for r in relu_sparsity(model, images, batch_size=7)}
+    out = {}
+    handle = model.stage2[0].relu1.register_forward_hook(
+        lambda m, i, o: out.setdefault("x", o.clone())
+    )
+    with torch.no_grad():
+        model(images)
+    handle.remove()
+    x = out["x"].flatten(1)
+    row = rows["stage2.0.relu1"]
+    assert row["zero"] == pytest.approx((x == 0).float().mean().item())
+    assert row["always_active"] == pytest.approx((x != 0).all(0).float().mean().item())
+    assert row["dead"] == pytest.approx((x == 0).all(0).float().mean().item())
+    assert len(rows) == 1 + 2 * 3  # the stem's ReLU and two per block
+
+
+def test_deleting_blocks_whose_residual_branch_is_zero_changes_nothing():
+    torch.manual_seed(0)
+    model = resnet(20, 0.25).eval()  # 3 blocks per stage
+    for block in [b for stage in model.stages for b in stage if b.projection is None]:
+        torch.nn.init.zeros_(block.bn2.weight)  # silence every deletable block's residual branch
+        torch.nn.init.zeros_(block.bn2.bias)
+    data = synthetic(64, seed=2)
+    rows = deletion_sweep(model, data)
+    assert [(r["stage"], r["deleted"]) for r in rows][:4] == [(1, 0), (1, 1), (1, 2), (1, 3)]
+    assert len(rows) == sum(removable_blocks(model, s) + 1 for s in (1, 2, 3)) == 4 + 3 + 3
+    assert len({r["accuracy"] for r in rows}) == 1
+    rows = deletion_sweep(model, data, train=synthetic(64, seed=3))
+    assert all("recalibrated" in r for r in rows) and rows[1]["first_deleted"] == "stage1.2"
