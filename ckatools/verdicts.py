@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from .blocks import spearman
 
 __all__ = [
+    "CLAIMS",
     "Verdict",
     "OUTCOMES",
     "LINE",
@@ -36,6 +37,25 @@ __all__ = [
 ]
 
 OUTCOMES = ("reproduced", "partly reproduced", "not reproduced", "not run in this profile")
+# Every figure of the paper that makes a claim, in the paper's order, with the claim in brief.
+CLAIMS: dict[str, str] = {
+    "Fig. 1": "a block structure emerges as networks get deeper or wider",
+    "Fig. 2": "with less training data, narrower networks show the block structure",
+    "Fig. 3": "the block structure propagates a dominant first principal component",
+    "Fig. 4": "linear probe accuracy stops improving inside the block structure",
+    "Fig. 5": "blocks inside the block structure can be deleted at little cost in accuracy",
+    "Fig. 6": "the block structure is unique to each model; other layers match across seeds",
+    "Fig. 7": "wide and deep networks make systematically different per-example mistakes",
+    "Fig. C.1": "plain networks without residual connections show it as they widen",
+    "Fig. D.1": "a network with a block structure has it in every seed, at varying positions",
+    "Fig. D.2": "with less training data, shallower networks show the block structure",
+    "Fig. D.3": "the same on CIFAR-100 with depth",
+    "Fig. D.4": "the same on CIFAR-100 with width",
+    "Fig. D.5": "inside the block, the first principal component explains most of the variance",
+    "Fig. D.6": "removing the first principal component removes the block structure",
+    "Fig. E.1": "without a block structure, layers match across architectures at equal depth",
+    "Fig. F.1": "per-example differences between wide and deep networks hold on held-out seeds",
+}
 RISING_RHO = 0.5  # Spearman's rho at or above which a series follows a claimed rise
 LINE = re.compile(
     r"^Verdict \((?P<figure>[^)]+)\): (?P<outcome>" + "|".join(OUTCOMES) + r") - (?P<evidence>.+)$",

@@ -189,3 +189,18 @@ def test_code_and_printed_lines_fit_the_text_column():
             assert len(line) <= MAX_LINE, (
                 f"{path.name}: printed line over {MAX_LINE} characters: {line}"
             )
+
+
+def test_the_scorecard_lists_every_verdict_of_every_chapter():
+    import importlib.util
+
+    from ckatools.verdicts import CLAIMS
+
+    spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
+    scorecard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorecard)
+    printed = {m["figure"] for path in NOTEBOOKS for m in LINE.finditer(_shown(_notebook(path)))}
+    assert set(scorecard.verdicts(NOTEBOOKS)) == printed
+    assert printed <= set(CLAIMS) and set().union(*FIGURES.values()) <= printed
+    assert "{scorecard}" in (ROOT / "book" / "scorecard.md").read_text()
+    assert "file: book/scorecard" in (ROOT / "_toc.yml").read_text()
