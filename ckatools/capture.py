@@ -21,6 +21,8 @@ from .models import Representation
 CKA_BATCH_SIZE = 256  # minibatch size n of Eq. 2 in the paper's code
 
 __all__ = [
+    "PopulationCKA",
+    "population_cka",
     "CKA_BATCH_SIZE",
     "representations_of",
     "capture_grams",
@@ -242,3 +244,63 @@ def model_cka(
                 models[1](x)
                 acc.update_grams(grams_a[len(index)], grams_b[len(index)])
     return CKAResult(acc.compute(), reps_a, reps_b)
+
+
+@dataclass
+class PopulationCKA:
+    """CKA between every pair of models of a population: ``result[i, j]`` is a :class:`CKAResult`
+    of model i's representations (rows) against model j's (columns)."""
+
+    matrix: torch.Tensor  # (sum of L_i, sum of L_i): every representation of every model
+    layers: list[list[Representation]]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, pair: tuple[int, int]) -> CKAResult:
+        i, j = pair
+        starts = [0]
+        for reps in self.layers:
+            starts.append(starts[-1] + len(reps))
+        block = self.matrix[starts[i] : starts[i + 1], starts[j] : starts[j + 1]]
+        return CKAResult(block, self.layers[i], self.layers[j])
+
+
+def population_cka(
+    models: Sequence[nn.Module],
+    images: torch.Tensor | Dataset,
+    *,
+    batch_size: int = CKA_BATCH_SIZE,
+    passes: int = 10,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+) -> PopulationCKA:
+    """Minibatch CKA (Eq. 2) between every representation of every model, all pairs at once.
+
+    Every model sees the same minibatches; each minibatch runs each model once and compares all
+    of their representations in one product, as :class:`~ckatools.cka.MinibatchCKA` does within
+    one model. Memory: the Gram matrices of one minibatch, (sum of L_i) x n x n float64.
+    """
+    from tqdm.auto import tqdm
+
+    n = len(images)
+    if n < MIN_EXAMPLES:
+        raise ValueError(f"CKA needs at least {MIN_EXAMPLES} images, got {n}")
+    if len(models) == 0:
+        raise ValueError("population_cka needs at least one model")
+    device = torch.device(device) if device is not None else next(models[0].parameters()).device
+    layers = [_select(m, None) for m in models]
+    for m in models:
+        m.to(device)
+    acc = MinibatchCKA()
+    total = passes * len(_starts(n, batch_size, MIN_EXAMPLES))
+    with _evaluating(*models), torch.no_grad(), contextlib.ExitStack() as stack:
+        captured = [stack.enter_context(capture_grams(m, reps)) for m, reps in zip(models, layers)]
+        batches = minibatches(n, batch_size, passes, seed)
+        for index in tqdm(batches, total=total, disable=not progress, desc="CKA"):
+            x = _batch(images, index).to(device, non_blocking=True)
+            for m in models:
+                m(x)
+            acc.update_grams(torch.cat([grams[len(index)] for grams in captured]))
+    return PopulationCKA(acc.compute(), layers)

@@ -159,3 +159,29 @@ def test_minibatch_trajectory_approaches_full_data_unbiased_cka():
     assert abs(path[-1] - full) < 0.01
     biased = minibatch_trajectory(x, y, 16, 40, unbiased=False)[-1]
     assert abs(biased - linear_cka(x, y)) > 0.01  # the biased minibatch estimate has its own limit
+
+
+def test_population_cka_equals_pairwise_model_cka_for_models_of_different_sizes():
+    from ckatools import model_cka, population_cka
+
+    torch.manual_seed(0)
+    models = [resnet(8, 0.25), resnet(14, 0.25), resnet(8, 0.5)]
+    images = torch.rand(40, 3, 12, 12)
+    population = population_cka(models, images, batch_size=16, passes=2, progress=False)
+    assert len(population) == 3
+    for i in range(3):
+        for j in range(3):
+            pair = population[i, j]
+            expected = model_cka(
+                models[i],
+                images,
+                None if i == j else models[j],
+                batch_size=16,
+                passes=2,
+                progress=False,
+            )
+            assert pair.matrix.shape == (len(pair.layers_a), len(pair.layers_b))
+            torch.testing.assert_close(pair.matrix, expected.matrix, atol=1e-8, rtol=0)
+            torch.testing.assert_close(population[j, i].matrix, pair.matrix.T, atol=0, rtol=0)
+    with pytest.raises(ValueError, match="at least one model"):
+        population_cka([], images)
