@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import textwrap
 from dataclasses import dataclass
 
 import torch
@@ -30,6 +31,7 @@ __all__ = [
     "active",
     "experiment",
     "training_configs",
+    "summary",
 ]
 
 PROFILES = ("smoke", "cpu", "colab", "paper")
@@ -228,7 +230,8 @@ def training_configs(exp: Experiment) -> list[TrainConfig]:
     ]
 
 
-def summary(exp: Experiment) -> str:
-    """The fields of ``exp`` that are set, in one line (what a chapter prints about its budget)."""
+def summary(exp: Experiment, width: int = 88) -> str:
+    """The fields of ``exp`` that are set, wrapped to ``width`` columns: a chapter's budget line."""
     fields = {f.name: getattr(exp, f.name) for f in dataclasses.fields(exp)}
-    return ", ".join(f"{k}={v!r}" for k, v in fields.items() if v not in ((), "", None))
+    text = ", ".join(f"{k}={v!r}" for k, v in fields.items() if v not in ((), "", None))
+    return textwrap.fill(text, width, subsequent_indent="  ")

@@ -110,3 +110,10 @@ def test_profiles(monkeypatch):
         profiles.experiment("nope")
     for name, budgets in profiles.EXPERIMENTS.items():
         assert set(budgets) == set(profiles.PROFILES), name
+
+
+def test_profile_summary_fits_the_text_column():
+    from ckatools import profiles
+
+    text = profiles.summary(profiles.experiment("family", "paper"))
+    assert max(map(len, text.splitlines())) <= 88 and "architectures=((32, 1)" in text
