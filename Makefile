@@ -35,6 +35,7 @@ benchmarks: $(VENV)/.installed
 	MPLBACKEND=Agg $(PY) benchmarks/bench_model_cka.py --depths 20 --memory-images
 	MPLBACKEND=Agg $(PY) benchmarks/bench_model_cka.py --depths 38 --skip torch_cka
 	MPLBACKEND=Agg $(PY) benchmarks/bench_training.py
+	MPLBACKEND=Agg $(PY) benchmarks/bench_population_cka.py
 
 clean:
 	rm -rf _build

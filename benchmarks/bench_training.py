@@ -45,7 +45,7 @@ class PILImages(Dataset):
 def plain_loop(config: TrainConfig, workers: int) -> float:
     """Images per second of a textbook training loop."""
     data = load(config.dataset, train=True)
-    model = training.build_model(config, data)
+    model = training.build_model(config, data.num_classes, data.images.shape[1])
     optimizer = training._optimizer(model, config)
     steps = math.ceil(len(data) / config.batch_size) * config.epochs
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
