@@ -42,11 +42,11 @@ class Run:
 
     @property
     def title(self) -> str:
-        """Two lines for a heatmap panel: architecture and data; test accuracy and block score."""
+        """Two lines for a heatmap panel: architecture, data; seed, test accuracy, block score."""
         c = self.config
         return (
             f"{c.label}, {fraction_label(c.fraction)} data\n"
-            f"test {self.results['accuracy']:.0%}, block {self.block.score:.2f}"
+            f"seed {c.seed}: test {self.results['accuracy']:.0%}, block {self.block.score:.2f}"
         )
 
 
