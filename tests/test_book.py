@@ -63,7 +63,8 @@ def _stores_figure(cell: dict) -> bool:
         data = output.get("data", {})
         if "image/png" in data or "animation" in "".join(data.get("text/html", "")).lower():
             return True
-        if "not run in this profile" in "".join(output.get("text", "")):
+        shown = "".join(output.get("text", "")) + "".join(data.get("text/plain", ""))
+        if "not run in this profile" in shown:  # the step this figure needs was skipped
             return True
     return False
 
