@@ -178,8 +178,7 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
 
 def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
     """One sentence on how ``scores`` move with ``xs``: the values (mean over repeats) and
-    Spearman's
-    rho.
+    Spearman's rho.
     """
     xs, scores = np.asarray(xs, dtype=float), np.asarray(scores, dtype=float)
     levels = np.unique(xs)

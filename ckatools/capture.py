@@ -34,9 +34,7 @@ __all__ = [
 
 
 def representations_of(model: nn.Module) -> list[Representation]:
-    """The model's own list (ckatools ResNets) or, for any other module, the input and every leaf
-    module.
-    """
+    """The model's own list (ckatools ResNets), else the input and every leaf module."""
     if hasattr(model, "representations"):
         return model.representations()
     leaves = [name for name, m in model.named_modules() if name and not list(m.children())]
@@ -48,9 +46,7 @@ def representations_of(model: nn.Module) -> list[Representation]:
 def _select(
     model: nn.Module, layers: Sequence[str | Representation] | None
 ) -> list[Representation]:
-    """Resolve a subset of layers (names or Representations) against the model's list, keeping its
-    order.
-    """
+    """Resolve layers (names or Representations) against the model's list, in its order."""
     reps = representations_of(model)
     if layers is None:
         return reps

@@ -145,8 +145,7 @@ def _hsic_self(a, n: int, unbiased: bool) -> torch.Tensor:
 
 def _centered(x: torch.Tensor) -> torch.Tensor:
     """Centered features; exactly zero for a layer whose variation is below the rounding error of
-    its
-    mean.
+    its mean.
     """
     n = x.shape[0]
     mean = x.mean(0)
@@ -156,9 +155,7 @@ def _centered(x: torch.Tensor) -> torch.Tensor:
 
 
 def hsic(k: ArrayLike, l: ArrayLike, *, unbiased: bool = False) -> float:
-    """HSIC of two (n, n) kernel matrices: biased HSIC_0 (Eq. 1's numerator) or unbiased HSIC_1 (Eq.
-    3).
-    """
+    """HSIC of two (n, n) kernel matrices: biased HSIC_0 (Eq. 1) or unbiased HSIC_1 (Eq. 3)."""
     k, l = (torch.as_tensor(m).double() for m in (k, l))
     if k.dim() != 2 or k.shape[0] != k.shape[1] or k.shape != l.shape:
         raise ValueError(
@@ -237,9 +234,7 @@ class MinibatchCKA:
         self._within = None
 
     def update(self, xs: Sequence[ArrayLike], ys: Sequence[ArrayLike] | None = None) -> None:
-        """Add one minibatch: xs (and ys) are per-layer activations, each (n, ...) for the same n
-        examples.
-        """
+        """Add one minibatch: xs (and ys) are per-layer activations, each (n, ...), same n."""
         if len(xs) == 0 or (ys is not None and len(ys) == 0):
             raise ValueError("update needs at least one layer of activations")
         self.update_grams(self._grams(xs, "xs"), None if ys is None else self._grams(ys, "ys"))

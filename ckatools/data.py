@@ -93,8 +93,7 @@ def load(name: str, train: bool = True, *, seed: int = 0, size: int | None = Non
 
 def synthetic(n: int, *, seed: int = 0, classes: int = 10, size: int = 32) -> Images:
     """Random smooth class prototypes plus per-image noise, shifts and flips: learnable in seconds,
-    not
-    trivial.
+    not trivial.
     """
     gen = torch.Generator().manual_seed(seed)
     proto_gen = torch.Generator().manual_seed(

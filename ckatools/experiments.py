@@ -118,9 +118,7 @@ def block_table(runs: list[Run]):
 
 
 def series(runs: list[Run], by: Callable[[TrainConfig], object]) -> dict[str, list[Run]]:
-    """Runs grouped into named series: all runs sharing ``by(config)`` (e.g. the architecture), in
-    order.
-    """
+    """Runs grouped into named series: the runs sharing ``by(config)``, e.g. the architecture."""
     groups: dict[str, list[Run]] = defaultdict(list)
     for r in runs:
         groups[str(by(r.config))].append(r)
@@ -130,9 +128,7 @@ def series(runs: list[Run], by: Callable[[TrainConfig], object]) -> dict[str, li
 def points(
     runs: list[Run], knob: Callable[[TrainConfig], float]
 ) -> tuple[list[float], list[float]]:
-    """(knob values, block scores) of ``runs``: one series for
-    :func:`~ckatools.verdicts.trend_verdict`.
-    """
+    """(knob values, block scores) of ``runs``: one series of a trend verdict."""
     return [knob(r.config) for r in runs], [r.block.score for r in runs]
 
 

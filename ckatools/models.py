@@ -165,9 +165,7 @@ class ResNet(nn.Module):
         return self.fc(x)
 
     def representations(self) -> list[Representation]:
-        """Every intermediate representation in execution order: 9 + 21n (residual) or 7 + 18n
-        (plain).
-        """
+        """Every intermediate representation in execution order: 9 + 21n, or 7 + 18n if plain."""
         reps = [("input", "input", None, None, False, False)]
         reps += [
             (f"stem.{name}", kind, None, None, False, False)
@@ -202,8 +200,7 @@ def resnet(
     residual: bool = True,
 ) -> ResNet:
     """ResNet-``depth`` with width multiplier ``width`` (fractions allowed); ``residual=False``
-    gives
-    the plain net of Fig. C.1.
+    gives the plain net of Fig. C.1.
     """
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         nearest = " and ".join(map(str, nearest_valid_depths(int(depth))))
@@ -217,9 +214,7 @@ def resnet(
 
 
 def parameter_count(depth: int, width: float = 1, **kwargs) -> int:
-    """Number of parameters of ``resnet(depth, width, **kwargs)``, counted without allocating
-    weights.
-    """
+    """Number of parameters of ``resnet(depth, width, **kwargs)``, without allocating them."""
     with torch.device("meta"):
         return sum(p.numel() for p in resnet(depth, width, **kwargs).parameters())
 

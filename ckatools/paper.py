@@ -1,6 +1,5 @@
 """Published numbers from Nguyen, Raghu & Kornblith (ICLR 2021), shown beside ours, never in place
-of
-them.
+of them.
 """
 
 from __future__ import annotations

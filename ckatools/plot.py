@@ -103,9 +103,7 @@ def heatmap_grid(
 
 
 def _layout(runs: Sequence, rows: Callable | None, cols: Callable | None):
-    """Row keys (largest first, as the paper's Fig. 2: all data on top), column keys, and runs by
-    cell.
-    """
+    """Row keys (largest first, as in the paper's Fig. 2), column keys, and runs by cell."""
     rows = rows or (lambda config: 0)
     cols = cols or (lambda config: id(config))
     row_keys = sorted({rows(r.config) for r in runs}, reverse=True)
@@ -175,8 +173,7 @@ def score_table(
 
 def score_plot(groups: dict, knob: Callable, xlabel: str, ax=None, *, log: bool = False):
     """Block score against ``knob(config)`` for each named group of runs: seeds as dots, their mean
-    as
-    a line.
+    as a line.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(4.2, 3), layout="constrained")

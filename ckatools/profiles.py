@@ -218,9 +218,7 @@ def experiment(name: str, profile: str | None = None) -> Experiment:
 
 
 def training_configs(exp: Experiment) -> list[TrainConfig]:
-    """Every network an experiment trains: architectures x fractions x seeds (none when epochs is
-    0).
-    """
+    """Every network an experiment trains: architectures x fractions x seeds (none if epochs=0)."""
     if exp.epochs == 0 or exp.skip:
         return []
     fixed = dict(dataset=exp.dataset, epochs=exp.epochs, lr=exp.lr, residual=exp.residual)

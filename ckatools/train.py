@@ -72,9 +72,7 @@ class TrainConfig:
 
     @property
     def label(self) -> str:
-        """The architecture as the book names it: 'ResNet-26 ×0.5', or 'Plain-14 ×2' without
-        shortcuts.
-        """
+        """The architecture as the book names it: 'ResNet-26 ×0.5', or 'Plain-14 ×2' if plain."""
         return f"{'ResNet' if self.residual else 'Plain'}-{self.depth} ×{self.width:g}"
 
 
@@ -134,9 +132,7 @@ def _memory_format(device: torch.device) -> torch.memory_format:
 
 
 def _half_dtype(device: torch.device) -> torch.dtype | None:
-    """bfloat16 on GPUs that have it (Ampere and later), float16 on older ones (a Colab T4), none on
-    CPU.
-    """
+    """bfloat16 on Ampere and later GPUs, float16 on older ones (a Colab T4), none on the CPU."""
     if device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.get_device_capability(device) >= (8, 0) else torch.float16
@@ -193,9 +189,7 @@ def evaluate(model: nn.Module, data: Images, batch_size: int = 500) -> dict:
 
 
 def _read_checkpoint(path: Path | None, device: torch.device) -> dict | None:
-    """A checkpoint to resume from, or None when there is none or it cannot be read (then training
-    restarts).
-    """
+    """A checkpoint to resume from; None when there is none or it is unreadable (a restart)."""
     if path is None or not Path(path).exists():
         return None
     try:

@@ -111,9 +111,7 @@ def trend_verdict(
 
 
 def presence_verdict(figure: str, claim: str, present: Mapping[str, bool]) -> Verdict:
-    """Verdict on "every one of these networks has a block": ``present`` maps a name to whether it
-    does.
-    """
+    """Verdict on "every one of these networks has a block": ``present`` maps names to answers."""
     hits = sum(map(bool, present.values()))
     names = ", ".join(name for name, p in present.items() if p) or "none"
     evidence = f"{claim} in {hits} of {len(present)} networks (with a block: {names})"

@@ -1,0 +1,88 @@
+"""The small public helpers the chapters lean on, each against what it promises."""
+
+import pytest
+import torch
+
+from ckatools import zoo
+from ckatools.capture import capture_grams
+from ckatools.cka import gram
+from ckatools.components import gram_stack
+from ckatools.data import cache_dir, synthetic, to_unit
+from ckatools.experiments import points, presence_of
+from ckatools.models import nearest_valid_depths, resnet
+from ckatools.train import (
+    TrainConfig,
+    atomic_save,
+    default_device,
+    evaluate,
+    fraction_label,
+    training_data,
+)
+from ckatools.verdicts import OUTCOMES
+
+
+def test_fraction_labels_read_as_a_person_writes_them():
+    assert [fraction_label(f) for f in (1.0, 0.25, 1 / 16, 1 / 64, 0.06)] == [
+        "all",
+        "1/4",
+        "1/16",
+        "1/64",
+        "6 %",
+    ]
+
+
+def test_config_labels_and_cache_descriptions():
+    config = TrainConfig(dataset="synthetic", depth=26, width=0.5, fraction=0.25, seed=2)
+    assert (
+        config.label == "ResNet-26 ×0.5" and config.replace(residual=False).label == "Plain-26 ×0.5"
+    )
+    assert zoo.describe(config) == "ResNet-26 ×0.5, synthetic 1/4, seed 2"
+
+
+def test_capture_grams_and_gram_stack_hold_each_layers_gram_matrix():
+    torch.manual_seed(0)
+    model = resnet(8, 0.25).eval()
+    x = torch.rand(6, 3, 8, 8)
+    layers = model.representations()
+    with torch.no_grad(), capture_grams(model, layers) as grams:
+        model(x)
+    stack = gram_stack(model, x)
+    torch.testing.assert_close(grams[6], stack)
+    torch.testing.assert_close(stack[0], gram(x.flatten(1).double()))
+    assert stack.shape == (len(layers), 6, 6)
+
+
+def test_nearest_valid_depths_bracket_an_invalid_depth():
+    assert nearest_valid_depths(50) == [50, 56] and nearest_valid_depths(52) == [50, 56]
+    assert nearest_valid_depths(3) == [8]
+
+
+def test_unit_scaling_training_data_and_evaluation(monkeypatch, tmp_path):
+    assert to_unit(torch.tensor([0, 255], dtype=torch.uint8)).tolist() == [0.0, 1.0]
+    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
+    assert cache_dir() == tmp_path
+    data = training_data(TrainConfig(dataset="synthetic", fraction=0.25))
+    full = synthetic(2000).labels.bincount()  # the synthetic training set (seeded)
+    assert data.labels.bincount().tolist() == [max(1, round(0.25 * int(n))) for n in full]
+    model = resnet(8, 0.25)
+    result = evaluate(model, synthetic(40))
+    assert result["logits"].shape == (40, 10) and result["correct"].float().mean() == pytest.approx(
+        result["accuracy"]
+    )
+    assert default_device().type in ("cpu", "cuda")
+
+
+def test_atomic_save_leaves_no_temporary_file(tmp_path):
+    atomic_save({"a": 1}, tmp_path / "x" / "f.pt")
+    assert [p.name for p in (tmp_path / "x").iterdir()] == ["f.pt"]
+    assert torch.load(tmp_path / "x" / "f.pt") == {"a": 1}
+
+
+def test_points_and_presence_from_runs():
+    from test_plot import run
+
+    runs = [run(width=0.25, value=0.3), run(width=0.5, value=0.95)]
+    assert points(runs, lambda c: c.width) == ([0.25, 0.5], [r.block.score for r in runs])
+    verdict = presence_of("Fig. D.1", "a block", runs)
+    assert verdict.outcome in OUTCOMES and "of 2 networks" in verdict.evidence
+    assert presence_of("Fig. D.1", "a block", []).outcome == "not run in this profile"
