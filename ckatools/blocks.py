@@ -36,6 +36,7 @@ import numpy as np
 __all__ = [
     "Block",
     "relative_block",
+    "contrast",
     "strict_block",
     "spearman",
     "trend",
@@ -91,16 +92,19 @@ def _square(result) -> np.ndarray:
     )  # NaN (a zero-variance layer) propagates and never counts as similar
 
 
-def _block(matrix: np.ndarray, i: int, j: int, layers, background: float = float("nan")) -> Block:
+def contrast(matrix, start: int, end: int) -> float:
+    """Mean CKA inside layers start..end (inclusive) minus mean CKA between them and the rest."""
+    matrix = np.nan_to_num(np.asarray(getattr(matrix, "matrix", matrix), dtype=float), nan=0.0)
     inside = np.zeros(len(matrix), dtype=bool)
-    inside[i : j + 1] = True
-    finite = np.nan_to_num(matrix, nan=0.0)
-    between = finite[inside][:, ~inside]
-    contrast = finite[inside][:, inside].mean() - (between.mean() if between.size else 0.0)
+    inside[start : end + 1] = True
+    between = matrix[inside][:, ~inside]
+    return float(matrix[inside][:, inside].mean() - (between.mean() if between.size else 0.0))
+
+
+def _block(matrix: np.ndarray, i: int, j: int, layers, background: float = float("nan")) -> Block:
     names = (layers[i].name, layers[j].name) if layers is not None else (None, None)
-    return Block(
-        int(i), int(j), (j - i + 1) / len(matrix), float(contrast), float(background), *names
-    )
+    score = (j - i + 1) / len(matrix)
+    return Block(int(i), int(j), score, contrast(matrix, i, j), float(background), *names)
 
 
 def _layers(result, layers):

@@ -21,7 +21,7 @@ import torch.nn as nn
 from .capture import _evaluating, capture_grams, representations_of
 from .cka import MinibatchCKA
 
-__all__ = ["Components", "centred", "components", "pc1_fractions", "gram_stack"]
+__all__ = ["Components", "centred", "components", "pc1_fractions", "gram_stack", "inside_outside"]
 
 
 def centred(grams: torch.Tensor) -> torch.Tensor:
@@ -87,3 +87,12 @@ def pc1_fractions(model: nn.Module, images: torch.Tensor) -> np.ndarray:
     eigenvalues = torch.linalg.eigvalsh(grams)  # ascending, (L, n)
     total = eigenvalues.clamp(min=0).sum(-1)
     return torch.where(total > 0, eigenvalues[:, -1] / total, torch.nan).cpu().numpy()
+
+
+def inside_outside(values, start: int, end: int) -> tuple[float, float]:
+    """Mean of per-layer ``values`` inside layers start..end (inclusive) and outside (NaN-safe)."""
+    values = np.asarray(values, dtype=float)
+    inside = np.zeros(len(values), dtype=bool)
+    inside[start : end + 1] = True
+    outside = np.nanmean(values[~inside]) if (~inside).any() else float("nan")
+    return float(np.nanmean(values[inside])), float(outside)

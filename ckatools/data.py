@@ -35,6 +35,21 @@ FASHION_MNIST_DIR = Path(
     "/usr/share/datasets/fashion-mnist"
 )  # Debian package dataset-fashion-mnist
 DATASETS = ("synthetic", "fashion-mnist", "cifar10", "cifar100")
+CLASS_NAMES = {
+    "fashion-mnist": (
+        "T-shirt",
+        "trouser",
+        "pullover",
+        "dress",
+        "coat",
+        "sandal",
+        "shirt",
+        "sneaker",
+        "bag",
+        "boot",
+    ),
+    "cifar10": ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+}
 
 
 @dataclass
@@ -48,6 +63,11 @@ class Images:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def class_name(self, label: int) -> str:
+        """The class's name where the dataset has short names for its classes, else its number."""
+        names = CLASS_NAMES.get(self.name)
+        return names[int(label)] if names else str(int(label))
 
     def subset(self, index: torch.Tensor) -> Images:
         return Images(self.images[index], self.labels[index], self.num_classes, self.name)

@@ -24,6 +24,7 @@ __all__ = [
     "series",
     "points",
     "presence_of",
+    "with_and_without_block",
     "CAPTION_WIDTH",
 ]
 
@@ -115,6 +116,14 @@ def block_table(runs: list[Run]):
         for r in runs
     ]
     return pd.DataFrame(rows).set_index(["network", "data", "seed"])
+
+
+def with_and_without_block(runs: list[Run]) -> tuple[Run, Run]:
+    """Two networks to contrast, picked by rule rather than by eye: the one whose block stands out
+    most (highest contrast among those with a block, or among all when none has one) and the one
+    with the lowest block score."""
+    present = [r for r in runs if r.block.present] or runs
+    return max(present, key=lambda r: r.block.contrast), min(runs, key=lambda r: r.block.score)
 
 
 def series(runs: list[Run], by: Callable[[TrainConfig], object]) -> dict[str, list[Run]]:

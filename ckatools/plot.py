@@ -11,6 +11,8 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 
 __all__ = [
+    "pc_panels",
+    "image_grid",
     "heatmap",
     "heatmap_grid",
     "run_grid",
@@ -203,6 +205,57 @@ def training_curves(histories: dict):
     axes[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
     axes[1].set(xlabel="epoch", ylabel="training accuracy (augmented)")
     axes[0].legend(fontsize=7, ncol=2)
+    return fig
+
+
+def pc_panels(components, layers, block=None, title: str = ""):
+    """Fig. 3's four panels for one network: cos^2 between the layers' PC1s, CKA, the PC1 fraction
+    of variance per layer (the block's extent shaded) and CKA with PC1 removed."""
+    import torch
+
+    from .capture import CKAResult
+
+    def square(matrix):
+        return CKAResult(torch.as_tensor(matrix), layers, layers)
+
+    fig, axes = plt.subplots(2, 2, figsize=(7.6, 6.4), layout="constrained")
+    heatmap(square(components.cosines()), axes[0, 0], title="cos² of PC1s", colorbar=False)
+    heatmap(square(components.cka()), axes[0, 1], title="CKA", colorbar=False)
+    ax = axes[1, 0]
+    ax.plot(components.fraction, lw=1)
+    if block is not None:
+        ax.axvspan(block.start, block.end, color="0.85", label="block")
+        ax.legend(fontsize=7)
+    ax.set(xlabel="layer", ylabel="PC1 fraction of variance", ylim=(0, 1), title="PC1 variance")
+    ax.title.set_fontsize(10)
+    heatmap(
+        square(components.cka(without_pc1=True)),
+        axes[1, 1],
+        title="CKA without PC1",
+        colorbar=False,
+    )
+    fig.colorbar(axes[0, 0].images[0], ax=axes, shrink=0.6, label="cos² / CKA")
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def image_grid(images, captions, ncols: int = 8, size: float = 1.0):
+    """Small images with a caption each (e.g. the examples that carry a layer's PC1)."""
+    nrows = -(-len(images) // ncols)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(size * ncols, (size + 0.25) * nrows),
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, caption in zip(axes.flat, images, captions):
+        image = np.asarray(image, dtype=float)
+        image = image.transpose(1, 2, 0) if image.ndim == 3 else image
+        ax.imshow(image.squeeze(), cmap="gray" if image.squeeze().ndim == 2 else None)
+        ax.set_title(caption, fontsize=7)
     return fig
 
 

@@ -155,6 +155,14 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
         "colab": dict(residual=False, architectures=((20, 1), (20, 2), (20, 4))),
         "paper": dict(residual=False, architectures=((20, 1), (20, 2), (20, 4), (20, 8))),
     },
+    # Chapter 05 (Fig. 3, D.5-D.8): principal components of chapter 03's networks, computed on
+    # `images` test images at once (no training of its own).
+    "principal_components": {
+        "smoke": dict(epochs=0, images=128),
+        "cpu": dict(epochs=0, images=512),
+        "colab": dict(epochs=0, images=1024),
+        "paper": dict(epochs=0, images=2048),
+    },
     # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.
     "data_width": {
         "smoke": dict(fractions=(0.25, 1.0), architectures=((8, 0.25), (8, 0.5))),

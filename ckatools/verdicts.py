@@ -12,6 +12,9 @@ The paper's claims about the block structure are of two kinds, and each has its 
   some do: partly reproduced; none does (including when every rho is NaN): not reproduced.
 * a *presence* ("every seed of this network has a block"): reproduced when every network
   has it, partly reproduced when some do, not reproduced when none does.
+* a claim made of stated *checks* ("PC1 explains more variance inside the block than outside;
+  removing it lowers the block's contrast"): reproduced when every check holds, partly when
+  some do, not reproduced when none does.
 
 A figure whose experiment the active profile does not run gets ``not run in this profile``.
 """
@@ -33,6 +36,7 @@ __all__ = [
     "RISING_RHO",
     "trend_verdict",
     "presence_verdict",
+    "checks_verdict",
     "not_run",
 ]
 
@@ -53,6 +57,7 @@ CLAIMS: dict[str, str] = {
     "Fig. D.4": "the same on CIFAR-100 with width",
     "Fig. D.5": "inside the block, the first principal component explains most of the variance",
     "Fig. D.6": "removing the first principal component removes the block structure",
+    "Fig. D.8": "ReLUs inside the block are as sparse as outside: the block is not linear",
     "Fig. E.1": "without a block structure, layers match across architectures at equal depth",
     "Fig. F.1": "per-example differences between wide and deep networks hold on held-out seeds",
 }
@@ -114,8 +119,18 @@ def presence_verdict(figure: str, claim: str, present: Mapping[str, bool]) -> Ve
     """Verdict on "every one of these networks has a block": ``present`` maps names to answers."""
     hits = sum(map(bool, present.values()))
     names = ", ".join(name for name, p in present.items() if p) or "none"
-    evidence = f"{claim} in {hits} of {len(present)} networks (with a block: {names})"
+    evidence = f"{claim} in {hits} of {len(present)} networks (where it holds: {names})"
     return Verdict(figure, _share(hits, len(present)), evidence)
+
+
+def checks_verdict(figure: str, claim: str, checks: Mapping[str, bool]) -> Verdict:
+    """Verdict on a claim made of several comparisons: ``checks`` maps each stated comparison to
+    whether it holds; all hold: reproduced, some: partly reproduced, none: not reproduced."""
+    hits = sum(map(bool, checks.values()))
+    listed = "; ".join(f"{name}: {'yes' if ok else 'no'}" for name, ok in checks.items())
+    return Verdict(
+        figure, _share(hits, len(checks)), f"{claim}: {hits} of {len(checks)} hold ({listed})"
+    )
 
 
 def not_run(figure: str, reason: str) -> Verdict:

@@ -36,7 +36,7 @@ def test_the_verdict_line_states_the_numbers_and_parses_back():
 def test_presence_and_not_run():
     assert presence_verdict("Fig. D.1", "a block", {"s0": True, "s1": True}).outcome == "reproduced"
     v = presence_verdict("Fig. D.1", "a block", {"s0": True, "s1": False})
-    assert v.outcome == "partly reproduced" and "1 of 2 networks (with a block: s0)" in v.evidence
+    assert v.outcome == "partly reproduced" and "1 of 2 networks (where it holds: s0)" in v.evidence
     assert presence_verdict("Fig. D.1", "a block", {"s0": False}).outcome == "not reproduced"
     assert (
         str(not_run("Fig. D.3", "needs CIFAR-100"))
