@@ -85,6 +85,20 @@ PAPER_WIDTHS = tuple((26, w) for w in (1, 2, 4, 8, 10))
 PAPER_DEPTHS = ((32, 1), (44, 1), (56, 1), (110, 1), (164, 1))
 BATCH_SIZES = (16, 32, 64, 128, 256, 512)
 
+# Chapter 04's data fractions per profile, shared by its width and depth grids.
+LESS_DATA = {
+    "smoke": (0.25, 1.0),
+    "cpu": (1 / 64, 1 / 16, 1 / 4),
+    "colab": (1 / 16, 1 / 4, 1.0),
+    "paper": PAPER_FRACTIONS,
+}
+
+
+def _less_data(**architectures: tuple) -> dict[str, dict]:
+    """A grid of Chapter 04: each profile's architectures on each of its LESS_DATA fractions."""
+    return {p: dict(fractions=LESS_DATA[p], architectures=a) for p, a in architectures.items()}
+
+
 # experiment -> profile -> what differs from the profile's DEFAULTS.
 EXPERIMENTS: dict[str, dict[str, dict]] = {
     # Chapter 01: estimators on untrained networks' activations (epochs=0), `images` examples.
@@ -164,22 +178,18 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
         "paper": dict(epochs=0, images=2048),
     },
     # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.
-    "data_width": {
-        "smoke": dict(fractions=(0.25, 1.0), architectures=((8, 0.25), (8, 0.5))),
-        "cpu": dict(
-            fractions=(1 / 64, 1 / 16, 1 / 4), architectures=((14, 0.25), (14, 0.5), (14, 1))
-        ),
-        "colab": dict(fractions=(1 / 16, 1 / 4, 1.0), architectures=((14, 1), (14, 2), (14, 4))),
-        "paper": dict(fractions=PAPER_FRACTIONS, architectures=PAPER_WIDTHS),
-    },
-    "data_depth": {
-        "smoke": dict(fractions=(0.25, 1.0), architectures=((8, 0.25), (14, 0.25))),
-        "cpu": dict(
-            fractions=(1 / 64, 1 / 16, 1 / 4), architectures=((8, 0.5), (14, 0.5), (26, 0.5))
-        ),
-        "colab": dict(fractions=(1 / 16, 1 / 4, 1.0), architectures=((20, 1), (56, 1), (110, 1))),
-        "paper": dict(fractions=PAPER_FRACTIONS, architectures=PAPER_DEPTHS),
-    },
+    "data_width": _less_data(
+        smoke=((8, 0.25), (8, 0.5)),
+        cpu=((14, 0.25), (14, 0.5), (14, 1)),
+        colab=((14, 1), (14, 2), (14, 4)),
+        paper=PAPER_WIDTHS,
+    ),
+    "data_depth": _less_data(
+        smoke=((8, 0.25), (14, 0.25)),
+        cpu=((8, 0.5), (14, 0.5), (26, 0.5)),
+        colab=((20, 1), (56, 1), (110, 1)),
+        paper=PAPER_DEPTHS,
+    ),
     "data_width_cifar100": {
         "smoke": GPU_ONLY,
         "cpu": GPU_ONLY,
