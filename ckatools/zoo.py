@@ -124,7 +124,8 @@ def get(
         )
         atomic_save(entry, folder / "model.pt")
         checkpoint.unlink(missing_ok=True)
-    elif announce:
+        return model.eval(), results
+    if announce:
         print(f"{describe(config)}: loaded from cache")
     model = build_model(config, entry["num_classes"], entry["input_shape"][0])
     model.load_state_dict(entry["model"])
