@@ -121,15 +121,16 @@ def measure(config: TrainConfig) -> Path:
     )
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = _path(config)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(
-        tmp,
-        summary=json.dumps(summary),
-        history=json.dumps(results["history"]),
-        layers=np.array([r.name for r in cka.layers_a]),
-        cka=cka.matrix.numpy().astype(np.float16),
-        pc1=pc1.astype(np.float32),
-    )
+    tmp = path.with_name(f".{path.name}.tmp")  # not *.npz: load() never sees half a file
+    with open(tmp, "wb") as file:
+        np.savez_compressed(
+            file,
+            summary=json.dumps(summary),
+            history=json.dumps(results["history"]),
+            layers=np.array([r.name for r in cka.layers_a]),
+            cka=cka.matrix.numpy().astype(np.float16),
+            pc1=pc1.astype(np.float32),
+        )
     tmp.replace(path)  # a reader never sees half a file
     return path
 
