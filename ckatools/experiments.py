@@ -12,7 +12,7 @@ from typing import Callable
 from . import zoo
 from .blocks import Block, relative_block, strict_block
 from .capture import CKAResult
-from .profiles import Experiment, training_configs
+from .profiles import CAPTION_WIDTH, Experiment, training_configs
 from .train import TrainConfig, fraction_label
 from .verdicts import Verdict, not_run, presence_verdict
 
@@ -27,8 +27,6 @@ __all__ = [
     "with_and_without_block",
     "CAPTION_WIDTH",
 ]
-
-CAPTION_WIDTH = 88  # printed lines stay inside the book's text column
 
 
 @dataclass

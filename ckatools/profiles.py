@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 PROFILES = ("smoke", "cpu", "colab", "paper")
+CAPTION_WIDTH = 88  # columns of printed captions: they stay inside the book's text column
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,7 @@ def training_configs(exp: Experiment) -> list[TrainConfig]:
     ]
 
 
-def summary(exp: Experiment, width: int = 88) -> str:
+def summary(exp: Experiment, width: int = CAPTION_WIDTH) -> str:
     """The fields of ``exp`` that are set, wrapped to ``width`` columns: a chapter's budget line."""
     fields = {f.name: getattr(exp, f.name) for f in dataclasses.fields(exp)}
     text = ", ".join(f"{k}={v!r}" for k, v in fields.items() if v not in ((), "", None))
