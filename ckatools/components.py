@@ -70,11 +70,15 @@ def components(grams: torch.Tensor) -> Components:
     """First principal components from a stack of (uncentred or centred) Gram matrices."""
     k = centred(grams)
     values, vectors = torch.linalg.eigh(k)  # ascending
-    total = values.clamp(min=0).sum(-1)
-    top, u = values[:, -1], vectors[:, :, -1]
+    u = vectors[:, :, -1]
     u = u * torch.where(u.gather(1, u.abs().argmax(1, keepdim=True)) < 0, -1.0, 1.0)
-    fraction = torch.where(total > 0, top / total, torch.nan)
-    return Components(fraction.cpu().numpy(), u, top, k)
+    return Components(_pc1_fraction(values), u, values[:, -1], k)
+
+
+def _pc1_fraction(eigenvalues: torch.Tensor) -> np.ndarray:
+    """lambda_1 / sum of eigenvalues per layer, from ascending (L, n) eigenvalues; NaN if all 0."""
+    total = eigenvalues.clamp(min=0).sum(-1)
+    return torch.where(total > 0, eigenvalues[:, -1] / total, torch.nan).cpu().numpy()
 
 
 def pc1_fractions(model: nn.Module, images: torch.Tensor) -> np.ndarray:
@@ -83,10 +87,7 @@ def pc1_fractions(model: nn.Module, images: torch.Tensor) -> np.ndarray:
     One forward pass of ``images`` (all at once, in eval mode); returns one value per
     representation in the model's order, NaN for a representation with zero variance.
     """
-    grams = centred(gram_stack(model, images))
-    eigenvalues = torch.linalg.eigvalsh(grams)  # ascending, (L, n)
-    total = eigenvalues.clamp(min=0).sum(-1)
-    return torch.where(total > 0, eigenvalues[:, -1] / total, torch.nan).cpu().numpy()
+    return _pc1_fraction(torch.linalg.eigvalsh(centred(gram_stack(model, images))))
 
 
 def inside_outside(values, start: int, end: int) -> tuple[float, float]:
