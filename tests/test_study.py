@@ -28,11 +28,11 @@ def test_driver_measures_resumes_and_loads(monkeypatch, tmp_path):
     study.run((1,))  # everything has its file: nothing to do
 
 
-def fake(regime_epochs, knob, level, score, seed):
+def fake(regime_epochs, knob, level, score, seed, fraction=1 / 64):
     depth, width = (14, level) if knob == "width" else (level, 0.5)
     config = TrainConfig(
         dataset="fashion-mnist",
-        fraction=1 / 64,
+        fraction=fraction,
         epochs=regime_epochs,
         depth=depth,
         width=width,
@@ -62,3 +62,34 @@ def test_trends_and_the_rule_on_made_up_scores():
     assert (
         table[table.regime == "1/64 data, 15 epochs"].rho.iloc[0] == 0
     )  # seeds vary, levels do not
+
+
+def test_incomplete_regimes_never_choose_and_costs_are_deterministic():
+    width = [
+        fake(60, "width", w, 0.1 * i + 0.01 * s, s)
+        for i, w in enumerate((0.5, 1, 2))
+        for s in range(3)
+    ]
+    depth = [fake(60, "depth", d, 0.5 + 0.01 * s, s) for d in (8, 26, 56) for s in range(3)]
+    steep = [
+        fake(60, "width", w, 0.3 * i + 0.01 * s, s, fraction=1 / 16)
+        for i, w in enumerate((0.5, 1))
+        for s in range(3)
+    ]
+    table = study.trends(width + depth + steep)
+    assert set(table.regime) == {"1/64 data, 60 epochs", "1/16 data, 60 epochs"}
+    assert study.choose(table) == "1/64 data, 60 epochs"  # the 2-level regime shows more, yet
+    assert study.choose(study.trends(steep)) is None
+    row = table[table.regime == "1/16 data, 60 epochs"].iloc[0]
+    one = fake(60, "width", 0.5, 0, 0, fraction=1 / 16)["config"]
+    assert row.cost == round(3 * (study._cost(one) + study._cost(one.replace(width=1))), 2)
+    assert study._cost(one.replace(epochs=120)) == 2 * study._cost(one)
+
+
+def test_less_data_compares_the_two_fractions_per_width():
+    items = [fake(60, "width", w, 0.6 + 0.01 * s, s) for w in (0.5, 1) for s in range(3)]
+    items += [fake(60, "width", 0.5, 0.3 + 0.01 * s, s, fraction=1 / 16) for s in range(3)]
+    items += [fake(60, "width", 1, 0.55 + 0.05 * s, s, fraction=1 / 16) for s in range(3)]
+    table = study.less_data(items)
+    assert list(table.holds) == [True, False]
+    assert list(table.difference) == [0.3, 0.01]
