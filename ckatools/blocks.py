@@ -37,6 +37,7 @@ __all__ = [
     "Block",
     "relative_block",
     "contrast",
+    "split_means",
     "strict_block",
     "spearman",
     "trend",
@@ -99,6 +100,17 @@ def contrast(matrix, start: int, end: int) -> float:
     inside[start : end + 1] = True
     between = matrix[inside][:, ~inside]
     return float(matrix[inside][:, inside].mean() - (between.mean() if between.size else 0.0))
+
+
+def split_means(values: Sequence[float], inside: Sequence[bool]) -> tuple[float, float]:
+    """Mean of ``values`` where ``inside`` is true and where it is false (NaN for none, NaN-safe):
+    a per-layer quantity inside the block against outside it."""
+    values, inside = np.asarray(values, dtype=float), np.asarray(inside, dtype=bool)
+
+    def mean(x: np.ndarray) -> float:
+        return float(np.nanmean(x)) if np.isfinite(x).any() else float("nan")
+
+    return mean(values[inside]), mean(values[~inside])
 
 
 def _block(matrix: np.ndarray, i: int, j: int, layers, background: float = float("nan")) -> Block:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .blocks import split_means
 from .capture import _evaluating, capture_grams, representations_of
 from .cka import MinibatchCKA
 
@@ -92,8 +93,5 @@ def pc1_fractions(model: nn.Module, images: torch.Tensor) -> np.ndarray:
 
 def inside_outside(values, start: int, end: int) -> tuple[float, float]:
     """Mean of per-layer ``values`` inside layers start..end (inclusive) and outside (NaN-safe)."""
-    values = np.asarray(values, dtype=float)
-    inside = np.zeros(len(values), dtype=bool)
-    inside[start : end + 1] = True
-    outside = np.nanmean(values[~inside]) if (~inside).any() else float("nan")
-    return float(np.nanmean(values[inside])), float(outside)
+    index = np.arange(len(values))
+    return split_means(values, (start <= index) & (index <= end))

@@ -116,12 +116,14 @@ def block_table(runs: list[Run]):
     return pd.DataFrame(rows).set_index(["network", "data", "seed"])
 
 
-def with_and_without_block(runs: list[Run]) -> tuple[Run, Run]:
-    """Two networks to contrast, picked by rule rather than by eye: the one whose block stands out
-    most (highest contrast among those with a block, or among all when none has one) and the one
-    with the lowest block score."""
+def with_and_without_block(runs: list[Run], k: int = 1) -> tuple[list[Run], list[Run]]:
+    """Networks to contrast, picked by rule rather than by eye: the ``k`` whose blocks stand out
+    most (highest contrast among those with a block, or among all when none has one) and the
+    ``k`` others with the lowest block scores."""
     present = [r for r in runs if r.block.present] or runs
-    return max(present, key=lambda r: r.block.contrast), min(runs, key=lambda r: r.block.score)
+    with_block = sorted(present, key=lambda r: -r.block.contrast)[:k]
+    others = [r for r in runs if r not in with_block]
+    return with_block, sorted(others, key=lambda r: r.block.score)[:k]
 
 
 def series(runs: list[Run], by: Callable[[TrainConfig], object]) -> dict[str, list[Run]]:

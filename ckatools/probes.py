@@ -2,7 +2,12 @@
 
 A probe is multinomial logistic regression on a representation's flattened activations (as the
 paper does), standardized with the training features' mean and standard deviation, fitted by
-full-batch L-BFGS. Its L2 penalty is chosen on a validation split carved from the *training*
+full-batch L-BFGS. When a representation has more features than there are training examples
+(the early layers: 16 channels x 28 x 28 = 12,544 features), the probe is fitted in the span of
+the training examples instead: the optimal weights of an L2-penalized linear model lie in that
+span (the representer theorem), so writing the features in an orthonormal basis of it, from the
+eigendecomposition of their n x n Gram matrix, gives the same probe at n instead of p features.
+Its L2 penalty is chosen on a validation split carved from the *training*
 examples (class-balanced, seeded); the probe is then refitted on all training examples with that
 penalty and scored once on the test examples. The test split never influences any choice (the
 official code picked epochs and hyperparameters on the test set).
@@ -16,10 +21,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .blocks import split_means
 from .capture import activations, representations_of
 from .data import balanced_subset
 
-__all__ = ["fit_probe", "probe_layers", "PENALTIES"]
+__all__ = ["fit_probe", "probe_layers", "block_gains", "PENALTIES"]
 
 PENALTIES = (1e-4, 1e-3, 1e-2, 1e-1)  # L2 penalties tried on the validation split
 
@@ -48,6 +54,20 @@ def _fit(
     return w.detach()
 
 
+def _row_space(x: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
+    """``x`` and ``others`` in an orthonormal basis of the span of x's rows (when p > n).
+
+    Inner products with any vector of that span, and hence a linear model's logits and its L2
+    penalty, are unchanged.
+    """
+    if x.shape[1] <= x.shape[0]:
+        return [x, *others]
+    values, vectors = torch.linalg.eigh(x @ x.T)
+    keep = values > values[-1] * x.shape[1] * torch.finfo(x.dtype).eps
+    basis = x.T @ (vectors[:, keep] / values[keep].sqrt())  # (p, rank), orthonormal columns
+    return [t @ basis for t in (x, *others)]
+
+
 def _accuracy(w: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> float:
     logits = x @ w[:-1] + w[-1]
     return (logits.argmax(1) == y).float().mean().item()
@@ -63,10 +83,12 @@ def fit_probe(
     validation: float = 0.2,
     seed: int = 0,
     steps: int = 200,
+    row_space: bool = True,
 ) -> dict:
     """Fit a linear probe, choosing its penalty on a validation split of the training examples.
 
     Returns the test accuracy, the chosen penalty and the validation accuracy of every penalty.
+    ``row_space=False`` fits on the features as they are (the same probe, slower when p > n).
     """
     train_x, test_x = train_x.flatten(1).double(), test_x.flatten(1).double()
     classes = int(max(train_y.max(), test_y.max())) + 1
@@ -76,7 +98,8 @@ def fit_probe(
 
     def standardize(fit_on, *others):
         mean, std = fit_on.mean(0), fit_on.std(0).clamp(min=1e-8)
-        return [(t - mean) / std for t in (fit_on, *others)]
+        scaled = [(t - mean) / std for t in (fit_on, *others)]
+        return _row_space(*scaled) if row_space else scaled
 
     fit_x, val_x = standardize(train_x[mask], train_x[held])
     scores = {
@@ -114,5 +137,41 @@ def probe_layers(
         (train_x,) = activations(model, train_images, [r.name])
         (test_x,) = activations(model, test_images, [r.name])
         result = fit_probe(train_x, train_labels, test_x, test_labels, **options)
-        rows.append(dict(name=r.name, index=r.index, post_residual=r.post_residual, **result))
+        rows.append(
+            dict(
+                name=r.name,
+                index=r.index,
+                post_residual=r.post_residual,
+                pre_residual=r.pre_residual,
+                **result,
+            )
+        )
     return rows
+
+
+def block_gains(rows: list[dict], start: int, end: int) -> dict:
+    """Fig. 4's two readings of :func:`probe_layers`' rows around a block (representations
+    ``start..end``).
+
+    ``inside`` and ``outside``: the mean change of post-residual probe accuracy from one block's
+    output to the next, over the steps with both ends inside the block and over the other
+    steps. ``residual_inside`` and ``residual_outside``: the mean accuracy of each block's
+    post-residual probe minus its pre-residual one (what the shortcut adds back).
+    """
+    post = sorted((r for r in rows if r["post_residual"]), key=lambda r: r["index"])
+    steps = [b["test_accuracy"] - a["test_accuracy"] for a, b in zip(post, post[1:])]
+    step_inside = [start <= a["index"] and b["index"] <= end for a, b in zip(post, post[1:])]
+    pre = {r["name"].rsplit(".", 1)[0]: r["test_accuracy"] for r in rows if r["pre_residual"]}
+    paired = [r for r in post if r["name"].rsplit(".", 1)[0] in pre]
+    gaps = [r["test_accuracy"] - pre[r["name"].rsplit(".", 1)[0]] for r in paired]
+    gap_inside = [start <= r["index"] <= end for r in paired]
+    (inside, outside), (residual_inside, residual_outside) = (
+        split_means(steps, step_inside),
+        split_means(gaps, gap_inside),
+    )
+    return dict(
+        inside=inside,
+        outside=outside,
+        residual_inside=residual_inside,
+        residual_outside=residual_outside,
+    )

@@ -10,11 +10,12 @@ the statistics of the representation that now reaches them).
 
 from __future__ import annotations
 
+from .blocks import split_means
 from .data import Images
 from .models import ResNet, delete_blocks, removable_blocks
 from .train import evaluate, recalibrate_batchnorm
 
-__all__ = ["deletion_sweep"]
+__all__ = ["deletion_sweep", "deletion_costs"]
 
 
 def deletion_sweep(model: ResNet, test: Images, train: Images | None = None) -> list[dict]:
@@ -40,3 +41,18 @@ def deletion_sweep(model: ResNet, test: Images, train: Images | None = None) -> 
                 row["recalibrated"] = evaluate(pruned, test)["accuracy"]
             rows.append(row)
     return rows
+
+
+def deletion_costs(rows: list[dict], layers, start: int, end: int, *, key: str = "accuracy"):
+    """The accuracy each deletion step of :func:`deletion_sweep` costs, split by whether the
+    deleted block's output lies in the block structure (representations ``start..end`` of
+    ``layers``, the CKA matrix's representation list).
+
+    Returns (mean cost inside, mean cost outside); a cost is the accuracy before the step minus
+    after it, read from ``key`` ("accuracy" as trained or "recalibrated").
+    """
+    output = {r.name.rsplit(".", 1)[0]: r.index for r in layers if r.post_residual}
+    steps = [(b, a) for b, a in zip(rows, rows[1:]) if a["stage"] == b["stage"]]
+    costs = [before[key] - after[key] for before, after in steps]
+    inside = [start <= output[after["first_deleted"]] <= end for _, after in steps]
+    return split_means(costs, inside)

@@ -8,7 +8,7 @@ from ckatools.capture import capture_grams
 from ckatools.cka import gram
 from ckatools.components import gram_stack
 from ckatools.data import cache_dir, synthetic, to_unit
-from ckatools.experiments import points, presence_of
+from ckatools.experiments import points, presence_of, with_and_without_block
 from ckatools.models import nearest_valid_depths, resnet
 from ckatools.train import (
     TrainConfig,
@@ -86,3 +86,21 @@ def test_points_and_presence_from_runs():
     verdict = presence_of("Fig. D.1", "a block", runs)
     assert verdict.outcome in OUTCOMES and "of 2 networks" in verdict.evidence
     assert presence_of("Fig. D.1", "a block", []).outcome == "not run in this profile"
+
+
+def test_networks_with_and_without_a_block_are_picked_by_their_numbers():
+    import dataclasses
+
+    from test_plot import run
+
+    from ckatools.blocks import Block
+
+    def with_block(seed, score, contrast):
+        r = run(seed=seed)
+        return dataclasses.replace(r, block=Block(0, 1, score, contrast))
+
+    a, b = with_block(0, 0.5, 0.3), with_block(1, 0.3, 0.5)  # both have a block
+    c, d = with_block(2, 0.1, 0.9), with_block(3, 0.05, 0.0)  # neither has one
+    assert with_and_without_block([a, b, c, d], k=2) == ([b, a], [d, c])
+    assert with_and_without_block([a, b, c, d]) == ([b], [d])
+    assert with_and_without_block([c, d]) == ([c], [d])  # no block anywhere: the most contrasted

@@ -3,10 +3,11 @@
 import pytest
 import torch
 
+from ckatools.blocks import split_means
 from ckatools.data import synthetic
 from ckatools.models import removable_blocks, resnet
-from ckatools.probes import fit_probe, probe_layers
-from ckatools.pruning import deletion_sweep
+from ckatools.probes import block_gains, fit_probe, probe_layers
+from ckatools.pruning import deletion_costs, deletion_sweep
 from ckatools.sparsity import relu_sparsity
 
 
@@ -91,3 +92,60 @@ def test_deleting_blocks_whose_residual_branch_is_zero_changes_nothing():
     assert len({r["accuracy"] for r in rows}) == 1
     rows = deletion_sweep(model, data, train=synthetic(64, seed=3))
     assert all("recalibrated" in r for r in rows) and rows[1]["first_deleted"] == "stage1.2"
+
+
+def test_the_row_space_probe_is_the_probe_on_the_raw_features():
+    x, y = blobs(120, p=400, spread=4.0)  # p > n: the fit runs on 96 or 120 coordinates
+    tx, ty = blobs(100, p=400, spread=4.0, seed=7)
+    fast, slow = (fit_probe(x, y, tx, ty, row_space=r, steps=500) for r in (True, False))
+    assert fast["penalty"] == slow["penalty"]
+    assert fast["validation"] == pytest.approx(slow["validation"], abs=1 / 24)
+    assert fast["test_accuracy"] == pytest.approx(slow["test_accuracy"], abs=0.02)
+    assert 0.4 < slow["test_accuracy"] < 1  # neither trivial nor chance: a real comparison
+
+
+def test_split_means_and_block_gains_on_hand_made_probes():
+    assert split_means([1, 2, 3, float("nan")], [True, True, False, False]) == (1.5, 3.0)
+    assert all(m != m for m in split_means([1.0], [True])[1:])  # nothing outside: NaN
+    # post-residual probes at representations 10, 20, 30, 40; pre-residual ones 2 before each
+    accuracy = {10: 0.5, 20: 0.6, 30: 0.62, 40: 0.9}
+    rows = []
+    for b, (i, a) in enumerate(accuracy.items()):
+        rows.append(
+            dict(
+                name=f"stage1.{b}.relu2",
+                index=i,
+                post_residual=True,
+                pre_residual=False,
+                test_accuracy=a,
+            )
+        )
+        rows.append(
+            dict(
+                name=f"stage1.{b}.bn2",
+                index=i - 2,
+                post_residual=False,
+                pre_residual=True,
+                test_accuracy=a - 0.1 * (i >= 20),
+            )
+        )
+    gains = block_gains(rows, start=18, end=30)  # the block holds the outputs at 20 and 30
+    assert gains["inside"] == pytest.approx(0.02)  # 20 -> 30
+    assert gains["outside"] == pytest.approx((0.1 + 0.28) / 2)  # 10 -> 20 and 30 -> 40
+    assert gains["residual_inside"] == pytest.approx(0.1)
+    assert gains["residual_outside"] == pytest.approx((0.0 + 0.1) / 2)
+
+
+def test_deletion_costs_attribute_each_step_to_the_deleted_block():
+    layers = resnet(20, 0.25).representations()  # 3 blocks per stage
+    index = {r.name: r.index for r in layers}
+    rows = [
+        dict(stage=1, deleted=0, first_deleted=None, accuracy=0.9),
+        dict(stage=1, deleted=1, first_deleted="stage1.2", accuracy=0.89),
+        dict(stage=1, deleted=2, first_deleted="stage1.1", accuracy=0.88),
+        dict(stage=2, deleted=0, first_deleted=None, accuracy=0.9),
+        dict(stage=2, deleted=1, first_deleted="stage2.2", accuracy=0.5),
+    ]
+    start, end = index["stage1.1.conv1"], index["stage1.2.relu2"]  # stage 1's last two blocks
+    inside, outside = deletion_costs(rows, layers, start, end)
+    assert inside == pytest.approx(0.01) and outside == pytest.approx(0.4)
