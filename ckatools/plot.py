@@ -12,6 +12,7 @@ from matplotlib.animation import FuncAnimation
 
 __all__ = [
     "pc_panels",
+    "under_heatmaps",
     "image_grid",
     "heatmap",
     "heatmap_grid",
@@ -236,6 +237,30 @@ def pc_panels(components, layers, block=None, title: str = ""):
     )
     fig.colorbar(axes[0, 0].images[0], ax=axes, shrink=0.6, label="cos² / CKA")
     fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def under_heatmaps(runs: Sequence, draw: Callable, ylabel: str, *, size: float = 2.8):
+    """The layout of Figs. 4 and 5: each run's heatmap on top and, on the same layer axis below
+    it, what ``draw(ax, run)`` plots, with stage boundaries and the block's extent (shaded)."""
+    fig, axes = plt.subplots(
+        2,
+        len(runs),
+        figsize=(size * len(runs), 2 * size),
+        layout="constrained",
+        squeeze=False,
+        sharex="col",
+    )
+    for col, run in enumerate(runs):
+        heatmap(run.cka, axes[0, col], title=run.title, colorbar=col == len(runs) - 1)
+        axes[0, col].set_xlabel("")
+        ax = axes[1, col]
+        ax.axvspan(run.block.start - 0.5, run.block.end + 0.5, color="0.88", label="block")
+        for x in stage_starts(run.cka.layers_a)[1:]:
+            ax.axvline(x - 0.5, color=STAGE_LINE, lw=0.8)
+        draw(ax, run)
+        ax.set(xlabel="layer", ylabel=ylabel if col == 0 else None)
+    axes[1, 0].legend(fontsize=7)
     return fig
 
 

@@ -23,9 +23,9 @@ import torch.nn.functional as F
 
 from .blocks import split_means
 from .capture import activations, representations_of
-from .data import balanced_subset
+from .data import balanced_subset, load
 
-__all__ = ["fit_probe", "probe_layers", "block_gains", "PENALTIES"]
+__all__ = ["fit_probe", "probe_layers", "probe_data", "block_gains", "PENALTIES"]
 
 PENALTIES = (1e-4, 1e-3, 1e-2, 1e-1)  # L2 penalties tried on the validation split
 
@@ -110,6 +110,18 @@ def fit_probe(
     all_x, test_std = standardize(train_x, test_x)
     w = _fit(all_x, train_y, classes, best, steps)
     return dict(test_accuracy=_accuracy(w, test_std, test_y), penalty=best, validation=scores)
+
+
+def probe_data(
+    dataset: str, train_images: int, test_images: int, *, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(train images, labels, test images, labels) for probes: about ``train_images``
+    class-balanced images of the training split (seeded) and the first ``test_images`` test
+    images, scaled to [0, 1]."""
+    train, test = load(dataset, train=True), load(dataset, train=False)
+    index = balanced_subset(train.labels, min(1.0, train_images / len(train)), seed=seed)
+    test_x, test_y = test.float()[:test_images], test.labels[:test_images]
+    return train.float()[index], train.labels[index], test_x, test_y
 
 
 def probe_layers(

@@ -53,6 +53,7 @@ class Experiment:
     passes: int = 10  # CKA: shuffled passes over those images
     batch_size: int = CKA_BATCH_SIZE  # CKA: minibatch size n of Eq. 2
     batch_sizes: tuple = ()  # chapter 01: the minibatch sizes whose convergence it shows
+    probe_images: int = 0  # chapter 06: training-split images the linear probes are fitted on
     skip: str = ""  # why this profile does not run the experiment ("" when it does)
     name: str = ""  # filled in by experiment()
     profile: str = ""
@@ -177,6 +178,21 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
         "cpu": dict(epochs=0, images=512),
         "colab": dict(epochs=0, images=1024),
         "paper": dict(epochs=0, images=2048),
+    },
+    # Chapter 06 (Fig. 4): linear probes on Chapter 3's networks, fitted on `probe_images`
+    # class-balanced training-split images and scored on the first `images` test images.
+    "linear_probes": {
+        "smoke": dict(epochs=0, images=64, probe_images=160),
+        "cpu": dict(epochs=0, images=1000, probe_images=2000),
+        "colab": dict(epochs=0, images=2000, probe_images=5000),
+        "paper": dict(epochs=0, images=10000, probe_images=10000),
+    },
+    # Chapter 07 (Fig. 5): block deletion on Chapter 3's networks, scored on `images` test images.
+    "block_deletion": {
+        "smoke": dict(epochs=0, images=128),
+        "cpu": dict(epochs=0, images=2048),
+        "colab": dict(epochs=0, images=10000),
+        "paper": dict(epochs=0, images=10000),
     },
     # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.
     "data_width": _less_data(
