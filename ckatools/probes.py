@@ -2,7 +2,8 @@
 
 A probe is multinomial logistic regression on a representation's flattened activations (as the
 paper does), standardized with the training features' mean and standard deviation, fitted by
-full-batch L-BFGS. When a representation has more features than there are training examples
+full-batch L-BFGS in float32, each penalty's fit warm-started from the previous (stronger)
+one's solution. When a representation has more features than there are training examples
 (the early layers: 16 channels x 28 x 28 = 12,544 features), the probe is fitted in the span of
 the training examples instead: the optimal weights of an L2-penalized linear model lie in that
 span (the representer theorem), so writing the features in an orthonormal basis of it, from the
@@ -31,11 +32,18 @@ PENALTIES = (1e-4, 1e-3, 1e-2, 1e-1)  # L2 penalties tried on the validation spl
 
 
 def _fit(
-    x: torch.Tensor, y: torch.Tensor, classes: int, penalty: float, steps: int
+    x: torch.Tensor,
+    y: torch.Tensor,
+    classes: int,
+    penalty: float,
+    steps: int,
+    start: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Weights (p + 1, classes) of L2-penalized multinomial logistic regression (free bias)."""
+    """Weights (p + 1, classes) of L2-penalized multinomial logistic regression (free bias),
+    from ``start`` (a warm start) or from zero."""
     x = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], 1)
-    w = torch.zeros(x.shape[1], classes, dtype=x.dtype, requires_grad=True)
+    w = torch.zeros(x.shape[1], classes, dtype=x.dtype) if start is None else start.clone()
+    w.requires_grad_(True)
     optimizer = torch.optim.LBFGS(
         [w],
         max_iter=steps,
@@ -54,18 +62,24 @@ def _fit(
     return w.detach()
 
 
-def _row_space(x: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
-    """``x`` and ``others`` in an orthonormal basis of the span of x's rows (when p > n).
+def _row_space(x: torch.Tensor) -> torch.Tensor | None:
+    """An orthonormal basis (p, rank) of the span of x's rows when p > n, else None.
 
     Inner products with any vector of that span, and hence a linear model's logits and its L2
-    penalty, are unchanged.
+    penalty, are unchanged when features are written in this basis.
     """
     if x.shape[1] <= x.shape[0]:
-        return [x, *others]
+        return None
     values, vectors = torch.linalg.eigh(x @ x.T)
     keep = values > values[-1] * x.shape[1] * torch.finfo(x.dtype).eps
-    basis = x.T @ (vectors[:, keep] / values[keep].sqrt())  # (p, rank), orthonormal columns
-    return [t @ basis for t in (x, *others)]
+    return x.T @ (vectors[:, keep] / values[keep].sqrt())
+
+
+def _rebase(w: torch.Tensor, old: torch.Tensor | None, new: torch.Tensor | None) -> torch.Tensor:
+    """Weights (with their bias row) written in basis ``old`` (None: the features themselves),
+    rewritten in basis ``new``: how a warm start crosses from one split's basis to another's."""
+    full = w[:-1] if old is None else old @ w[:-1]
+    return torch.cat([full if new is None else new.T @ full, w[-1:]])
 
 
 def _accuracy(w: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -90,25 +104,27 @@ def fit_probe(
     Returns the test accuracy, the chosen penalty and the validation accuracy of every penalty.
     ``row_space=False`` fits on the features as they are (the same probe, slower when p > n).
     """
-    train_x, test_x = train_x.flatten(1).double(), test_x.flatten(1).double()
+    train_x, test_x = train_x.flatten(1).float(), test_x.flatten(1).float()
     classes = int(max(train_y.max(), test_y.max())) + 1
     held = balanced_subset(train_y, validation, seed=seed)
     mask = torch.ones(len(train_y), dtype=torch.bool)
     mask[held] = False
 
-    def standardize(fit_on, *others):
-        mean, std = fit_on.mean(0), fit_on.std(0).clamp(min=1e-8)
-        scaled = [(t - mean) / std for t in (fit_on, *others)]
-        return _row_space(*scaled) if row_space else scaled
+    def prepare(fit_on, other):
+        """Standardize with ``fit_on``'s statistics; write both in its row space's basis."""
+        mean, std = fit_on.mean(0), fit_on.std(0).clamp(min=1e-6)
+        fit_on, other = (fit_on - mean) / std, (other - mean) / std
+        basis = _row_space(fit_on) if row_space else None
+        return basis, [t if basis is None else t @ basis for t in (fit_on, other)]
 
-    fit_x, val_x = standardize(train_x[mask], train_x[held])
-    scores = {
-        p: _accuracy(_fit(fit_x, train_y[mask], classes, p, steps), val_x, train_y[held])
-        for p in penalties
-    }
+    basis, (fit_x, val_x) = prepare(train_x[mask], train_x[held])
+    weights, scores, w = {}, {}, None
+    for p in sorted(penalties, reverse=True):  # strongest first, each fit warm-starting the next
+        w = weights[p] = _fit(fit_x, train_y[mask], classes, p, steps, w)
+        scores[p] = _accuracy(w, val_x, train_y[held])
     best = max(penalties, key=lambda p: (scores[p], p))  # ties: the stronger penalty
-    all_x, test_std = standardize(train_x, test_x)
-    w = _fit(all_x, train_y, classes, best, steps)
+    all_basis, (all_x, test_std) = prepare(train_x, test_x)
+    w = _fit(all_x, train_y, classes, best, steps, _rebase(weights[best], basis, all_basis))
     return dict(test_accuracy=_accuracy(w, test_std, test_y), penalty=best, validation=scores)
 
 
