@@ -37,6 +37,7 @@ __all__ = [
     "run",
     "load",
     "trends",
+    "series_scores",
     "choose",
     "less_data",
 ]
@@ -193,6 +194,20 @@ def _regime(config: TrainConfig) -> str:
     return f"{fraction_label(config.fraction)} data, {config.epochs} epochs"
 
 
+def series_scores(items: list[dict], regime: str, series: str):
+    """The networks of one series ("width": ResNet-14; "depth": x0.5) in one regime, its knob's
+    levels and the block scores of every seed at each level."""
+    fixed, anchor = ("depth", 14) if series == "width" else ("width", 0.5)
+    found = [
+        i for i in items if _regime(i["config"]) == regime and getattr(i["config"], fixed) == anchor
+    ]
+    levels = sorted({getattr(i["config"], series) for i in found})
+    by_level = [
+        [i["block"]["score"] for i in found if getattr(i["config"], series) == x] for x in levels
+    ]
+    return found, levels, by_level
+
+
 def trends(items: list[dict], *, resamples: int = 2000, seed: int = 0):
     """One row per (regime, series): scores per level, Spearman's rho and interval, separation."""
     import pandas as pd
@@ -200,17 +215,10 @@ def trends(items: list[dict], *, resamples: int = 2000, seed: int = 0):
     rng = np.random.default_rng(seed)
     rows = []
     for regime in sorted({_regime(i["config"]) for i in items}):
-        here = [i for i in items if _regime(i["config"]) == regime]
-        for name, fixed, knob in (("width", "depth", "width"), ("depth", "width", "depth")):
-            anchor = 14 if name == "width" else 0.5
-            series = [i for i in here if getattr(i["config"], fixed) == anchor]
-            levels = sorted({getattr(i["config"], knob) for i in series})
+        for name in ("width", "depth"):
+            series, levels, by_level = series_scores(items, regime, name)
             if len(levels) < 2:
                 continue
-            by_level = [
-                [i["block"]["score"] for i in series if getattr(i["config"], knob) == x]
-                for x in levels
-            ]
             xs = [x for x, ys in zip(levels, by_level) for _ in ys]
             rho = spearman(xs, [y for ys in by_level for y in ys])
             boot = [spearman(levels, [rng.choice(ys) for ys in by_level]) for _ in range(resamples)]
