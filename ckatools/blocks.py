@@ -40,6 +40,7 @@ __all__ = [
     "split_means",
     "strict_block",
     "spearman",
+    "rho_interval",
     "trend",
     "STRICT_THRESHOLD",
     "BACKGROUND_QUANTILE",
@@ -192,12 +193,33 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
     return float(np.corrcoef(_ranks(xs), _ranks(ys))[0, 1])
 
 
+def rho_interval(
+    xs: Sequence[float], ys: Sequence[float], *, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """95 % bootstrap interval of Spearman's rho between levels and scores when each level has
+    several networks (seeds): each resample draws one network per level. NaN when no level has
+    more than one network (there is nothing to resample)."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    levels = np.unique(xs)
+    groups = [ys[xs == x] for x in levels]
+    if all(len(g) < 2 for g in groups):
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    boot = [spearman(levels, [rng.choice(g) for g in groups]) for _ in range(resamples)]
+    low, high = np.nanpercentile(boot, [2.5, 97.5])
+    return float(low), float(high)
+
+
 def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
-    """One sentence on how ``scores`` move with ``xs``: the values (mean over repeats) and
-    Spearman's rho.
-    """
+    """One sentence on how ``scores`` move with ``xs``: the values (mean ± standard deviation
+    over seeds), Spearman's rho and, with seeds, its 95 % interval."""
     xs, scores = np.asarray(xs, dtype=float), np.asarray(scores, dtype=float)
     levels = np.unique(xs)
-    means = [scores[xs == x].mean() for x in levels]
-    values = ", ".join(f"{x:g}: {m:.2f}" for x, m in zip(levels, means))
-    return f"block score against {name} ({values}): Spearman {spearman(xs, scores):+.2f}"
+    groups = [scores[xs == x] for x in levels]
+    values = ", ".join(
+        f"{x:g}: {g.mean():.2f}" + (f"±{g.std():.2f}" if len(g) > 1 else "")
+        for x, g in zip(levels, groups)
+    )
+    low, high = rho_interval(xs, scores)
+    interval = "" if np.isnan(low) else f" [{low:+.2f}, {high:+.2f}]"
+    return f"block score against {name} ({values}): Spearman {spearman(xs, scores):+.2f}{interval}"

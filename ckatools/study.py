@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .blocks import MIN_BLOCK_FRACTION, relative_block, spearman, strict_block
+from .blocks import MIN_BLOCK_FRACTION, relative_block, rho_interval, spearman, strict_block
 from .train import TrainConfig, fraction_label
 
 if TYPE_CHECKING:
@@ -208,11 +208,10 @@ def series_scores(items: list[dict], regime: str, series: str):
     return found, levels, by_level
 
 
-def trends(items: list[dict], *, resamples: int = 2000, seed: int = 0):
+def trends(items: list[dict], *, seed: int = 0):
     """One row per (regime, series): scores per level, Spearman's rho and interval, separation."""
     import pandas as pd
 
-    rng = np.random.default_rng(seed)
     rows = []
     for regime in sorted({_regime(i["config"]) for i in items}):
         for name in ("width", "depth"):
@@ -221,8 +220,7 @@ def trends(items: list[dict], *, resamples: int = 2000, seed: int = 0):
                 continue
             xs = [x for x, ys in zip(levels, by_level) for _ in ys]
             rho = spearman(xs, [y for ys in by_level for y in ys])
-            boot = [spearman(levels, [rng.choice(ys) for ys in by_level]) for _ in range(resamples)]
-            low, high = np.nanpercentile(boot, [2.5, 97.5])
+            low, high = rho_interval(xs, [y for ys in by_level for y in ys], seed=seed)
             spread = max(np.std(by_level[0]), np.std(by_level[-1]))
             gap = np.mean(by_level[-1]) - np.mean(by_level[0])
             rows.append(

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from ckatools.blocks import MIN_BLOCK_FRACTION, relative_block, spearman, strict_block, trend
+from ckatools.blocks import (
+    MIN_BLOCK_FRACTION,
+    relative_block,
+    rho_interval,
+    spearman,
+    strict_block,
+    trend,
+)
 from ckatools.models import resnet
 
 N = 120
@@ -116,4 +123,18 @@ def test_spearman_against_scipy_free_cases_and_the_trend_sentence():
     assert spearman([3, 1, 2], [0.9, 0.1, 0.5]) == pytest.approx(1.0)
     assert np.isnan(spearman([1, 2], [0.3, 0.3]))
     line = trend([1, 1, 2, 2], [0.2, 0.4, 0.5, 0.7], "width")
-    assert line == "block score against width (1: 0.30, 2: 0.60): Spearman +0.89"
+    assert line == (
+        "block score against width (1: 0.30±0.10, 2: 0.60±0.10): Spearman +0.89 [+1.00, +1.00]"
+    )  # every draw of one network per level rises
+    assert (
+        trend([1, 2], [0.2, 0.1], "depth") == "block score against depth (1: 0.20, 2: 0.10): "
+        "Spearman -1.00"
+    )  # one network per level: no interval
+
+
+def test_the_rho_interval_resamples_one_network_per_level():
+    xs = [1, 1, 2, 2, 3, 3]
+    assert rho_interval(xs, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) == (1.0, 1.0)  # levels never overlap
+    low, high = rho_interval(xs, [0.1, 0.9, 0.2, 0.8, 0.3, 0.7])  # seeds spread past the trend
+    assert low == -1.0 and high == 1.0
+    assert all(np.isnan(rho_interval([1, 2, 3], [0.1, 0.2, 0.3])))

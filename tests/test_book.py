@@ -21,6 +21,8 @@ FIGURES = {
     "03_block_structure": {"Fig. 1", "Fig. D.1", "Fig. C.1"},
     "04_less_data": {"Fig. 2", "Fig. D.2", "Fig. D.3", "Fig. D.4"},
     "05_the_first_principal_component": {"Fig. 3", "Fig. D.5", "Fig. D.6", "Fig. D.8"},
+    "06_linear_probes": {"Fig. 4"},
+    "07_collapsing_the_block_structure": {"Fig. 5"},
 }
 # Calls that draw: matplotlib's and every public function of ckatools.plot.
 DRAWING = {
