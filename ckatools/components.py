@@ -36,9 +36,8 @@ class Components:
     """The first principal component of each of L representations of the same n examples."""
 
     fraction: np.ndarray  # (L,) variance fraction of PC1; NaN where a layer has no variance
-    vectors: (
-        torch.Tensor
-    )  # (L, n) unit PC1 vectors in example space (sign fixed: largest entry > 0)
+    # (L, n) unit PC1 vectors in example space (sign fixed: largest entry > 0)
+    vectors: torch.Tensor
     eigenvalues: torch.Tensor  # (L,) lambda_1
     grams: torch.Tensor  # (L, n, n) centred Gram matrices
 
