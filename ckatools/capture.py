@@ -276,7 +276,8 @@ def population_cka(
 
     Every model sees the same minibatches; each minibatch runs each model once and compares all
     of their representations in one product, as :class:`~ckatools.cka.MinibatchCKA` does within
-    one model. Memory: the Gram matrices of one minibatch, (sum of L_i) x n x n float64.
+    one model, one pair of models at a time (each pair once). Memory: the Gram matrices of one
+    minibatch, (sum of L_i) x n x n float64, and their triangle-packed copies.
     """
     from tqdm.auto import tqdm
 
@@ -298,5 +299,5 @@ def population_cka(
             x = _batch(images, index).to(device, non_blocking=True)
             for m in models:
                 m(x)
-            acc.update_grams(torch.cat([grams[len(index)] for grams in captured]))
+            acc.update_gram_blocks([grams[len(index)] for grams in captured])
     return PopulationCKA(acc.compute(), layers)

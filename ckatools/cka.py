@@ -269,6 +269,10 @@ class MinibatchCKA:
         xy = _hsic_all_pairs(a, b, n, self.unbiased)
         xx = xy.diagonal() if within else _hsic_self(a, n, self.unbiased)
         yy = xx if within else _hsic_self(b, n, self.unbiased)
+        self._add(xy, xx, yy, within)
+
+    def _add(self, xy: torch.Tensor, xx: torch.Tensor, yy: torch.Tensor, within: bool) -> None:
+        """Check one minibatch's HSIC values and add them to the sums."""
         self._raise_if_nonfinite(xx, "xs")
         self._raise_if_nonfinite(yy, "ys")
         if self._xy is None:
@@ -287,6 +291,30 @@ class MinibatchCKA:
         self._yy += yy
         self._within = within
         self.batches += 1
+
+    def update_gram_blocks(self, blocks: Sequence[torch.Tensor]) -> None:
+        """Add one within-population minibatch given each model's Gram matrices, (L_i, n, n) each.
+
+        The same as ``update_grams(torch.cat(blocks))`` without the concatenated copy, and each
+        pair of models' block of HSIC values is computed once (the other half is its transpose):
+        memory holds the models' Gram matrices and a triangle-packed copy of each.
+        """
+        n = blocks[0].shape[-1]
+        _check_examples(n, n, self.unbiased)
+        if self._within is False:
+            raise ValueError(
+                "do not mix within-model updates (ys=None) and two-model updates in one accumulator"
+            )
+        stats = [_hsic_stats(g.double(), self.unbiased) for g in blocks]
+        ends = torch.tensor([len(g) for g in blocks]).cumsum(0).tolist()
+        starts = [0] + ends[:-1]
+        total = ends[-1]
+        xy = blocks[0].new_empty((total, total), dtype=torch.float64)
+        for i, (a, si, ei) in enumerate(zip(stats, starts, ends)):
+            for b, sj, ej in list(zip(stats, starts, ends))[i:]:
+                xy[si:ei, sj:ej] = block = _hsic_all_pairs(a, b, n, self.unbiased)
+                xy[sj:ej, si:ei] = block.T
+        self._add(xy, xy.diagonal(), xy.diagonal(), True)
 
     @staticmethod
     def _raise_if_nonfinite(self_hsic: torch.Tensor, what: str) -> None:

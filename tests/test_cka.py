@@ -302,3 +302,24 @@ def test_cuda_matches_cpu(rng):
     cpu.update(xs)
     gpu.update([x.cuda().half() for x in xs])
     torch.testing.assert_close(gpu.compute(), cpu.compute(), atol=5e-3, rtol=0)
+
+
+@pytest.mark.parametrize("unbiased", [True, False])
+def test_gram_blocks_equal_the_concatenated_update(rng, unbiased):
+    def model(widths, seed):
+        gen = torch.Generator().manual_seed(seed)
+        return [torch.randn(20, w, generator=gen, dtype=torch.float64) for w in widths]
+
+    together, blocks = MinibatchCKA(unbiased=unbiased), MinibatchCKA(unbiased=unbiased)
+    for batch in range(3):  # three models of 2, 3 and 1 layers, three minibatches
+        grams = [
+            MinibatchCKA._grams(model(w, 10 * batch + i), "xs")
+            for i, w in enumerate(((5, 8), (3, 4, 9), (7,)))
+        ]
+        together.update_grams(torch.cat(grams))
+        blocks.update_gram_blocks(grams)
+    torch.testing.assert_close(blocks.compute(), together.compute(), atol=1e-12, rtol=0)
+    with pytest.raises(ValueError, match="do not mix"):
+        two = MinibatchCKA()
+        two.update(model((5,), 0), model((6,), 1))
+        two.update_gram_blocks(grams)
