@@ -194,6 +194,13 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
         "colab": dict(epochs=0, images=10000),
         "paper": dict(epochs=0, images=10000),
     },
+    # Chapter 08 (Figs. 6, E.1): CKA between Chapter 3's networks, all pairs at once.
+    "across_models": {
+        "smoke": dict(epochs=0),
+        "cpu": dict(epochs=0),
+        "colab": dict(epochs=0),
+        "paper": dict(epochs=0),
+    },
     # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.
     "data_width": _less_data(
         smoke=((8, 0.25), (8, 0.5)),

@@ -1,0 +1,52 @@
+"""Comparing networks with each other (Sec. 6 of the paper, Figs. 6 and E.1).
+
+Across seeds: networks of one architecture have the same list of representations, so layer l
+of one seed *corresponds* to layer l of another, and the diagonal of their cross-model CKA
+matrix says how alike corresponding layers are. The paper's claim is that they are alike
+outside the block structure and unlike inside it: the block is unique to each model.
+
+Across architectures: layers cannot correspond by index, so each layer of one network is
+matched with its most similar layer in the other (the maximum of its row of CKA), and both are
+placed by *relative depth* (index / (L - 1), from 0 at the input to 1 at the logits). Without a
+block structure, the paper finds that layers match at about the same relative depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .blocks import Block, split_means
+from .capture import CKAResult, PopulationCKA
+
+__all__ = ["corresponding_layers", "best_matches"]
+
+
+def corresponding_layers(population: PopulationCKA, blocks: Sequence[Block]) -> list[dict]:
+    """For every pair i < j of same-architecture models, the mean CKA between corresponding
+    layers inside either model's block (``blocks[i]``, ``blocks[j]``) and outside both."""
+    sizes = {len(layers) for layers in population.layers}
+    if len(sizes) != 1:
+        raise ValueError(
+            f"corresponding layers need models of one architecture, got {sorted(sizes)} "
+            "representations"
+        )
+    index = np.arange(sizes.pop())
+    rows = []
+    for i in range(len(population)):
+        for j in range(i + 1, len(population)):
+            diagonal = population[i, j].matrix.diagonal().numpy()
+            inside = np.zeros(len(index), dtype=bool)
+            for b in (blocks[i], blocks[j]):
+                inside |= (b.start <= index) & (index <= b.end)
+            mean_in, mean_out = split_means(diagonal, inside)
+            rows.append(dict(pair=(i, j), inside=mean_in, outside=mean_out))
+    return rows
+
+
+def best_matches(result: CKAResult) -> tuple[np.ndarray, np.ndarray]:
+    """Relative depth of each layer of model A and of its most similar layer of model B."""
+    matrix = np.nan_to_num(result.matrix.numpy(), nan=-np.inf)
+    rows, cols = matrix.shape
+    return np.arange(rows) / (rows - 1), matrix.argmax(1) / (cols - 1)
