@@ -148,16 +148,16 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
     },
     # Chapter 03 (Fig. 1, D.1, C.1): depth and width series, seeds, plain networks.
     "depth_series": {
-        "smoke": dict(architectures=((8, 0.25), (14, 0.25))),
+        "smoke": dict(architectures=((8, 0.25), (14, 0.25)), seeds=(0, 1)),
         "cpu": dict(architectures=((8, 0.5), (14, 0.5), (26, 0.5), (44, 0.5))),
-        "colab": dict(architectures=((20, 1), (32, 1), (56, 1), (110, 1))),
-        "paper": dict(architectures=PAPER_DEPTHS),
+        "colab": dict(architectures=((20, 1), (32, 1), (56, 1), (110, 1)), seeds=(0, 1)),
+        "paper": dict(architectures=PAPER_DEPTHS, seeds=(0, 1, 2)),
     },
     "width_series": {
-        "smoke": dict(architectures=((8, 0.25), (8, 0.5))),
+        "smoke": dict(architectures=((8, 0.25), (8, 0.5)), seeds=(0, 1)),
         "cpu": dict(architectures=((14, 0.25), (14, 0.5), (14, 1), (14, 2))),
-        "colab": dict(architectures=((14, 1), (14, 2), (14, 4))),
-        "paper": dict(architectures=PAPER_WIDTHS),
+        "colab": dict(architectures=((14, 1), (14, 2), (14, 4)), seeds=(0, 1)),
+        "paper": dict(architectures=PAPER_WIDTHS, seeds=(0, 1, 2)),
     },
     "seeds": {
         "smoke": dict(architectures=((14, 0.25),), seeds=(0, 1)),
