@@ -23,6 +23,7 @@ FIGURES = {
     "05_the_first_principal_component": {"Fig. 3", "Fig. D.5", "Fig. D.6", "Fig. D.8"},
     "06_linear_probes": {"Fig. 4"},
     "07_collapsing_the_block_structure": {"Fig. 5"},
+    "08_across_seeds_and_architectures": {"Fig. 6", "Fig. E.1"},
 }
 # Calls that draw: matplotlib's and every public function of ckatools.plot.
 DRAWING = {
