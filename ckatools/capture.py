@@ -97,10 +97,15 @@ def capture_grams(model: nn.Module, layers: Sequence[Representation]) -> Iterato
 
 @torch.no_grad()
 def activations(
-    model: nn.Module, images: torch.Tensor, names: Sequence[str], batch_size: int = 500
+    model: nn.Module,
+    images: torch.Tensor,
+    names: Sequence[str],
+    batch_size: int = 500,
+    *,
+    pool: bool = False,
 ) -> list[torch.Tensor]:
     """Whole activations (flattened, float32, on the CPU) of the named representations, in eval
-    mode.
+    mode; with ``pool``, each channel of a feature map is averaged over its positions first.
 
     For analyses that need every example at once (full-data CKA, principal components, probes);
     heatmaps should use :func:`model_cka`, which keeps only Gram matrices.
@@ -108,9 +113,15 @@ def activations(
     reps = _select(model, names)
     device = next(model.parameters()).device
     store: dict[str, list] = {r.name: [] for r in reps}
+
+    def keep(name: str, output: torch.Tensor) -> None:
+        if pool and output.dim() == 4:
+            output = output.mean((2, 3))
+        store[name].append(output.detach().flatten(1).float().cpu())
+
     handles = [
         model.get_submodule(r.name).register_forward_hook(
-            lambda m, i, o, name=r.name: store[name].append(o.detach().flatten(1).float().cpu())
+            lambda m, i, o, name=r.name: keep(name, o)
         )
         for r in reps
         if r.kind != "input"
@@ -119,7 +130,8 @@ def activations(
         with _evaluating(model):
             for start in range(0, len(images), batch_size):
                 x = images[start : start + batch_size]
-                store.get("input", []).append(x.flatten(1).float().cpu())
+                if "input" in store:
+                    keep("input", x)
                 model(x.to(device))
     finally:
         for h in handles:

@@ -37,6 +37,9 @@ __all__ = [
     "rsa",
     "rbf_cka",
     "layer_identification",
+    "MEASURES",
+    "between_layers",
+    "invariances",
 ]
 
 
@@ -161,3 +164,52 @@ def layer_identification(similarity) -> float:
     other network is the corresponding one (for a distance, pass its negative)."""
     matrix = np.asarray(similarity, dtype=float)
     return float(np.mean(np.nanargmax(matrix, axis=1) == np.arange(len(matrix))))
+
+
+def _linear_cka(x, y) -> float:
+    from .cka import linear_cka
+
+    return linear_cka(x, y)
+
+
+# Every similarity, larger = more alike (Procrustes enters as 2 minus its distance).
+MEASURES = {
+    "linear CKA": _linear_cka,
+    "RBF CKA": rbf_cka,
+    "CCA": cca,
+    "SVCCA": svcca,
+    "PWCCA": pwcca,
+    "Procrustes (2 - distance)": lambda x, y: 2 - procrustes(x, y),
+    "RSA": rsa,
+}
+
+
+def between_layers(layers_a, layers_b, measure) -> np.ndarray:
+    """(len(layers_a), len(layers_b)) matrix of ``measure`` between every pair of activations."""
+    return np.array([[measure(a, b) for b in layers_b] for a in layers_a])
+
+
+def invariances(n: int = 300, p: int = 8, seed: int = 0):
+    """Which measure keeps its value when one representation is transformed, checked on random
+    data: True where measure(x, T(y)) equals measure(x, y) to 1e-6."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, p))
+    y = np.tanh(x @ rng.normal(size=(p, p))) + 0.5 * rng.normal(size=(n, p))
+    rotation, _ = np.linalg.qr(rng.normal(size=(p, p)))
+    transforms = {
+        "rotation": lambda t: t @ rotation,
+        "isotropic scaling": lambda t: 3 * t,
+        "invertible linear map": lambda t: t @ (rng.normal(size=(p, p)) + 2 * np.eye(p)),
+        "per-example scaling": lambda t: rng.uniform(0.5, 2, size=(n, 1)) * t,
+    }
+    return pd.DataFrame(
+        {
+            name: {
+                kind: bool(abs(measure(x, change(y)) - measure(x, y)) < 1e-6)
+                for kind, change in transforms.items()
+            }
+            for name, measure in MEASURES.items()
+        }
+    ).T

@@ -142,6 +142,9 @@ def test_activations_are_whole_flattened_and_in_the_requested_order(small):
     assert [g.shape[0] for g in got] == [len(images)] * 3
     for g, e in zip(got, expected):
         torch.testing.assert_close(g, e.flatten(1).float())
+    pooled = whole(model, images, names, batch_size=7, pool=True)
+    for p, e in zip(pooled, expected):  # feature maps averaged per channel; vectors unchanged
+        torch.testing.assert_close(p, (e.mean((2, 3)) if e.dim() == 4 else e).float())
 
 
 def test_minibatch_trajectory_approaches_full_data_unbiased_cka():

@@ -97,3 +97,17 @@ def test_rbf_cka_tends_to_linear_cka_and_keeps_its_invariances():
 def test_layer_identification():
     assert layer_identification(np.eye(4) + 0.1) == 1.0
     assert layer_identification(np.eye(4)[::-1]) == 0.0
+
+
+def test_the_invariance_table_matches_kornblith_et_al_table_1():
+    from ckatools.measures import invariances
+
+    table = invariances()
+    expected = {  # rotation, isotropic scaling, invertible linear map, per-example scaling
+        "linear CKA": [True, True, False, False],
+        "CCA": [True, True, True, False],
+        "Procrustes (2 - distance)": [True, True, False, False],
+        "RSA": [False, True, False, True],  # correlation distance centres each example
+    }
+    for name, row in expected.items():
+        assert list(table.loc[name]) == row, name
