@@ -178,11 +178,9 @@ def strict_block(
 
 def _ranks(values: np.ndarray) -> np.ndarray:
     """Ranks from 0, ties sharing their average rank (as Spearman's correlation needs)."""
-    ranks = np.empty(len(values))
-    ranks[np.argsort(values, kind="stable")] = np.arange(len(values))
-    for v in np.unique(values):
-        ranks[values == v] = ranks[values == v].mean()
-    return ranks
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    first = np.cumsum(counts) - counts  # the rank of each distinct value's first occurrence
+    return (first + (counts - 1) / 2)[inverse]
 
 
 def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
