@@ -201,6 +201,14 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
         "colab": dict(epochs=0),
         "paper": dict(epochs=0),
     },
+    # Chapter 11: CKA's peers on two seeds of one of Chapter 3's architectures, `images` test
+    # images, block outputs averaged per channel.
+    "measures": {
+        "smoke": dict(architectures=((14, 0.25),), seeds=(0, 1), images=128),
+        "cpu": dict(architectures=((26, 0.5),), seeds=(0, 1), images=500),
+        "colab": dict(architectures=((32, 1),), seeds=(0, 1), images=2000),
+        "paper": dict(architectures=((56, 1),), seeds=(0, 1), images=5000),
+    },
     # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.
     "data_width": _less_data(
         smoke=((8, 0.25), (8, 0.5)),
