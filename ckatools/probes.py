@@ -149,31 +149,39 @@ def probe_layers(
     *,
     layers: Sequence[str] | None = None,
     progress: bool = True,
+    group: int = 8,
     **options,
 ) -> list[dict]:
     """Probe accuracy of every pre- and post-residual representation (or the named ``layers``).
 
-    Features are computed one representation at a time, so memory holds one layer's activations.
+    Features are computed ``group`` representations per forward pass, so memory holds that many
+    layers' activations at a time.
     """
     from tqdm.auto import tqdm
 
     reps = [r for r in representations_of(model) if r.pre_residual or r.post_residual]
     if layers is not None:
         reps = [r for r in representations_of(model) if r.name in set(layers)]
-    rows = []
-    for r in tqdm(reps, desc="probes", disable=not progress):
-        (train_x,) = activations(model, train_images, [r.name])
-        (test_x,) = activations(model, test_images, [r.name])
-        result = fit_probe(train_x, train_labels, test_x, test_labels, **options)
-        rows.append(
-            dict(
-                name=r.name,
-                index=r.index,
-                post_residual=r.post_residual,
-                pre_residual=r.pre_residual,
-                **result,
-            )
+    rows, bar = [], tqdm(total=len(reps), desc="probes", disable=not progress)
+    for start in range(0, len(reps), group):
+        chunk = reps[start : start + group]
+        names = [r.name for r in chunk]
+        features = zip(
+            activations(model, train_images, names), activations(model, test_images, names)
         )
+        for r, (train_x, test_x) in zip(chunk, features):
+            result = fit_probe(train_x, train_labels, test_x, test_labels, **options)
+            bar.update()
+            rows.append(
+                dict(
+                    name=r.name,
+                    index=r.index,
+                    post_residual=r.post_residual,
+                    pre_residual=r.pre_residual,
+                    **result,
+                )
+            )
+    bar.close()
     return rows
 
 
