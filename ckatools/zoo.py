@@ -41,6 +41,7 @@ __all__ = [
     "cached",
     "get",
     "heatmap",
+    "snapshots",
     "entries",
     "clean",
 ]
@@ -134,6 +135,38 @@ def get(
         entry["results"]["train_accuracy"] = evaluate(model, training_data(config))["accuracy"]
         atomic_save(entry, folder / "model.pt")
     return model, entry["results"]
+
+
+def snapshots(
+    config: TrainConfig, epochs, *, device: torch.device | None = None
+) -> dict[int, ResNet]:
+    """The network of ``config`` as it was after each of ``epochs`` (in eval mode), from one
+    training run that stops at each epoch and resumes; each snapshot is cached beside the entry.
+
+    On the CPU the snapshot at the last epoch equals the network :func:`get` trains.
+    """
+    device = torch.device(device) if device is not None else default_device()
+    folder = entry_dir(config) / "snapshots"
+    data = training_data(config)
+    found = {}
+    for epoch in sorted(set(epochs)):
+        if not 1 <= epoch <= config.epochs:
+            raise ValueError(f"snapshot epochs must lie in 1..{config.epochs}, got {epoch}")
+        path = folder / f"epoch-{epoch}.pt"
+        if not path.exists():
+            model, _ = train(
+                config,
+                device=device,
+                checkpoint=folder / "checkpoint.pt",
+                progress=False,
+                stop_after=epoch,
+            )
+            atomic_save({k: v.cpu() for k, v in model.state_dict().items()}, path)
+        model = build_model(config, data.num_classes, data.images.shape[1])
+        model.load_state_dict(torch.load(path, map_location="cpu"))
+        found[epoch] = model.to(device).eval()
+    (folder / "checkpoint.pt").unlink(missing_ok=True)
+    return found
 
 
 def heatmap(

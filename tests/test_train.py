@@ -111,6 +111,20 @@ def test_zoo_resumes_a_partial_run(cache):
     assert zoo.clean() == 0 and zoo.clean(partial_only=False) == 1
 
 
+def test_snapshots_come_from_one_resumed_run_and_are_cached(cache, monkeypatch):
+    shots = zoo.snapshots(SMOKE, (2, 1), device="cpu")
+    assert list(shots) == [1, 2]
+    final, _ = zoo.get(SMOKE, device="cpu", progress=False)
+    for name, value in final.state_dict().items():  # the last snapshot is the zoo's network
+        torch.testing.assert_close(shots[2].state_dict()[name], value, atol=0, rtol=0)
+    assert not torch.equal(shots[1].fc.weight, shots[2].fc.weight)
+    monkeypatch.setattr(zoo, "train", lambda *a, **k: pytest.fail("trained again"))
+    again = zoo.snapshots(SMOKE, (1,), device="cpu")
+    torch.testing.assert_close(again[1].fc.weight, shots[1].fc.weight, atol=0, rtol=0)
+    with pytest.raises(ValueError, match="1..2"):
+        zoo.snapshots(SMOKE, (3,))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_training_path():
     _, results = train(SMOKE.replace(epochs=4), device="cuda", progress=False)
