@@ -54,6 +54,7 @@ class Experiment:
     batch_size: int = CKA_BATCH_SIZE  # CKA: minibatch size n of Eq. 2
     batch_sizes: tuple = ()  # chapter 01: the minibatch sizes whose convergence it shows
     probe_images: int = 0  # chapter 06: training-split images the linear probes are fitted on
+    snapshot_epochs: tuple = ()  # chapter 10: the epochs of training whose heatmaps it shows
     skip: str = ""  # why this profile does not run the experiment ("" when it does)
     name: str = ""  # filled in by experiment()
     profile: str = ""
@@ -208,6 +209,13 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
         "cpu": dict(architectures=((26, 0.5),), seeds=(0, 1), images=500),
         "colab": dict(architectures=((32, 1),), seeds=(0, 1), images=2000),
         "paper": dict(architectures=((56, 1),), seeds=(0, 1), images=5000),
+    },
+    # Chapter 10: later work on one of Chapter 3's networks; `images` test images for CKA.
+    "beyond": {
+        "smoke": dict(epochs=0, snapshot_epochs=(1, 2)),
+        "cpu": dict(epochs=0, images=1024, snapshot_epochs=(1, 3, 10, 30, 60)),
+        "colab": dict(epochs=0, images=4096, snapshot_epochs=(1, 3, 5, 10, 15)),
+        "paper": dict(epochs=0, snapshot_epochs=(1, 10, 30, 100, 300)),
     },
     # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.
     "data_width": _less_data(

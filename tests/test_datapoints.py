@@ -1,0 +1,32 @@
+"""Dominant datapoints and CKA's blind spot on small cases."""
+
+import numpy as np
+import torch
+
+from ckatools.cka import linear_cka
+from ckatools.datapoints import activation_norms, dominant, translated
+from ckatools.models import resnet
+
+
+def test_activation_norms_and_the_dominant_examples():
+    torch.manual_seed(0)
+    model = resnet(8, 0.25).eval()
+    images = torch.rand(40, 3, 16, 16)
+    images[7] *= 50  # one example far larger than the rest
+    norms = activation_norms(model, images, ["input", "stage1.0.relu2"])
+    assert norms.shape == (2, 40)
+    centred = images.flatten(1) - images.flatten(1).mean(0)
+    np.testing.assert_allclose(norms[0], centred.norm(dim=1).numpy(), rtol=1e-5)
+    assert list(dominant(norms[0], 0.01)) == [7]  # 1 % of 40 rounds to 0: at least one
+    assert len(dominant(norms[0], 0.1)) == 4
+
+
+def test_translating_one_class_moves_cka_but_keeps_the_classes_apart():
+    rng = np.random.default_rng(0)
+    labels = np.arange(300) % 3
+    x = rng.normal(size=(300, 20)) + 3 * np.eye(20)[labels]
+    far = translated(x, labels == 0, 5.0)
+    assert np.allclose(far[labels != 0], x[labels != 0])
+    moved = far[labels == 0] - x[labels == 0]
+    assert np.allclose(moved, moved[0])  # one shift for all moved examples
+    assert linear_cka(x, far) < 0.5 < linear_cka(x, translated(x, labels == 0, 0.1))
