@@ -184,7 +184,7 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
     # class-balanced training-split images and scored on the first `images` test images.
     "linear_probes": {
         "smoke": dict(epochs=0, images=64, probe_images=160),
-        "cpu": dict(epochs=0, images=1000, probe_images=2000),
+        "cpu": dict(epochs=0, images=1000, probe_images=1000),
         "colab": dict(epochs=0, images=2000, probe_images=5000),
         "paper": dict(epochs=0, images=10000, probe_images=10000),
     },

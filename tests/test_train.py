@@ -195,10 +195,10 @@ def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache, capsys):
 
     exp = profiles.experiment("depth_series", "smoke")
     runs = heatmaps(exp, progress=False)
-    assert capsys.readouterr().out == "depth_series: 0 networks loaded from the cache, 2 trained\n"
+    assert capsys.readouterr().out == "depth_series: 0 networks loaded from the cache, 4 trained\n"
     heatmaps(exp, progress=False)
-    assert capsys.readouterr().out == "depth_series: 2 networks loaded from the cache, 0 trained\n"
-    assert [r.config.depth for r in runs] == [8, 14]
+    assert capsys.readouterr().out == "depth_series: 4 networks loaded from the cache, 0 trained\n"
+    assert [(r.config.depth, r.config.seed) for r in runs] == [(8, 0), (8, 1), (14, 0), (14, 1)]
     assert all(
         0 < r.block.score <= 1 and r.cka.matrix.shape[0] == len(r.cka.layers_a) for r in runs
     )
@@ -210,7 +210,7 @@ def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache, capsys):
         "synthetic",
         "all (2,000 images)",
         "2 epochs",
-        "seeds 0",
+        "seeds 0, 1",
         "128 test images",
         "minibatches of 256",
         f"{runs[0].results['train_accuracy']:.0%}/{runs[0].results['accuracy']:.1%}",
