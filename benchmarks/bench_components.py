@@ -1,11 +1,12 @@
 """Principal components of every representation: from Gram matrices against per-layer SVDs.
 
 ckatools.components gets each layer's PC1 (fraction of variance, example-space vector) from the
-eigendecomposition of its n x n centred Gram matrix, all layers in one batched call after one
-forward pass. The baseline keeps each layer's whole activations and takes the SVD of the
-centred (n x p) matrix, layer by layer. The floor is the forward pass that computes the Gram
-matrices (ckatools.components.gram_stack), and below it the bare forward pass. Prints seconds,
-ratios, and the largest difference between the two ways' PC1 fractions.
+n x n centred Gram matrix (its top eigenpair by batched subspace iteration, the variance from
+its trace), all layers at once after one forward pass. The baseline keeps each layer's whole
+activations and takes the SVD of the centred (n x p) matrix, layer by layer. The floor is the
+forward pass that computes the Gram matrices (ckatools.components.gram_stack), and below it the
+bare forward pass. Prints seconds, ratios, and the largest difference between the two ways' PC1
+fractions.
 
     python benchmarks/bench_components.py [--depth 20] [--width 1] [--images 512] [--repeat 3]
 """
@@ -69,7 +70,7 @@ def main() -> None:
     difference = (torch.as_tensor(result.fraction) - fractions).abs().nan_to_num().max()
     print("| way | seconds | ckatools.components / this |\n|---|---|---|")
     for name, seconds in (
-        ("ckatools.components (one forward pass, Gram matrices, batched eigh)", ours),
+        ("ckatools.components (one forward pass, Gram matrices, top eigenpairs)", ours),
         ("per-layer SVD of the centred activations", svd),
         ("forward pass with Gram matrices (gram_stack)", grams),
         ("bare forward pass", bare),

@@ -22,7 +22,15 @@ from .blocks import split_means
 from .capture import _evaluating, capture_grams, representations_of
 from .cka import MinibatchCKA
 
-__all__ = ["Components", "centred", "components", "pc1_fractions", "gram_stack", "inside_outside"]
+__all__ = [
+    "Components",
+    "centred",
+    "components",
+    "top_eigenpair",
+    "pc1_fractions",
+    "gram_stack",
+    "inside_outside",
+]
 
 
 def centred(grams: torch.Tensor) -> torch.Tensor:
@@ -69,16 +77,34 @@ def gram_stack(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 def components(grams: torch.Tensor) -> Components:
     """First principal components from a stack of (uncentred or centred) Gram matrices."""
     k = centred(grams)
-    values, vectors = torch.linalg.eigh(k)  # ascending
-    u = vectors[:, :, -1]
+    value, u = top_eigenpair(k)
     u = u * torch.where(u.gather(1, u.abs().argmax(1, keepdim=True)) < 0, -1.0, 1.0)
-    return Components(_pc1_fraction(values), u, values[:, -1], k)
+    return Components(_pc1_fraction(value, k), u, value, k)
 
 
-def _pc1_fraction(eigenvalues: torch.Tensor) -> np.ndarray:
-    """lambda_1 / sum of eigenvalues per layer, from ascending (L, n) eigenvalues; NaN if all 0."""
-    total = eigenvalues.clamp(min=0).sum(-1)
-    return torch.where(total > 0, eigenvalues[:, -1] / total, torch.nan).cpu().numpy()
+def top_eigenpair(
+    k: torch.Tensor, *, rank: int = 8, iterations: int = 30
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The largest eigenvalue (L,) and its unit eigenvector (L, n) of each symmetric positive
+    semi-definite matrix of a stack (L, n, n).
+
+    Subspace iteration on ``rank`` vectors, then the exact eigen-decomposition of the
+    (rank x rank) projected matrix (Rayleigh-Ritz): the top pair converges like
+    (lambda_{rank+1} / lambda_1)^iterations, so far fewer operations than a full decomposition.
+    """
+    generator = torch.Generator(device=k.device).manual_seed(0)
+    shape = (k.shape[0], k.shape[1], min(rank, k.shape[1]))
+    q = torch.randn(shape, generator=generator, dtype=k.dtype, device=k.device)
+    for _ in range(iterations):
+        q, _ = torch.linalg.qr(k @ q)
+    values, vectors = torch.linalg.eigh(q.transpose(1, 2) @ k @ q)
+    return values[:, -1], (q @ vectors[:, :, -1:]).squeeze(-1)
+
+
+def _pc1_fraction(top: torch.Tensor, k: torch.Tensor) -> np.ndarray:
+    """lambda_1 / sum of eigenvalues (the trace) per layer of a centred stack; NaN if 0."""
+    total = k.diagonal(dim1=-2, dim2=-1).sum(-1)
+    return torch.where(total > 0, top / total, torch.nan).cpu().numpy()
 
 
 def pc1_fractions(model: nn.Module, images: torch.Tensor) -> np.ndarray:
@@ -87,7 +113,8 @@ def pc1_fractions(model: nn.Module, images: torch.Tensor) -> np.ndarray:
     One forward pass of ``images`` (all at once, in eval mode); returns one value per
     representation in the model's order, NaN for a representation with zero variance.
     """
-    return _pc1_fraction(torch.linalg.eigvalsh(centred(gram_stack(model, images))))
+    k = centred(gram_stack(model, images))
+    return _pc1_fraction(top_eigenpair(k)[0], k)
 
 
 def inside_outside(values, start: int, end: int) -> tuple[float, float]:

@@ -78,3 +78,20 @@ def test_eq4_cka_tends_to_the_squared_cosine_of_pc1s_as_pc1_dominates():
         comps = components(torch.stack([x @ x.T, y @ y.T]))
         gaps.append(abs(comps.cka()[0, 1] - comps.cosines()[0, 1]))
     assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 1e-2
+
+
+def test_the_top_eigenpair_equals_a_full_decomposition():
+    from ckatools.components import top_eigenpair
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(5, 60, 40, generator=gen, dtype=torch.float64)
+    x[0, :, 0] *= 10  # a dominant direction
+    x[1] *= torch.linspace(1, 1.05, 40, dtype=torch.float64)  # an almost flat spectrum
+    x[4] = 0  # zero variance
+    k = x @ x.transpose(1, 2)
+    value, vector = top_eigenpair(k)
+    values, vectors = torch.linalg.eigh(k)
+    torch.testing.assert_close(value, values[:, -1], atol=1e-9, rtol=1e-9)
+    cosine = (vector[:4] * vectors[:4, :, -1]).sum(1).abs()
+    assert cosine[0] > 1 - 1e-12 and cosine[2:].min() > 1 - 1e-8
+    assert value[4] == 0
