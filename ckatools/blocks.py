@@ -209,8 +209,8 @@ def rho_interval(
 
 
 def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
-    """One sentence on how ``scores`` move with ``xs``: the values (mean ± standard deviation
-    over seeds), Spearman's rho and, with seeds, its 95 % interval."""
+    """Two lines on how ``scores`` move with ``xs``: the values (mean ± standard deviation over
+    seeds), then Spearman's rho and, with seeds, its 95 % interval."""
     xs, scores = np.asarray(xs, dtype=float), np.asarray(scores, dtype=float)
     levels = np.unique(xs)
     groups = [scores[xs == x] for x in levels]
@@ -220,4 +220,5 @@ def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
     )
     low, high = rho_interval(xs, scores)
     interval = "" if np.isnan(low) else f" [{low:+.2f}, {high:+.2f}]"
-    return f"block score against {name} ({values}): Spearman {spearman(xs, scores):+.2f}{interval}"
+    rho = spearman(xs, scores)
+    return f"block score against {name} ({values}):\n  Spearman {rho:+.2f}{interval}"

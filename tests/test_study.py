@@ -93,3 +93,13 @@ def test_less_data_compares_the_two_fractions_per_width():
     table = study.less_data(items)
     assert list(table.holds) == [True, False]
     assert list(table.difference) == [0.3, 0.01]
+
+
+def test_the_cpu_profile_trains_in_the_regime_the_rule_chose():
+    from ckatools.profiles import DEFAULTS
+    from ckatools.train import fraction_label
+
+    chosen = study.choose(study.trends(study.load()))
+    cpu = DEFAULTS["cpu"]
+    regime = f"{fraction_label(cpu['fractions'][0])} data, {cpu['epochs']} epochs"
+    assert regime == (chosen or "1/16 data, 15 epochs")  # None: the profile keeps its regime
