@@ -106,12 +106,16 @@ def heatmap_grid(
 
 
 def _layout(runs: Sequence, rows: Callable | None, cols: Callable | None):
-    """Row keys (largest first, as in the paper's Fig. 2), column keys, and runs by cell."""
+    """Row keys (largest first, as in the paper's Fig. 2), column keys, and the runs of each
+    cell (several when seeds share a cell)."""
     rows = rows or (lambda config: 0)
     cols = cols or (lambda config: id(config))
     row_keys = sorted({rows(r.config) for r in runs}, reverse=True)
     col_keys = list(dict.fromkeys(cols(r.config) for r in runs))
-    return row_keys, col_keys, {(rows(r.config), cols(r.config)): r for r in runs}
+    cells: dict = {}
+    for r in runs:
+        cells.setdefault((rows(r.config), cols(r.config)), []).append(r)
+    return row_keys, col_keys, cells
 
 
 def run_grid(
@@ -126,10 +130,11 @@ def run_grid(
     """Heatmaps of ``runs`` (:class:`~ckatools.experiments.Run`), each titled by its run.
 
     Without ``rows`` and ``cols``, one row in the runs' order; otherwise ``rows(config)`` down
-    (largest key on top) and ``cols(config)`` across, rows labelled by ``row_name(key)``.
+    (largest key on top) and ``cols(config)`` across, rows labelled by ``row_name(key)``. When
+    several runs share a cell (seeds), the first is drawn.
     """
-    row_keys, col_keys, cell = _layout(runs, rows, cols)
-    order = [cell.get((i, j)) for i in row_keys for j in col_keys]
+    row_keys, col_keys, cells = _layout(runs, rows, cols)
+    order = [cells.get((i, j), [None])[0] for i in row_keys for j in col_keys]
     return heatmap_grid(
         [r.cka if r else np.full((1, 1), np.nan) for r in order],
         [r.title if r else "" for r in order],
@@ -149,11 +154,17 @@ def score_table(
     *,
     title: str = "block score",
 ):
-    """The block score of each run as a small annotated table, laid out as :func:`run_grid`."""
-    row_keys, col_keys, _ = _layout(runs, rows, cols)
+    """The block score of each cell as a small annotated table, laid out as :func:`run_grid`:
+    the mean over the cell's runs (seeds), with their standard deviation when there are several.
+    """
+    row_keys, col_keys, cells = _layout(runs, rows, cols)
     scores = np.full((len(row_keys), len(col_keys)), np.nan)
-    for r in runs:
-        scores[row_keys.index(rows(r.config)), col_keys.index(cols(r.config))] = r.block.score
+    labels = np.full(scores.shape, "", dtype=object)
+    for (row, col), members in cells.items():
+        values = np.array([r.block.score for r in members])
+        i, j = row_keys.index(row), col_keys.index(col)
+        scores[i, j] = values.mean()
+        labels[i, j] = f"{values.mean():.2f}" + (f"±{values.std():.2f}" if len(values) > 1 else "")
     fig, ax = plt.subplots(
         figsize=(1.6 + 1.2 * len(col_keys), 0.9 + 0.45 * len(row_keys)), layout="constrained"
     )
@@ -162,7 +173,7 @@ def score_table(
         ax.text(
             j,
             i,
-            f"{s:.2f}",
+            labels[i, j],
             ha="center",
             va="center",
             color="white" if s < 0.6 else "black",

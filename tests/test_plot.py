@@ -98,3 +98,17 @@ def test_block_table_has_a_row_per_run():
     assert list(table.index.get_level_values("seed")) == [0, 1]
     assert {"block from", "to", "size", "score", "contrast", "strict score"} <= set(table.columns)
     assert table["strict score"].iloc[1] == pytest.approx(1.0) and np.isfinite(table["score"]).all()
+
+
+def test_seeds_sharing_a_cell_are_averaged_and_the_first_is_drawn():
+    import dataclasses
+
+    from ckatools.blocks import Block
+
+    a = dataclasses.replace(run(seed=0), block=Block(0, 1, 0.2, 0.0))
+    b = dataclasses.replace(run(seed=1), block=Block(0, 1, 0.4, 0.0))
+    fig = score_table([a, b], rows=lambda c: c.fraction, cols=lambda c: c.width)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["0.30±0.10"]
+    fig = run_grid([a, b], rows=lambda c: c.fraction, cols=lambda c: c.width)
+    assert fig.axes[0].get_title() == a.title
+    plt.close("all")
