@@ -14,14 +14,13 @@ fractions.
 from __future__ import annotations
 
 import argparse
-import time
-from pathlib import Path
 
 import torch
+from timing import best_of, offline_dataset
 
 from ckatools.capture import activations, representations_of
 from ckatools.components import components, gram_stack
-from ckatools.data import FASHION_MNIST_DIR, load
+from ckatools.data import load
 from ckatools.models import resnet
 
 
@@ -36,15 +35,6 @@ def per_layer_svd(model, images) -> torch.Tensor:
     return torch.stack(fractions)
 
 
-def best_of(repeat, fn):
-    seconds, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        seconds.append(time.perf_counter() - start)
-    return min(seconds), out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--depth", type=int, default=20)
@@ -52,7 +42,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=512)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    dataset = "fashion-mnist" if Path(FASHION_MNIST_DIR).exists() else "synthetic"
+    dataset = offline_dataset()
     images = load(dataset, train=False).float()[: args.images]
     torch.manual_seed(0)
     model = resnet(args.depth, args.width, in_channels=images.shape[1]).eval()

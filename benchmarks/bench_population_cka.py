@@ -10,9 +10,9 @@ way, the ratio, and the largest difference between their matrices.
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from timing import best_of
 
 from ckatools import model_cka, population_cka
 from ckatools.models import resnet
@@ -26,15 +26,6 @@ def pairwise(models, images):
         for i in range(len(models))
         for j in range(i, len(models))
     }
-
-
-def best_of(repeat, fn, *args):
-    seconds, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn(*args)
-        seconds.append(time.perf_counter() - start)
-    return min(seconds), out
 
 
 def main() -> None:
