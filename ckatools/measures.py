@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .blocks import spearman
+from .cka import hsic, linear_cka
 
 __all__ = [
     "canonical_correlations",
@@ -126,8 +127,7 @@ def rdm(x, distance: str = "correlation") -> np.ndarray:
     if distance == "correlation":
         return 1 - np.corrcoef(x)
     if distance == "euclidean":
-        squares = (x * x).sum(1)
-        return np.sqrt(np.maximum(squares[:, None] + squares[None, :] - 2 * x @ x.T, 0))
+        return np.sqrt(_squared_distances(x))
     raise ValueError(f"distance must be 'correlation' or 'euclidean', got {distance!r}")
 
 
@@ -142,8 +142,14 @@ def rsa(x, y, distance: str = "correlation") -> float:
     return compare_rdms(rdm(x, distance), rdm(y, distance))
 
 
+def _squared_distances(x: np.ndarray) -> np.ndarray:
+    """(n, n) squared Euclidean distances between the rows of x."""
+    squares = (x * x).sum(1)
+    return np.maximum(squares[:, None] + squares[None, :] - 2 * x @ x.T, 0)
+
+
 def _rbf(x: np.ndarray, sigma: float) -> np.ndarray:
-    distances = rdm(x, "euclidean") ** 2
+    distances = _squared_distances(x)
     median = np.median(distances[np.triu_indices(len(x), 1)])
     return np.exp(-distances / (2 * sigma**2 * median))
 
@@ -151,8 +157,6 @@ def _rbf(x: np.ndarray, sigma: float) -> np.ndarray:
 def rbf_cka(x, y, *, sigma: float = 0.8) -> float:
     """CKA with Gaussian kernels (biased HSIC) whose bandwidth is ``sigma`` times the median
     Euclidean distance between examples (Kornblith et al., 2019 use 0.8)."""
-    from .cka import hsic
-
     x, y = _pair(x, y)
     k, l = _rbf(x, sigma), _rbf(y, sigma)
     return hsic(k, l) / np.sqrt(hsic(k, k) * hsic(l, l))
@@ -166,15 +170,9 @@ def layer_identification(similarity) -> float:
     return float(np.mean(np.nanargmax(matrix, axis=1) == np.arange(len(matrix))))
 
 
-def _linear_cka(x, y) -> float:
-    from .cka import linear_cka
-
-    return linear_cka(x, y)
-
-
 # Every similarity, larger = more alike (Procrustes enters as 2 minus its distance).
 MEASURES = {
-    "linear CKA": _linear_cka,
+    "linear CKA": linear_cka,
     "RBF CKA": rbf_cka,
     "CCA": cca,
     "SVCCA": svcca,
