@@ -19,6 +19,7 @@ from .verdicts import Verdict, not_run, presence_verdict
 __all__ = [
     "Run",
     "heatmaps",
+    "distinct_runs",
     "provenance",
     "block_table",
     "series",
@@ -70,6 +71,12 @@ def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
         runs.append(Run(config, results, cka, relative_block(cka), strict_block(cka)))
     print(f"{exp.name}: {len(configs) - trained} networks loaded from the cache, {trained} trained")
     return runs
+
+
+def distinct_runs(exps: list[Experiment], progress: bool = True) -> list[Run]:
+    """The runs of several experiments (:func:`heatmaps` of each), a network that two of them
+    share counted once."""
+    return list({r.config: r for exp in exps for r in heatmaps(exp, progress)}.values())
 
 
 def provenance(exp: Experiment, runs: list[Run]) -> str:

@@ -197,9 +197,13 @@ def block_gains(rows: list[dict], start: int, end: int) -> dict:
     post = sorted((r for r in rows if r["post_residual"]), key=lambda r: r["index"])
     steps = [b["test_accuracy"] - a["test_accuracy"] for a, b in zip(post, post[1:])]
     step_inside = [start <= a["index"] and b["index"] <= end for a, b in zip(post, post[1:])]
-    pre = {r["name"].rsplit(".", 1)[0]: r["test_accuracy"] for r in rows if r["pre_residual"]}
-    paired = [r for r in post if r["name"].rsplit(".", 1)[0] in pre]
-    gaps = [r["test_accuracy"] - pre[r["name"].rsplit(".", 1)[0]] for r in paired]
+
+    def block(row: dict) -> str:  # "stage2.3.relu2" -> "stage2.3"
+        return row["name"].rsplit(".", 1)[0]
+
+    pre = {block(r): r["test_accuracy"] for r in rows if r["pre_residual"]}
+    paired = [r for r in post if block(r) in pre]
+    gaps = [r["test_accuracy"] - pre[block(r)] for r in paired]
     gap_inside = [start <= r["index"] <= end for r in paired]
     (inside, outside), (residual_inside, residual_outside) = (
         split_means(steps, step_inside),

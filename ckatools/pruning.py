@@ -15,7 +15,7 @@ from .data import Images
 from .models import ResNet, delete_blocks, removable_blocks
 from .train import evaluate, recalibrate_batchnorm
 
-__all__ = ["deletion_sweep", "deletion_costs"]
+__all__ = ["deletion_sweep", "deletion_costs", "block_outputs"]
 
 
 def deletion_sweep(model: ResNet, test: Images, train: Images | None = None) -> list[dict]:
@@ -51,8 +51,14 @@ def deletion_costs(rows: list[dict], layers, start: int, end: int, *, key: str =
     Returns (mean cost inside, mean cost outside); a cost is the accuracy before the step minus
     after it, read from ``key`` ("accuracy" as trained or "recalibrated").
     """
-    output = {r.name.rsplit(".", 1)[0]: r.index for r in layers if r.post_residual}
+    output = block_outputs(layers)
     steps = [(b, a) for b, a in zip(rows, rows[1:]) if a["stage"] == b["stage"]]
     costs = [before[key] - after[key] for before, after in steps]
     inside = [start <= output[after["first_deleted"]] <= end for _, after in steps]
     return split_means(costs, inside)
+
+
+def block_outputs(layers) -> dict[str, int]:
+    """Index of each residual block's output (its post-residual representation) among
+    ``layers``, by the block's name ("stage2.3"), the name :func:`deletion_sweep` reports."""
+    return {f"stage{r.stage}.{r.block}": r.index for r in layers if r.post_residual}

@@ -7,7 +7,7 @@ from ckatools.blocks import split_means
 from ckatools.data import synthetic
 from ckatools.models import removable_blocks, resnet
 from ckatools.probes import block_gains, fit_probe, probe_layers
-from ckatools.pruning import deletion_costs, deletion_sweep
+from ckatools.pruning import block_outputs, deletion_costs, deletion_sweep
 from ckatools.sparsity import relu_sparsity
 
 
@@ -147,5 +147,6 @@ def test_deletion_costs_attribute_each_step_to_the_deleted_block():
         dict(stage=2, deleted=1, first_deleted="stage2.2", accuracy=0.5),
     ]
     start, end = index["stage1.1.conv1"], index["stage1.2.relu2"]  # stage 1's last two blocks
+    assert block_outputs(layers)["stage1.2"] == index["stage1.2.relu2"]
     inside, outside = deletion_costs(rows, layers, start, end)
     assert inside == pytest.approx(0.01) and outside == pytest.approx(0.4)

@@ -191,7 +191,7 @@ def test_training_on_a_class_balanced_subset():
 
 def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache, capsys):
     from ckatools import profiles
-    from ckatools.experiments import heatmaps, provenance
+    from ckatools.experiments import distinct_runs, heatmaps, provenance
 
     exp = profiles.experiment("depth_series", "smoke")
     runs = heatmaps(exp, progress=False)
@@ -199,6 +199,8 @@ def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache, capsys):
     heatmaps(exp, progress=False)
     assert capsys.readouterr().out == "depth_series: 4 networks loaded from the cache, 0 trained\n"
     assert [(r.config.depth, r.config.seed) for r in runs] == [(8, 0), (8, 1), (14, 0), (14, 1)]
+    twice = distinct_runs([exp, exp], progress=False)  # a shared network counts once
+    assert [r.config for r in twice] == [r.config for r in runs]
     assert all(
         0 < r.block.score <= 1 and r.cka.matrix.shape[0] == len(r.cka.layers_a) for r in runs
     )
