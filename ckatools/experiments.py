@@ -9,9 +9,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 from . import zoo
 from .blocks import Block, relative_block, strict_block
 from .capture import CKAResult
+from .mistakes import Group
 from .profiles import CAPTION_WIDTH, Experiment, training_configs
 from .train import TrainConfig, fraction_label
 from .verdicts import Verdict, not_run, presence_verdict
@@ -26,6 +29,8 @@ __all__ = [
     "points",
     "presence_of",
     "with_and_without_block",
+    "groups",
+    "group_provenance",
     "CAPTION_WIDTH",
 ]
 
@@ -155,3 +160,47 @@ def presence_of(figure: str, claim: str, runs: list[Run]) -> Verdict:
     return presence_verdict(
         figure, claim, {f"{r.config.label} s{r.config.seed}": r.block.present for r in runs}
     )
+
+
+def groups(exp: Experiment, progress: bool = True) -> dict[str, Group]:
+    """Train or fetch every network of ``exp`` and gather each architecture's seeds into a
+    :class:`Group` of test-set correctness (no extra pass: the zoo keeps it with the network)."""
+    from tqdm.auto import tqdm
+
+    configs = training_configs(exp)
+    trained = sum(not zoo.cached(c) for c in configs)
+    found: dict[TrainConfig, list] = defaultdict(list)
+    for config in tqdm(configs, desc=exp.name, disable=not progress):
+        _, results = zoo.get(config, progress=False, announce=False)
+        found[config.replace(seed=0)].append((config.seed, results))
+    print(f"{exp.name}: {len(configs) - trained} networks loaded from the cache, {trained} trained")
+    made = [
+        Group(
+            label=config.label,
+            seeds=tuple(seed for seed, _ in members),
+            correct=np.stack([r["correct"].numpy() for _, r in members]),
+            train_accuracy=np.array([r["train_accuracy"] for _, r in members]),
+            depth=config.depth,
+            width=config.width,
+        )
+        for config, members in found.items()
+    ]
+    return {g.name: g for g in made}
+
+
+def group_provenance(exp: Experiment, found: list[Group]) -> str:
+    """Where a comparison of groups comes from: the profile, the data, the training, and each
+    group's size and accuracies (mean ± SD over its networks), wrapped to the text column."""
+    config = training_configs(exp)[0]
+    accuracies = "; ".join(
+        f"{g.name} ({len(g)} networks): train {g.train_accuracy.mean():.1%} ± "
+        f"{g.train_accuracy.std(ddof=1):.1%}, test {g.accuracy.mean():.1%} ± "
+        f"{g.accuracy.std(ddof=1):.1%}"
+        for g in found
+    )
+    lines = [
+        f"Provenance: {exp.profile} profile; {config.dataset}, class-balanced training set "
+        f"{fraction_label(config.fraction)}; {config.epochs} epochs, learning rate {config.lr}",
+        f"Accuracy (train, unaugmented; test): {accuracies}",
+    ]
+    return "\n".join(textwrap.fill(line, CAPTION_WIDTH, subsequent_indent="  ") for line in lines)

@@ -11,19 +11,38 @@ it with every trained network). Three comparisons:
   two groups per class, with the Holm-Sidak correction for testing every class at once.
 * overall: each group's mean accuracy with its standard error, and Welch's test of whether the
   groups match (the paper compares groups of equal accuracy).
+
+How far the scatter of one group's example accuracies against another's spreads off the diagonal
+is their *dispersion*, the mean squared difference. Two groups of one architecture have a
+dispersion too, from the finite number of networks alone; the ratio of a pair's dispersion to
+such a baseline pair's says how much of the spread the architectures add.
 """
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import stats
 
+from .blocks import spearman
+from .verdicts import RISING_RHO, Verdict, checks_verdict
+
 __all__ = [
+    "Group",
     "example_accuracy",
+    "joint_counts",
+    "dispersion",
+    "excess_dispersion",
+    "shifts",
     "split_half",
     "holm_sidak",
     "class_tests",
     "accuracy_match",
+    "Comparison",
+    "compare",
+    "growth",
 ]
 
 
@@ -36,18 +55,105 @@ def _as_matrix(correct) -> np.ndarray:
     return matrix
 
 
+@dataclass
+class Group:
+    """Networks of one architecture on different seeds: what they got right, and how often."""
+
+    label: str  # the architecture, e.g. "ResNet-8 ×0.5"
+    seeds: tuple[int, ...]
+    correct: np.ndarray  # (networks, test examples), True where a network is right
+    train_accuracy: np.ndarray  # (networks,) on the unaugmented training set
+    depth: int = 0
+    width: float = 0.0
+
+    @property
+    def name(self) -> str:
+        """The architecture and its seeds, e.g. "ResNet-8 ×0.5, seeds 0-19"."""
+        seeds = sorted(self.seeds)
+        if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+            return f"{self.label}, seeds {seeds[0]}-{seeds[-1]}"
+        return f"{self.label}, seeds {', '.join(map(str, seeds))}"
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        """(networks,) test accuracy of each network."""
+        return self.correct.mean(1)
+
+    def __len__(self) -> int:
+        return len(self.correct)
+
+
 def example_accuracy(correct) -> np.ndarray:
     """(examples,) fraction of a group's networks that classify each example correctly."""
     return _as_matrix(correct).mean(0)
+
+
+def joint_counts(correct_a, correct_b) -> np.ndarray:
+    """(networks of a + 1, networks of b + 1) array: how many examples exactly i networks of
+    group a and j of group b classify correctly. The scatter of Fig. 7 as a 2-D histogram, which
+    shows how many examples sit on each point where a scatter would draw them on top of each
+    other."""
+    a, b = _as_matrix(correct_a), _as_matrix(correct_b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"the groups were scored on {a.shape[1]} and {b.shape[1]} examples")
+    counts = np.zeros((len(a) + 1, len(b) + 1), dtype=int)
+    np.add.at(counts, (a.sum(0).astype(int), b.sum(0).astype(int)), 1)
+    return counts
+
+
+def dispersion(correct_a, correct_b) -> float:
+    """Mean over examples of the squared difference of two groups' example accuracies."""
+    gap = example_accuracy(correct_a) - example_accuracy(correct_b)
+    return float(np.mean(gap**2))
+
+
+def excess_dispersion(
+    pair: tuple, baseline: tuple, *, resamples: int = 1000, seed: int = 0
+) -> dict:
+    """A pair of groups' dispersion over a baseline pair's (same architecture, other seeds),
+    with a 95 % percentile bootstrap interval that resamples the networks of all four groups.
+
+    The baseline pair must have as many networks per group as the pair: the noise floor of the
+    dispersion shrinks with the number of networks.
+    """
+    groups = [_as_matrix(g) for g in (*pair, *baseline)]
+    if sorted(map(len, groups[:2])) != sorted(map(len, groups[2:])):
+        raise ValueError(
+            "the baseline pair needs as many networks per group as the pair "
+            f"({[len(g) for g in groups[:2]]} vs {[len(g) for g in groups[2:]]})"
+        )
+    rng = np.random.default_rng(seed)
+
+    def ratio(a, b, c, d) -> float:
+        return dispersion(a, b) / dispersion(c, d)
+
+    draws = [ratio(*(g[rng.integers(0, len(g), len(g))] for g in groups)) for _ in range(resamples)]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return dict(
+        pair=dispersion(*groups[:2]),
+        baseline=dispersion(*groups[2:]),
+        ratio=ratio(*groups),
+        low=float(low),
+        high=float(high),
+    )
+
+
+def shifts(correct_a, correct_b, *, threshold: float) -> dict:
+    """How many examples group b gets right more often than group a by at least ``threshold``
+    (easier for b) and how many less often by at least as much (harder for b)."""
+    gap = example_accuracy(correct_b) - example_accuracy(correct_a)
+    edge = threshold - 1e-9  # fractions of networks such as 2/3 compare equal to the threshold
+    return dict(easier=int(np.sum(gap >= edge)), harder=int(np.sum(gap <= -edge)))
 
 
 def split_half(correct_a, correct_b, *, threshold: float = 0.5, seed: int = 0) -> dict:
     """Examples selected on one half of each group's networks, measured on the other half.
 
     An example is *selected* when the two groups' example accuracies on the selection halves
-    differ by at least ``threshold``; returns the selected indices and the mean difference
-    (a minus b, sign-aligned with the selection) on the selection halves and on the held-out
-    halves.
+    differ by at least ``threshold``. Returns the selected indices; per selected example, the
+    gap (a minus b) on the selection halves and each group's accuracy on its held-out half; and
+    the mean gap, sign-aligned with the selection, on the selection halves and on the held-out
+    halves, with the standard error of the held-out mean over the selected examples.
     """
     rng = np.random.default_rng(seed)
     halves = []
@@ -64,10 +170,16 @@ def split_half(correct_a, correct_b, *, threshold: float = 0.5, seed: int = 0) -
     picked = np.flatnonzero(np.abs(selected_gap) >= threshold)
     sign = np.sign(selected_gap[picked])
     held_out = (measure_a - measure_b)[picked] * sign
+    nan = float("nan")
     return dict(
         examples=picked,
-        selected=float(np.mean(np.abs(selected_gap[picked]))) if len(picked) else float("nan"),
-        held_out=float(np.mean(held_out)) if len(picked) else float("nan"),
+        selected_gaps=selected_gap[picked],
+        held_out_a=measure_a[picked],
+        held_out_b=measure_b[picked],
+        held_out_gaps=held_out,
+        selected=float(np.mean(np.abs(selected_gap[picked]))) if len(picked) else nan,
+        held_out=float(np.mean(held_out)) if len(picked) else nan,
+        held_out_se=float(stats.sem(held_out)) if len(picked) > 1 else nan,
     )
 
 
@@ -92,7 +204,9 @@ def class_tests(correct_a, correct_b, labels, *, alpha: float = 0.05) -> list[di
     classes = np.unique(labels)
     per_a = np.stack([a[:, labels == c].mean(1) for c in classes], 1)  # (networks, classes)
     per_b = np.stack([b[:, labels == c].mean(1) for c in classes], 1)
-    t, p = stats.ttest_ind(per_a, per_b, axis=0, equal_var=False)
+    with warnings.catch_warnings():  # classes every network gets right: constant samples
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t, p = stats.ttest_ind(per_a, per_b, axis=0, equal_var=False)
     p = np.where(np.isnan(p), 1.0, p)  # identical constant groups: no evidence of a difference
     adjusted = holm_sidak(p)
     return [
@@ -120,3 +234,94 @@ def accuracy_match(accuracies_a, accuracies_b) -> dict:
         se_b=float(stats.sem(b)),
         p=float(result.pvalue),
     )
+
+
+@dataclass
+class Comparison:
+    """A wide and a deep group against a baseline pair of one architecture (Figs. 7, F.1)."""
+
+    pair: tuple[Group, Group]
+    baseline: tuple[Group, Group]
+    accuracy: dict  # accuracy_match of the pair
+    dispersion: dict  # excess_dispersion of the pair over the baseline
+    split: dict  # split_half of the pair
+    baseline_split: dict  # split_half of the baseline pair
+    classes: list[dict]  # class_tests of the pair
+    baseline_classes: list[dict]  # class_tests of the baseline pair
+
+    def verdicts(self) -> tuple[Verdict, Verdict]:
+        """Fig. 7: equal accuracy, yet more scatter than the baseline and more classes that
+        differ; Fig. F.1: examples picked on half the seeds differ on the other half, by more
+        than the baseline's."""
+        a, b = (g.label for g in self.pair)
+        differ = sum(row["differs"] for row in self.classes)
+        baseline_differ = sum(row["differs"] for row in self.baseline_classes)
+        d = self.dispersion
+        fig7 = checks_verdict(
+            "Fig. 7",
+            f"{a} against {b}",
+            {
+                f"mean accuracies match (Welch p = {self.accuracy['p']:.2g}, needs >= 0.05)": (
+                    self.accuracy["p"] >= 0.05
+                ),
+                f"per-example scatter above the baseline's ({d['ratio']:.2f}x, 95 % interval "
+                f"{d['low']:.2f}-{d['high']:.2f})": d["low"] > 1,
+                f"more classes differ than in the baseline ({differ} vs {baseline_differ} of "
+                f"{len(self.classes)})": differ > baseline_differ,
+            },
+        )
+        s, base = self.split, self.baseline_split
+        low = s["held_out"] - 1.96 * s["held_out_se"]
+        base_gap = base["held_out"] if len(base["examples"]) else 0.0  # none picked: no gap
+        f1 = checks_verdict(
+            "Fig. F.1",
+            f"{len(s['examples'])} examples picked on half the seeds",
+            {
+                f"they differ on the other half (gap {s['held_out']:.2f}, 95 % lower bound "
+                f"{low:.2f})": low > 0,
+                f"by more than the baseline's picks ({base_gap:.2f} on "
+                f"{len(base['examples'])} examples)": s["held_out"] > base_gap,
+            },
+        )
+        return fig7, f1
+
+
+def compare(
+    pair: tuple[Group, Group], baseline: tuple[Group, Group], labels, *, threshold: float = 0.5
+) -> Comparison:
+    """Every number of Figs. 7 and F.1 for a pair of groups and a baseline pair; ``labels`` are
+    the test examples' classes, ``threshold`` the split-half selection's gap."""
+    correct = [g.correct for g in pair]
+    base = [g.correct for g in baseline]
+    return Comparison(
+        pair=pair,
+        baseline=baseline,
+        accuracy=accuracy_match(*(g.accuracy for g in pair)),
+        dispersion=excess_dispersion(correct, base),
+        split=split_half(*correct, threshold=threshold),
+        baseline_split=split_half(*base, threshold=threshold),
+        classes=class_tests(*correct, labels),
+        baseline_classes=class_tests(*base, labels),
+    )
+
+
+def growth(figure: str, knob: str, series: dict[float, Group], *, threshold: float = 0.5):
+    """Figs. F.2 and F.3: along a series (knob value -> group), does accuracy rise, and do more
+    examples get easier than harder from the smallest network to the largest (gap of at least
+    ``threshold``)? Returns the shifts and the verdict."""
+    knobs = sorted(series)
+    xs = [k for k in knobs for _ in range(len(series[k]))]
+    ys = [a for k in knobs for a in series[k].accuracy]
+    rho = spearman(xs, ys)
+    moved = shifts(series[knobs[0]].correct, series[knobs[-1]].correct, threshold=threshold)
+    verdict = checks_verdict(
+        figure,
+        f"from {series[knobs[0]].label} to {series[knobs[-1]].label}",
+        {
+            f"accuracy rises with {knob} (Spearman {rho:+.2f} >= {RISING_RHO})": rho >= RISING_RHO,
+            f"more examples get easier than harder ({moved['easier']} vs {moved['harder']})": (
+                moved["easier"] > moved["harder"]
+            ),
+        },
+    )
+    return moved, verdict

@@ -10,7 +10,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
 
+from .mistakes import joint_counts
+
 __all__ = [
+    "joint_panel",
+    "mistakes_panels",
+    "growth_panels",
     "pc_panels",
     "under_heatmaps",
     "image_grid",
@@ -292,6 +297,88 @@ def image_grid(images, captions, ncols: int = 8, size: float = 1.0):
         image = image.transpose(1, 2, 0) if image.ndim == 3 else image
         ax.imshow(image.squeeze(), cmap="gray" if image.squeeze().ndim == 2 else None)
         ax.set_title(caption, fontsize=7)
+    return fig
+
+
+def joint_panel(ax, counts: np.ndarray, xlabel: str, ylabel: str):
+    """How many examples sit at each pair of example accuracies (``mistakes.joint_counts``), in
+    a logarithmic colour scale with empty cells left white; the diagonal is where the two
+    groups agree. Returns the image, for a colour bar."""
+    from matplotlib.colors import LogNorm
+
+    na, nb = (n - 1 for n in counts.shape)
+    image = ax.imshow(
+        np.ma.masked_equal(counts.T, 0),
+        origin="lower",
+        extent=(-50 / na, 100 + 50 / na, -50 / nb, 100 + 50 / nb),
+        aspect="auto",
+        cmap="viridis",
+        norm=LogNorm(vmin=1, vmax=max(counts.max(), 2)),
+    )
+    ax.plot([0, 100], [0, 100], color="0.5", lw=0.8, ls="--")
+    ax.set(xlabel=xlabel, ylabel=ylabel, xlim=(-5, 105), ylim=(-5, 105))
+    return image
+
+
+def mistakes_panels(comparison, class_name: Callable[[int], str]):
+    """Fig. 7: a the pair's example accuracies against each other, b the baseline pair's, c
+    each class's accuracy difference (first group minus second), filled where it survives the
+    Holm-Sidak correction, with the baseline pair's differences beside it."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    for ax, pair, tag in zip(axes[:2], (comparison.pair, comparison.baseline), "ab"):
+        a, b = pair
+        image = joint_panel(
+            ax,
+            joint_counts(a.correct, b.correct),
+            f"{a.name}\nexample accuracy (%)",
+            f"{b.name}\nexample accuracy (%)",
+        )
+        ax.set_title(f"{tag}: {a.label} vs {b.label}", loc="left")
+    fig.colorbar(image, ax=axes[:2], label="examples", shrink=0.8)
+    ax = axes[2]
+    for rows, color, offset, name in (
+        (
+            comparison.classes,
+            "C0",
+            -0.15,
+            f"{comparison.pair[0].label} - {comparison.pair[1].label}",
+        ),
+        (comparison.baseline_classes, "C1", 0.15, "baseline (same architecture)"),
+    ):
+        x = np.arange(len(rows)) + offset
+        gap = np.array([100 * (r["accuracy_a"] - r["accuracy_b"]) for r in rows])
+        differs = np.array([r["differs"] for r in rows])
+        ax.scatter(x, gap, facecolor=np.where(differs, color, "none"), edgecolor=color, label=name)
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set_xticks(range(len(rows)), [class_name(r["label"]) for r in rows], rotation=60)
+    ax.set(ylabel="class accuracy difference (points)")
+    ax.set_title("c: per class (filled: differs)", loc="left")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def growth_panels(series: dict, knob: str):
+    """Figs. F.2 and F.3: the smallest network's example accuracies against each larger one's
+    along a series (knob value -> ``mistakes.Group``), each titled with the groups' accuracy."""
+    knobs = sorted(series)
+    first = series[knobs[0]]
+    fig, axes = plt.subplots(
+        1,
+        len(knobs) - 1,
+        figsize=(3.2 * (len(knobs) - 1), 3.4),
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax, k in zip(axes[0], knobs[1:]):
+        other = series[k]
+        image = joint_panel(
+            ax,
+            joint_counts(first.correct, other.correct),
+            f"{first.label} ({first.accuracy.mean():.1%})\nexample accuracy (%)",
+            "example accuracy (%)" if ax is axes[0, 0] else None,
+        )
+        ax.set_title(f"{knob} {k:g}: {other.label} ({other.accuracy.mean():.1%})", fontsize=9)
+    fig.colorbar(image, ax=axes[0], label="examples", shrink=0.8)
     return fig
 
 

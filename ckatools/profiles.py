@@ -222,6 +222,26 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
         "colab": dict(epochs=0, images=4096, snapshot_epochs=(1, 3, 5, 10, 15)),
         "paper": dict(epochs=0, snapshot_epochs=(1, 10, 30, 100, 300)),
     },
+    # Chapter 09 (Figs. 7, F.1): a wide-and-shallow and a deep-and-narrow group, seeds 0..n-1
+    # of each. The pair follows a rule fixed before any of them was trained: the paper's pair
+    # (ResNet-14 x2 vs ResNet-62 x1) scaled to the profile, the wide network twice as wide and
+    # the deep one the depth whose ratio to the wide one's is nearest the paper's 62/14 = 4.4
+    # (cpu: the family's shallowest, ResNet-8 x0.5, so ResNet-38 x0.25, 38/8 = 4.75). Whether
+    # their accuracies then match is measured, not assumed.
+    "mistakes": {
+        "smoke": dict(architectures=((8, 0.5), (14, 0.25)), seeds=tuple(range(4))),
+        "cpu": dict(architectures=((8, 0.5), (38, 0.25)), seeds=tuple(range(20))),
+        "colab": dict(architectures=((14, 1), (62, 0.5)), seeds=tuple(range(20))),
+        "paper": dict(architectures=((14, 2), (62, 1)), seeds=tuple(range(100))),
+    },
+    # ... and a second group of the wide architecture on other seeds: the within-architecture
+    # baseline of Fig. 7b (what two groups of one architecture differ by chance).
+    "mistakes_baseline": {
+        "smoke": dict(architectures=((8, 0.5),), seeds=tuple(range(4, 8))),
+        "cpu": dict(architectures=((8, 0.5),), seeds=tuple(range(20, 40))),
+        "colab": dict(architectures=((14, 1),), seeds=tuple(range(20, 40))),
+        "paper": dict(architectures=((14, 2),), seeds=tuple(range(100, 200))),
+    },
     # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.
     "data_width": _less_data(
         smoke=((8, 0.25), (8, 0.5)),

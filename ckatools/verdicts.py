@@ -60,6 +60,8 @@ CLAIMS: dict[str, str] = {
     "Fig. D.8": "ReLUs inside the block are as sparse as outside: the block is not linear",
     "Fig. E.1": "without a block structure, layers match across architectures at equal depth",
     "Fig. F.1": "per-example differences between wide and deep networks hold on held-out seeds",
+    "Fig. F.2": "with depth, accuracy rises and more examples get easier than harder",
+    "Fig. F.3": "with width, accuracy rises and more examples get easier than harder",
 }
 RISING_RHO = 0.5  # Spearman's rho at or above which a series follows a claimed rise
 LINE = re.compile(

@@ -24,6 +24,7 @@ FIGURES = {
     "06_linear_probes": {"Fig. 4"},
     "07_collapsing_the_block_structure": {"Fig. 5"},
     "08_across_seeds_and_architectures": {"Fig. 6", "Fig. E.1"},
+    "09_wide_and_deep_make_different_mistakes": {"Fig. 7", "Fig. F.1", "Fig. F.2", "Fig. F.3"},
     "10_beyond_the_paper": set(),  # later work: no figure of the paper to judge
     "11_cka_among_its_peers": set(),  # beyond the paper: no figure of its to judge
 }

@@ -104,3 +104,25 @@ def test_networks_with_and_without_a_block_are_picked_by_their_numbers():
     assert with_and_without_block([a, b, c, d], k=2) == ([b, a], [d, c])
     assert with_and_without_block([a, b, c, d]) == ([b], [d])
     assert with_and_without_block([c, d]) == ([c], [d])  # no block anywhere: the most contrasted
+
+
+def test_groups_gather_each_architectures_seeds_from_the_zoo(monkeypatch, capsys):
+    from ckatools import experiments, profiles
+
+    def fake_get(config, **_):
+        correct = torch.tensor([config.seed % 2 == 0, True, config.depth > 8])
+        return None, dict(correct=correct, train_accuracy=0.5 + config.seed / 100)
+
+    monkeypatch.setattr(zoo, "get", fake_get)
+    monkeypatch.setattr(zoo, "cached", lambda config: config.seed > 0)
+    exp = profiles.experiment("mistakes", "smoke")
+    found = experiments.groups(exp, progress=False)
+    assert "2 trained" in capsys.readouterr().out  # seed 0 of each architecture
+    assert list(found) == ["ResNet-8 ×0.5, seeds 0-3", "ResNet-14 ×0.25, seeds 0-3"]
+    wide, deep = found.values()
+    assert (wide.depth, wide.width, deep.depth, deep.width) == (8, 0.5, 14, 0.25)
+    assert wide.correct.tolist() == [[s % 2 == 0, True, False] for s in range(4)]
+    assert deep.train_accuracy.tolist() == [0.5, 0.51, 0.52, 0.53]
+    assert "ResNet-14 ×0.25, seeds 0-3 (4 networks)" in experiments.group_provenance(
+        exp, [wide, deep]
+    )

@@ -4,10 +4,17 @@ import numpy as np
 import pytest
 
 from ckatools.mistakes import (
+    Group,
     accuracy_match,
     class_tests,
+    compare,
+    dispersion,
     example_accuracy,
+    excess_dispersion,
+    growth,
     holm_sidak,
+    joint_counts,
+    shifts,
     split_half,
 )
 
@@ -48,6 +55,10 @@ def test_split_half_separates_real_differences_from_selection_noise():
     real = split_half(a, b, threshold=0.4)
     assert len(set(range(100)) & set(real["examples"])) >= 95
     assert real["held_out"] > 0.2
+    assert real["held_out"] - 1.96 * real["held_out_se"] > 0.15
+    assert same["held_out_se"] == pytest.approx(
+        np.std(same["held_out_gaps"], ddof=1) / np.sqrt(len(same["examples"]))
+    )
     with pytest.raises(ValueError, match="at least 4 networks"):
         split_half(group(3, 0.5, 0), group(20, 0.5, 1))
 
@@ -60,3 +71,71 @@ def test_example_accuracy_and_accuracy_match():
     assert accuracy_match([0.80, 0.81, 0.80], [0.90, 0.91, 0.90])["p"] < 0.001
     with pytest.raises(ValueError, match="networks, examples"):
         example_accuracy([1, 0, 1])
+
+
+def test_joint_counts_count_each_example_once_at_its_two_accuracies():
+    a = np.array([[1, 1, 0, 0], [1, 0, 0, 1]])  # example accuracies 1, 1/2, 0, 1/2
+    b = np.array([[1, 0, 0, 1], [1, 0, 1, 1], [1, 0, 0, 1]])  # 1, 0, 1/3, 1
+    counts = joint_counts(a, b)
+    expected = np.zeros((3, 4), int)
+    expected[2, 3] = expected[1, 0] = expected[0, 1] = expected[1, 3] = 1
+    np.testing.assert_array_equal(counts, expected)
+    with pytest.raises(ValueError, match="2000 and 4 examples"):
+        joint_counts(group(4, 0.5, 0), b)
+
+
+def test_dispersion_matches_its_expected_value_and_the_baseline_ratio_detects_a_difference():
+    # two independent groups of n networks with one accuracy p per example: E = 2 p (1 - p) / n
+    a, b = group(20, 0.7, 0), group(20, 0.7, 1)
+    assert dispersion(a, b) == pytest.approx(2 * 0.7 * 0.3 / 20, rel=0.1)
+    assert dispersion(a, a) == 0
+    c, d = group(20, 0.7, 2), group(20, 0.7, 3)
+    same = excess_dispersion((a, b), (c, d), resamples=200)
+    assert same["low"] < 1 < same["high"]  # same architecture twice: no excess
+    rates = np.where(np.arange(len(LABELS)) % 2 == 0, 0.9, 0.5)  # b differs per example
+    shifted = group(20, np.where(rates == 0.9, 0.5, 0.9), 4)
+    differ = excess_dispersion((group(20, rates, 5), shifted), (c, d), resamples=200)
+    assert differ["low"] > 2 and differ["ratio"] == pytest.approx(differ["pair"] / same["baseline"])
+    with pytest.raises(ValueError, match="as many networks per group"):
+        excess_dispersion((a, b), (c, d[:10]))
+
+
+def test_shifts_count_examples_that_get_easier_or_harder():
+    small = np.array([[0, 0, 1, 1, 1], [0, 1, 1, 1, 0], [0, 0, 1, 0, 1]])  # 0, 1/3, 1, 2/3, 2/3
+    large = np.array([[1, 1, 0, 1, 1], [1, 1, 0, 1, 1], [0, 1, 0, 0, 1]])  # 2/3, 1, 0, 2/3, 1
+    assert shifts(small, large, threshold=2 / 3) == dict(easier=2, harder=1)
+    assert shifts(small, small, threshold=1 / 3) == dict(easier=0, harder=0)
+
+
+def named(correct, label="ResNet-8 ×0.5", seeds=None, **knobs):
+    seeds = tuple(range(len(correct))) if seeds is None else seeds
+    return Group(label, seeds, correct, np.ones(len(correct)), **knobs)
+
+
+def test_group_names_its_seeds_and_scores_its_networks():
+    g = named(np.array([[1, 0], [1, 1], [0, 0]]), seeds=(20, 21, 22))
+    assert g.name == "ResNet-8 ×0.5, seeds 20-22" and len(g) == 3
+    np.testing.assert_allclose(g.accuracy, [0.5, 1, 0])
+    assert named(g.correct, seeds=(0, 2, 5)).name == "ResNet-8 ×0.5, seeds 0, 2, 5"
+
+
+def test_compare_reproduces_fig_7_only_for_planted_per_example_differences():
+    rates = np.where(np.arange(len(LABELS)) % 2 == 0, 0.9, 0.6)  # mean accuracy 0.75 for both
+    wide, again = named(group(20, rates, 0)), named(group(20, rates, 1))
+    swapped = named(group(20, np.where(rates == 0.9, 0.6, 0.9), 2), "ResNet-38 ×0.25")
+    fig7, f1 = compare((wide, swapped), (wide, again), LABELS).verdicts()
+    assert fig7.outcome == "reproduced" and f1.outcome == "reproduced", (fig7, f1)
+    same = named(group(20, rates, 3), "ResNet-38 ×0.25")
+    fig7, f1 = compare((wide, same), (wide, again), LABELS).verdicts()
+    assert "scatter above the baseline's" in fig7.evidence and ": no" in fig7.evidence
+    assert f1.outcome != "reproduced"
+    assert fig7.outcome == "partly reproduced"  # accuracies match, nothing else holds
+
+
+def test_growth_checks_the_accuracy_trend_and_the_examples_that_move():
+    small = named(group(3, 0.6, 0), "ResNet-8 ×0.5", depth=8)
+    large = named(group(3, np.where(LABELS < 5, 0.95, 0.55), 1), "ResNet-14 ×0.5", depth=14)
+    moved, verdict = growth("Fig. F.2", "depth", {14: large, 8: small})
+    assert verdict.outcome == "reproduced" and moved["easier"] > moved["harder"] > 0
+    moved, verdict = growth("Fig. F.2", "depth", {8: large, 14: small})
+    assert verdict.outcome == "not reproduced"

@@ -14,8 +14,10 @@ from ckatools.capture import CKAResult  # noqa: E402
 from ckatools.experiments import Run, block_table  # noqa: E402
 from ckatools.models import resnet  # noqa: E402
 from ckatools.plot import (  # noqa: E402
+    growth_panels,
     heatmap,
     heatmap_grid,
+    mistakes_panels,
     run_grid,
     score_plot,
     score_table,
@@ -111,4 +113,29 @@ def test_seeds_sharing_a_cell_are_averaged_and_the_first_is_drawn():
     assert [t.get_text() for t in fig.axes[0].texts] == ["0.30±0.10"]
     fig = run_grid([a, b], rows=lambda c: c.fraction, cols=lambda c: c.width)
     assert fig.axes[0].get_title() == a.title
+    plt.close("all")
+
+
+def test_fig_7_panels_count_every_example_and_mark_classes_that_differ():
+    from ckatools.mistakes import Group, compare
+
+    rng = np.random.default_rng(0)
+    labels = np.arange(400) % 4
+
+    def group(label, rate, networks=8):
+        correct = rng.random((networks, len(labels))) < np.where(labels == 0, rate, 0.7)
+        return Group(label, tuple(range(networks)), correct, np.ones(networks), depth=8)
+
+    wide, deep, again = group("ResNet-8 ×0.5", 0.9), group("ResNet-38 ×0.25", 0.3), group("R", 0.9)
+    fig = mistakes_panels(compare((wide, deep), (wide, again), labels), lambda c: f"class {c}")
+    a, b, c = fig.axes[:3]
+    assert a.images[0].get_array().sum() == b.images[0].get_array().sum() == len(labels)
+    assert [t.get_text() for t in c.get_xticklabels()] == [f"class {k}" for k in range(4)]
+    filled = c.collections[0].get_facecolors()[:, 3]  # alpha 0 where a class does not differ
+    assert filled[0] > 0 and not filled[1:].any()  # only class 0 was planted
+    fig = growth_panels({8: wide, 14: deep, 20: again}, "depth")
+    assert [ax.get_title() for ax in fig.axes[:2]] == [
+        f"depth 14: ResNet-38 ×0.25 ({deep.accuracy.mean():.1%})",
+        f"depth 20: R ({again.accuracy.mean():.1%})",
+    ]
     plt.close("all")
