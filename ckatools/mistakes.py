@@ -14,8 +14,8 @@ it with every trained network). Three comparisons:
 
 How far the scatter of one group's example accuracies against another's spreads off the diagonal
 is their *dispersion*, the mean squared difference. Two groups of one architecture have a
-dispersion too, from the finite number of networks alone; the ratio of a pair's dispersion to
-such a baseline pair's says how much of the spread the architectures add.
+dispersion too, from the finite number of networks alone: such a baseline pair's dispersion is
+the floor, and a pair's excess over it says how much of the spread the architectures add.
 """
 
 from __future__ import annotations
@@ -110,11 +110,16 @@ def dispersion(correct_a, correct_b) -> float:
 def excess_dispersion(
     pair: tuple, baseline: tuple, *, resamples: int = 1000, seed: int = 0
 ) -> dict:
-    """A pair of groups' dispersion over a baseline pair's (same architecture, other seeds),
-    with a 95 % percentile bootstrap interval that resamples the networks of all four groups.
+    """How much a pair of groups' dispersion exceeds a baseline pair's (same architecture, other
+    seeds): the difference, with a 95 % percentile bootstrap interval that resamples the networks
+    of all four groups, and the ratio as a description.
 
-    The baseline pair must have as many networks per group as the pair: the noise floor of the
-    dispersion shrinks with the number of networks.
+    With n networks per group, a dispersion is the squared gap the architectures make plus a
+    floor of about mean(2 p (1 - p) / n) from the finite number of networks; the baseline pair
+    measures that floor, so the difference estimates what the architectures add. A bootstrap
+    resample repeats networks, which raises the floor of both pairs by about the same amount: the
+    difference's bootstrap stays centred on its estimate, where a ratio's would sink below it.
+    The baseline pair must therefore have as many networks per group as the pair.
     """
     groups = [_as_matrix(g) for g in (*pair, *baseline)]
     if sorted(map(len, groups[:2])) != sorted(map(len, groups[2:])):
@@ -124,17 +129,22 @@ def excess_dispersion(
         )
     rng = np.random.default_rng(seed)
 
-    def ratio(a, b, c, d) -> float:
-        return dispersion(a, b) / dispersion(c, d)
+    def excess(a, b, c, d) -> float:
+        return dispersion(a, b) - dispersion(c, d)
 
-    draws = [ratio(*(g[rng.integers(0, len(g), len(g))] for g in groups)) for _ in range(resamples)]
+    def resample(g: np.ndarray) -> np.ndarray:
+        return g[rng.integers(0, len(g), len(g))]
+
+    draws = [excess(*map(resample, groups)) for _ in range(resamples)]
     low, high = np.percentile(draws, [2.5, 97.5])
+    pair_value, baseline_value = dispersion(*groups[:2]), dispersion(*groups[2:])
     return dict(
-        pair=dispersion(*groups[:2]),
-        baseline=dispersion(*groups[2:]),
-        ratio=ratio(*groups),
+        pair=pair_value,
+        baseline=baseline_value,
+        excess=pair_value - baseline_value,
         low=float(low),
         high=float(high),
+        ratio=pair_value / baseline_value if baseline_value > 0 else float("inf"),
     )
 
 
@@ -264,8 +274,8 @@ class Comparison:
                 f"mean accuracies match (Welch p = {self.accuracy['p']:.2g}, needs >= 0.05)": (
                     self.accuracy["p"] >= 0.05
                 ),
-                f"per-example scatter above the baseline's ({d['ratio']:.2f}x, 95 % interval "
-                f"{d['low']:.2f}-{d['high']:.2f})": d["low"] > 1,
+                f"per-example scatter above the baseline's ({d['ratio']:.1f}x; excess "
+                f"{d['excess']:.4f}, 95 % interval {d['low']:.4f}-{d['high']:.4f})": d["low"] > 0,
                 f"more classes differ than in the baseline ({differ} vs {baseline_differ} of "
                 f"{len(self.classes)})": differ > baseline_differ,
             },

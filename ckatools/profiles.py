@@ -231,7 +231,7 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
     "mistakes": {
         "smoke": dict(architectures=((8, 0.5), (14, 0.25)), seeds=tuple(range(4))),
         "cpu": dict(architectures=((8, 0.5), (38, 0.25)), seeds=tuple(range(20))),
-        "colab": dict(architectures=((14, 1), (62, 0.5)), seeds=tuple(range(20))),
+        "colab": dict(architectures=((14, 0.5), (62, 0.25)), seeds=tuple(range(20))),
         "paper": dict(architectures=((14, 2), (62, 1)), seeds=tuple(range(100))),
     },
     # ... and a second group of the wide architecture on other seeds: the within-architecture
@@ -239,7 +239,7 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
     "mistakes_baseline": {
         "smoke": dict(architectures=((8, 0.5),), seeds=tuple(range(4, 8))),
         "cpu": dict(architectures=((8, 0.5),), seeds=tuple(range(20, 40))),
-        "colab": dict(architectures=((14, 1),), seeds=tuple(range(20, 40))),
+        "colab": dict(architectures=((14, 0.5),), seeds=tuple(range(20, 40))),
         "paper": dict(architectures=((14, 2),), seeds=tuple(range(100, 200))),
     },
     # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.

@@ -84,18 +84,23 @@ def test_joint_counts_count_each_example_once_at_its_two_accuracies():
         joint_counts(group(4, 0.5, 0), b)
 
 
-def test_dispersion_matches_its_expected_value_and_the_baseline_ratio_detects_a_difference():
+def test_dispersion_matches_its_expected_value_and_the_baseline_excess_detects_a_difference():
     # two independent groups of n networks with one accuracy p per example: E = 2 p (1 - p) / n
     a, b = group(20, 0.7, 0), group(20, 0.7, 1)
     assert dispersion(a, b) == pytest.approx(2 * 0.7 * 0.3 / 20, rel=0.1)
     assert dispersion(a, a) == 0
     c, d = group(20, 0.7, 2), group(20, 0.7, 3)
     same = excess_dispersion((a, b), (c, d), resamples=200)
-    assert same["low"] < 1 < same["high"]  # same architecture twice: no excess
-    rates = np.where(np.arange(len(LABELS)) % 2 == 0, 0.9, 0.5)  # b differs per example
+    assert same["low"] < 0 < same["high"]  # same architecture twice: no excess
+    assert same["low"] < same["excess"] < same["high"]
+    # b is right on every other example with 0.5 where a has 0.9, and the other way round: the
+    # architectures add a squared gap of 0.4^2 = 0.16 on every example
+    rates = np.where(np.arange(len(LABELS)) % 2 == 0, 0.9, 0.5)
     shifted = group(20, np.where(rates == 0.9, 0.5, 0.9), 4)
     differ = excess_dispersion((group(20, rates, 5), shifted), (c, d), resamples=200)
-    assert differ["low"] > 2 and differ["ratio"] == pytest.approx(differ["pair"] / same["baseline"])
+    assert differ["excess"] == pytest.approx(0.16, abs=0.02)
+    assert 0 < differ["low"] < differ["excess"] < differ["high"]  # centred: a ratio's is not
+    assert differ["ratio"] == pytest.approx(differ["pair"] / same["baseline"])
     with pytest.raises(ValueError, match="as many networks per group"):
         excess_dispersion((a, b), (c, d[:10]))
 
