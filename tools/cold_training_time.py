@@ -1,0 +1,66 @@
+"""How long a profile's networks take to train from an empty cache, measured without training them.
+
+Every network the profile needs trains one epoch (nothing else may run on the machine), then its
+batch-norm recalibration and its evaluation on the training and test sets run once; the estimate
+is that first epoch times the configured number of epochs, plus the rest. Beside it, the training
+times the cache recorded when its networks were trained (None when a network is not cached),
+which are too high for networks trained while another job shared the cores.
+
+    python tools/cold_training_time.py [--profile cpu] [--experiments mistakes ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from tqdm.auto import tqdm
+
+from ckatools import profiles, zoo
+from ckatools.data import load
+from ckatools.train import TrainConfig, evaluate, recalibrate_batchnorm, train, training_data
+
+
+def estimate(config: TrainConfig) -> float:
+    """Seconds to train ``config`` from scratch on the CPU: epochs x one epoch, plus evaluation."""
+    start = time.perf_counter()
+    model, results = train(config, device="cpu", progress=False, stop_after=1)
+    setup = time.perf_counter() - start - results["seconds"]
+    start = time.perf_counter()
+    data = training_data(config)
+    recalibrate_batchnorm(model, data)
+    evaluate(model, data)
+    evaluate(model, load(config.dataset, train=False))
+    return setup + results["seconds"] * config.epochs + time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--experiments", nargs="*", default=list(profiles.EXPERIMENTS))
+    args = parser.parse_args()
+    recorded = {entry["path"]: entry["seconds"] for entry in zoo.entries()}
+    seen: set[TrainConfig] = set()
+    rows = []
+    for name in args.experiments:
+        configs = profiles.training_configs(profiles.experiment(name, args.profile))
+        new = [c for c in dict.fromkeys(configs) if c not in seen]
+        seen.update(new)
+        if not new:
+            continue
+        measured = sum(estimate(c) for c in tqdm(new, desc=name, unit="net"))
+        logged = [recorded.get(str(zoo.entry_dir(c))) for c in new]
+        known = None if None in logged else sum(logged)
+        rows.append((name, len(new), measured, known))
+    print(f"\nprofile {args.profile}, {torch.get_num_threads()} threads")
+    print(f"{'experiment':<22}{'networks':>9}{'estimate min':>14}{'recorded min':>14}")
+    for name, count, measured, known in rows:
+        logged = "-" if known is None else f"{known / 60:.1f}"
+        print(f"{name:<22}{count:>9}{measured / 60:>14.1f}{logged:>14}")
+    total = sum(r[2] for r in rows)
+    print(f"{'all':<22}{len(seen):>9}{total / 60:>14.1f}")
+
+
+if __name__ == "__main__":
+    main()
