@@ -41,6 +41,13 @@ def main(argv: list[str] | None = None) -> None:
         "experiments", nargs="*", help=f"default: all of {', '.join(profiles.EXPERIMENTS)}"
     )
     prep.add_argument("--device", default=None)
+    prep.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="networks trained at once, each in a process with its share of the CPU threads "
+        "(on 2 cores, 2 jobs train narrow networks about 1.5x faster)",
+    )
     sub.add_parser("list", help="list the cached networks")
     clean = sub.add_parser("clean", help="remove unfinished cache entries")
     clean.add_argument("--all", action="store_true", help="remove every cached network")
@@ -56,8 +63,6 @@ def main(argv: list[str] | None = None) -> None:
             f"{results['seconds']:.0f} s of training"
         )
     elif args.command == "prepare":
-        from tqdm.auto import tqdm
-
         names = args.experiments or list(profiles.EXPERIMENTS)
         configs = list(
             dict.fromkeys(
@@ -67,12 +72,9 @@ def main(argv: list[str] | None = None) -> None:
             )
         )
         print(f"profile {args.profile}: {len(configs)} networks for {', '.join(names)}")
-        for config in tqdm(configs, desc="networks", unit="net"):
-            _, results = zoo.get(config, device=args.device, progress=False)
-            tqdm.write(
-                f"  {zoo.entry_dir(config).name}: accuracy {results['accuracy']:.4f}, "
-                f"{results['seconds']:.0f} s"
-            )
+        done = zoo.prepare(configs, device=args.device, jobs=args.jobs)
+        trained = sum(r["trained"] for r in done.values())
+        print(f"{len(done) - trained} loaded from the cache, {trained} trained")
     elif args.command == "list":
         for entry in zoo.entries():
             acc = (

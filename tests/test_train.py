@@ -226,3 +226,16 @@ def test_an_unreadable_checkpoint_restarts_training(tmp_path):
     with pytest.warns(RuntimeWarning, match="discarding unreadable checkpoint"):
         _, results = train(SMOKE, device="cpu", progress=False, checkpoint=checkpoint)
     assert [h["epoch"] for h in results["history"]] == [1, 2]
+
+
+def test_prepare_trains_what_is_missing_in_worker_processes(cache):
+    configs = [SMOKE.replace(epochs=1, seed=s) for s in (0, 1)]
+    zoo.get(configs[0], device="cpu", progress=False)
+    done = zoo.prepare(configs + configs[:1], device="cpu", jobs=2, progress=False)
+    assert list(done) == configs and [r["trained"] for r in done.values()] == [False, True]
+    assert all(zoo.cached(c) for c in configs)
+    again = zoo.prepare(configs, jobs=2, progress=False)
+    assert not any(r["trained"] for r in again.values())
+    assert [r["accuracy"] for r in again.values()] == [r["accuracy"] for r in done.values()]
+    with pytest.raises(ValueError, match="jobs must be at least 1"):
+        zoo.prepare(configs, jobs=0)
