@@ -28,6 +28,8 @@ __all__ = [
     "cache_dir",
     "FASHION_MNIST_DIR",
     "CIFAR100_COARSE",
+    "CIFAR100_SUPERCLASSES",
+    "class_groups",
     "to_unit",
 ]
 
@@ -281,6 +283,54 @@ CIFAR100_COARSE = torch.tensor(
         13,
     ]
 )
+
+
+CIFAR100_SUPERCLASSES = (
+    "aquatic mammals",
+    "fish",
+    "flowers",
+    "food containers",
+    "fruit and vegetables",
+    "household electrical devices",
+    "household furniture",
+    "insects",
+    "large carnivores",
+    "large man-made outdoor things",
+    "large natural outdoor scenes",
+    "large omnivores and herbivores",
+    "medium-sized mammals",
+    "non-insect invertebrates",
+    "people",
+    "reptiles",
+    "small mammals",
+    "trees",
+    "vehicles 1",
+    "vehicles 2",
+)
+
+
+def class_groups(name: str) -> dict[str, tuple[int, ...]]:
+    """Groups of a dataset's classes, the analogue of the ImageNet synsets of the paper's Table
+    F.2; groups may nest, as synsets do. By kind of object, fixed before any comparison:
+    Fashion-MNIST's clothing, tops and footwear; CIFAR-10's animals and vehicles; CIFAR-100's 20
+    superclasses. Synthetic data (its classes mean nothing) gets two halves, to exercise the
+    code."""
+    groups = {
+        "fashion-mnist": {
+            "clothing": (0, 1, 2, 3, 4, 6),
+            "tops": (0, 2, 4, 6),
+            "footwear": (5, 7, 9),
+        },
+        "cifar10": {"animals": (2, 3, 4, 5, 6, 7), "vehicles": (0, 1, 8, 9)},
+        "cifar100": {
+            superclass: tuple((CIFAR100_COARSE == k).nonzero().flatten().tolist())
+            for k, superclass in enumerate(CIFAR100_SUPERCLASSES)
+        },
+        "synthetic": {"classes 0-4": (0, 1, 2, 3, 4), "classes 5-9": (5, 6, 7, 8, 9)},
+    }
+    if name not in groups:
+        raise ValueError(f"no class groups for dataset {name!r}; known: {', '.join(groups)}")
+    return groups[name]
 
 
 def balanced_subset(labels: torch.Tensor, fraction: float, *, seed: int = 0) -> torch.Tensor:

@@ -39,6 +39,7 @@ __all__ = [
     "split_half",
     "holm_sidak",
     "class_tests",
+    "class_group_tests",
     "accuracy_match",
     "Comparison",
     "compare",
@@ -207,21 +208,16 @@ def holm_sidak(pvalues) -> np.ndarray:
     return out
 
 
-def class_tests(correct_a, correct_b, labels, *, alpha: float = 0.05) -> list[dict]:
-    """Per class: each group's mean accuracy over its networks, Welch's t-test between the
-    groups, and whether the class differs after the Holm-Sidak correction at ``alpha``."""
-    a, b, labels = _as_matrix(correct_a), _as_matrix(correct_b), np.asarray(labels)
-    classes = np.unique(labels)
-    per_a = np.stack([a[:, labels == c].mean(1) for c in classes], 1)  # (networks, classes)
-    per_b = np.stack([b[:, labels == c].mean(1) for c in classes], 1)
-    with warnings.catch_warnings():  # classes every network gets right: constant samples
+def _welch(per_a: np.ndarray, per_b: np.ndarray, alpha: float) -> list[dict]:
+    """Per column of two (networks, columns) accuracy arrays: the means, Welch's t-test and the
+    Holm-Sidak correction over the columns."""
+    with warnings.catch_warnings():  # columns every network gets right: constant samples
         warnings.simplefilter("ignore", RuntimeWarning)
         t, p = stats.ttest_ind(per_a, per_b, axis=0, equal_var=False)
     p = np.where(np.isnan(p), 1.0, p)  # identical constant groups: no evidence of a difference
     adjusted = holm_sidak(p)
     return [
         dict(
-            label=int(c),
             accuracy_a=float(per_a[:, k].mean()),
             accuracy_b=float(per_b[:, k].mean()),
             t=float(t[k]),
@@ -229,7 +225,40 @@ def class_tests(correct_a, correct_b, labels, *, alpha: float = 0.05) -> list[di
             p_adjusted=float(adjusted[k]),
             differs=bool(adjusted[k] < alpha),
         )
-        for k, c in enumerate(classes)
+        for k in range(per_a.shape[1])
+    ]
+
+
+def _accuracy_on(correct: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
+    """(networks, masks) accuracy of each network on the examples of each mask."""
+    return np.stack([correct[:, mask].mean(1) for mask in masks], 1)
+
+
+def class_tests(correct_a, correct_b, labels, *, alpha: float = 0.05) -> list[dict]:
+    """Per class: each group's mean accuracy over its networks, Welch's t-test between the
+    groups, and whether the class differs after the Holm-Sidak correction at ``alpha``."""
+    a, b, labels = _as_matrix(correct_a), _as_matrix(correct_b), np.asarray(labels)
+    classes = np.unique(labels)
+    masks = [labels == c for c in classes]
+    rows = _welch(_accuracy_on(a, masks), _accuracy_on(b, masks), alpha)
+    return [dict(label=int(c), **row) for c, row in zip(classes, rows)]
+
+
+def class_group_tests(
+    correct_a, correct_b, labels, groups: dict[str, tuple[int, ...]], *, alpha: float = 0.05
+) -> list[dict]:
+    """Table F.2: per group of classes (``data.class_groups``), each network's accuracy on all
+    the group's examples, Welch's t-test between the two groups of networks and the Holm-Sidak
+    correction over the class groups."""
+    a, b, labels = _as_matrix(correct_a), _as_matrix(correct_b), np.asarray(labels)
+    masks = [np.isin(labels, classes) for classes in groups.values()]
+    empty = [name for name, mask in zip(groups, masks) if not mask.any()]
+    if empty:
+        raise ValueError(f"class groups without test examples: {', '.join(empty)}")
+    rows = _welch(_accuracy_on(a, masks), _accuracy_on(b, masks), alpha)
+    return [
+        dict(group=name, classes=len(classes), **row)
+        for (name, classes), row in zip(groups.items(), rows)
     ]
 
 

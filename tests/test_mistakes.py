@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
+from ckatools.data import class_groups
 from ckatools.mistakes import (
     Group,
     accuracy_match,
+    class_group_tests,
     class_tests,
     compare,
     dispersion,
@@ -44,6 +46,40 @@ def test_identical_groups_differ_in_no_class_and_a_planted_class_is_found():
     rows = class_tests(a, worse, LABELS)
     assert [row["label"] for row in rows if row["differs"]] == [3]
     assert rows[3]["accuracy_a"] - rows[3]["accuracy_b"] == pytest.approx(0.3, abs=0.03)
+
+
+def test_class_groups_pool_their_classes_and_find_a_planted_group():
+    groups = {
+        "low": (0, 1, 2, 3, 4),
+        "high": (5, 6, 7, 8, 9),
+        "just 3": (3,),
+        "all": tuple(range(10)),
+    }
+    rates = np.where(LABELS < 5, 0.8, 0.7)
+    a, b = group(20, rates, 0), group(20, rates, 1)
+    assert not any(row["differs"] for row in class_group_tests(a, b, LABELS, groups))
+    worse = group(20, np.where(LABELS < 5, 0.7, 0.7), 2)  # worse on every class of "low"
+    rows = {row["group"]: row for row in class_group_tests(a, worse, LABELS, groups)}
+    assert rows["low"]["differs"] and not rows["high"]["differs"]
+    assert rows["low"]["classes"] == 5 and rows["all"]["classes"] == 10
+    # a group's accuracy pools its examples: the mean of its networks' accuracy on them
+    assert rows["low"]["accuracy_a"] == pytest.approx(a[:, LABELS < 5].mean())
+    # a group of one class is that class's own test (before the correction)
+    one = class_tests(a, worse, LABELS)[3]
+    assert rows["just 3"]["t"] == pytest.approx(one["t"]) and rows["just 3"]["p"] == pytest.approx(
+        one["p"]
+    )
+    with pytest.raises(ValueError, match="without test examples: none"):
+        class_group_tests(a, b, LABELS, {"none": (11,)})
+
+
+def test_dataset_class_groups():
+    superclasses = class_groups("cifar100")
+    assert len(superclasses) == 20 and sorted(sum(superclasses.values(), ())) == list(range(100))
+    assert superclasses["people"] == (2, 11, 35, 46, 98)  # baby, boy, girl, man, woman
+    assert class_groups("fashion-mnist")["footwear"] == (5, 7, 9)  # sandal, sneaker, boot
+    with pytest.raises(ValueError, match="no class groups for dataset 'mnist'"):
+        class_groups("mnist")
 
 
 def test_split_half_separates_real_differences_from_selection_noise():
