@@ -55,16 +55,25 @@ class Run:
         )
 
 
-def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
-    """Train or fetch every network of ``exp``, compute (or fetch) its within-model heatmap, and
-    say in one line how many networks came from the cache and how many were trained."""
+def _networks(exp: Experiment, progress: bool):
+    """Each network of ``exp`` (trained, or fetched from the cache) as (config, model, results),
+    under one progress bar; once all are through, says how many came from the cache and how many
+    were trained."""
     from tqdm.auto import tqdm
 
     configs = training_configs(exp)
     trained = sum(not zoo.cached(c) for c in configs)
-    runs = []
     for config in tqdm(configs, desc=exp.name, disable=not progress):
         model, results = zoo.get(config, progress=False, announce=False)
+        yield config, model, results
+    print(f"{exp.name}: {len(configs) - trained} networks loaded from the cache, {trained} trained")
+
+
+def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
+    """Train or fetch every network of ``exp``, compute (or fetch) its within-model heatmap, and
+    say in one line how many networks came from the cache and how many were trained."""
+    runs = []
+    for config, model, results in _networks(exp, progress):
         cka = zoo.heatmap(
             config,
             model,
@@ -74,7 +83,6 @@ def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
             progress=False,
         )
         runs.append(Run(config, results, cka, relative_block(cka), strict_block(cka)))
-    print(f"{exp.name}: {len(configs) - trained} networks loaded from the cache, {trained} trained")
     return runs
 
 
@@ -165,15 +173,9 @@ def presence_of(figure: str, claim: str, runs: list[Run]) -> Verdict:
 def groups(exp: Experiment, progress: bool = True) -> dict[str, Group]:
     """Train or fetch every network of ``exp`` and gather each architecture's seeds into a
     :class:`Group` of test-set correctness (no extra pass: the zoo keeps it with the network)."""
-    from tqdm.auto import tqdm
-
-    configs = training_configs(exp)
-    trained = sum(not zoo.cached(c) for c in configs)
     found: dict[TrainConfig, list] = defaultdict(list)
-    for config in tqdm(configs, desc=exp.name, disable=not progress):
-        _, results = zoo.get(config, progress=False, announce=False)
+    for config, _, results in _networks(exp, progress):
         found[config.replace(seed=0)].append((config.seed, results))
-    print(f"{exp.name}: {len(configs) - trained} networks loaded from the cache, {trained} trained")
     made = [
         Group(
             label=config.label,

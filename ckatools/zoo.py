@@ -169,7 +169,9 @@ def prepare(
     found = {}
     for config in filter(cached, configs):
         _, results = get(config, device="cpu", announce=False)
-        found[config] = dict(accuracy=results["accuracy"], seconds=results["seconds"])
+        found[config] = dict(
+            accuracy=results["accuracy"], seconds=results["seconds"], trained=False
+        )
     missing = [c for c in configs if c not in found]
     device = None if device is None else str(device)
     threads = max(1, torch.get_num_threads() // jobs)
@@ -191,7 +193,7 @@ def prepare(
             for future in as_completed(futures):
                 record(futures[future], future.result())
     bar.close()
-    return {c: {"trained": False, **found[c]} for c in configs}
+    return {c: found[c] for c in configs}
 
 
 def snapshots(
