@@ -2,13 +2,22 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: book test notebooks benchmarks check-html clean
+.PHONY: book test notebooks benchmarks check-html clean lock
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+# Installs the exact versions of constraints.txt (what the committed outputs were made with).
+$(VENV)/.installed: requirements.txt pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -c constraints.txt -r requirements.txt
 	touch $@
+
+## lock: re-resolve requirements.txt to the newest releases and rewrite constraints.txt
+lock:
+	rm -rf _build/lock-venv
+	python3 -m venv _build/lock-venv
+	_build/lock-venv/bin/pip install -q -r requirements.txt
+	(head -2 constraints.txt; _build/lock-venv/bin/pip freeze --exclude-editable | grep -v '^ckatools') > constraints.new
+	mv constraints.new constraints.txt
 
 ## book: build the HTML book into _build/html from the notebooks' stored outputs
 book: $(VENV)/.installed

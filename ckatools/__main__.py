@@ -1,8 +1,8 @@
 """Command line: train one network, or everything a profile needs, into the model cache.
 
 python -m ckatools train --dataset fashion-mnist --depth 20 --width 0.5 --epochs 10
-python -m ckatools prepare cpu [EXPERIMENT ...]
-python -m ckatools list | clean [--all]
+python -m ckatools prepare cpu [EXPERIMENT ...] [--dry-run] [--jobs N]
+python -m ckatools list | clean [--all] [--dry-run]
 """
 
 from __future__ import annotations
@@ -10,81 +10,152 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from . import profiles, zoo
+from . import cost, profiles, zoo
+from .data import DATASETS
 from .train import TrainConfig
+
+# What each field of TrainConfig means, for --help (the defaults are added from the dataclass).
+FIELD_HELP = {
+    "dataset": f"training data, one of {', '.join(DATASETS)}",
+    "fraction": "class-balanced fraction of the training set, in (0, 1]",
+    "depth": "network depth 6n+2 (8, 14, 20, ...)",
+    "width": "width multiplier (positive; 16x it channels in the first stage)",
+    "residual": "residual connections: true/false (also yes/no, 1/0)",
+    "epochs": "training epochs (>= 1)",
+    "batch_size": "minibatch size (>= 1)",
+    "lr": "peak learning rate of the cosine schedule (finite, > 0)",
+    "momentum": "SGD momentum, in [0, 1)",
+    "weight_decay": "weight decay on conv and dense kernels (>= 0)",
+    "augment": "pad-crop-flip augmentation: true/false (also yes/no, 1/0)",
+    "seed": "seed of initialization and data order (>= 0)",
+    "subset_seed": "seed of which examples a fraction keeps (>= 0)",
+    "warmup_epochs": "epochs of linear learning-rate warm-up before the cosine decay",
+}
+TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
+
+
+def _boolean(text: str) -> bool:
+    """true/false, yes/no or 1/0 (any case); anything else is an error, never a silent False."""
+    if text.lower() in TRUE:
+        return True
+    if text.lower() in FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false, yes/no or 1/0, got {text!r}")
 
 
 def _train_parser(sub) -> None:
-    p = sub.add_parser("train", help="train one network (or load it from the cache)")
+    p = sub.add_parser(
+        "train",
+        help="train one network (or load it from the cache)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     for field in dataclasses.fields(TrainConfig):
-        if field.type in ("bool", bool):
-            p.add_argument(
-                f"--{field.name.replace('_', '-')}",
-                type=lambda v: v.lower() in ("1", "true", "yes"),
-                default=field.default,
-            )
-        else:
-            kind = {"str": str, "int": int, "float": float}[
-                field.type if isinstance(field.type, str) else field.type.__name__
-            ]
-            p.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=field.default)
-    p.add_argument("--device", default=None)
+        kind = field.type if isinstance(field.type, str) else field.type.__name__
+        parse = {"bool": _boolean, "str": str, "int": int, "float": float}[kind]
+        p.add_argument(
+            f"--{field.name.replace('_', '-')}",
+            type=parse,
+            default=field.default,
+            help=FIELD_HELP[field.name],
+        )
+    p.add_argument(
+        "--device", default=None, help="cpu, cuda, cuda:1 ...; None: cuda if there is one"
+    )
 
 
-def main(argv: list[str] | None = None) -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ckatools", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _train_parser(sub)
     prep = sub.add_parser("prepare", help="train every network a profile's experiments need")
-    prep.add_argument("profile", choices=profiles.PROFILES)
+    prep.add_argument("profile", choices=profiles.PROFILES, help="the budget to train for")
     prep.add_argument(
         "experiments", nargs="*", help=f"default: all of {', '.join(profiles.EXPERIMENTS)}"
     )
-    prep.add_argument("--device", default=None)
+    prep.add_argument("--device", default=None, help="cpu, cuda ... (default: cuda if any)")
     prep.add_argument(
         "--jobs",
         type=int,
         default=1,
         help="networks trained at once, each in a process with its share of the CPU threads "
-        "(on 2 cores, 2 jobs train narrow networks about 1.5x faster)",
+        "(on 2 cores, 2 jobs train narrow networks about 1.5x faster; default 1)",
+    )
+    prep.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would be trained, with an estimated time, and train nothing",
     )
     sub.add_parser("list", help="list the cached networks")
-    clean = sub.add_parser("clean", help="remove unfinished cache entries")
+    clean = sub.add_parser("clean", help="remove unfinished cache entries that ckatools made")
     clean.add_argument("--all", action="store_true", help="remove every cached network")
-    args = parser.parse_args(argv)
+    clean.add_argument("--dry-run", action="store_true", help="list what would go, remove nothing")
+    return parser
 
-    if args.command == "train":
-        config = TrainConfig(
-            **{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+
+def _prepare(args, parser: argparse.ArgumentParser) -> None:
+    names = args.experiments or list(profiles.EXPERIMENTS)
+    unknown = [n for n in names if n not in profiles.EXPERIMENTS]
+    if unknown:
+        parser.error(
+            f"unknown experiment(s) {', '.join(unknown)}; "
+            f"choose from {', '.join(profiles.EXPERIMENTS)}"
         )
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    configs = list(
+        dict.fromkeys(
+            c
+            for n in names
+            for c in profiles.training_configs(profiles.experiment(n, args.profile))
+        )
+    )
+    print(f"profile {args.profile}: {len(configs)} networks for {', '.join(names)}")
+    if args.dry_run:
+        missing = [c for c in configs if not zoo.cached(c)]
+        for config in missing:
+            print(f"  {cost.plan_line(config)}")
+        total = sum(cost.cpu_seconds(c) for c in missing)
+        print(
+            f"{len(configs) - len(missing)} cached, {len(missing)} to train: about "
+            f"{cost.describe_seconds(total)} on 2 CPU cores with one job (a GPU is much faster)"
+        )
+        return
+    done = zoo.prepare(configs, device=args.device, jobs=args.jobs)
+    trained = sum(r["trained"] for r in done.values())
+    print(f"{len(done) - trained} loaded from the cache, {trained} trained")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        try:
+            config = TrainConfig(
+                **{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+            )
+        except ValueError as error:
+            parser.error(str(error))
         _, results = zoo.get(config, device=args.device)
         print(
             f"{zoo.entry_dir(config)}: test accuracy {results['accuracy']:.4f}, "
             f"{results['seconds']:.0f} s of training"
         )
     elif args.command == "prepare":
-        names = args.experiments or list(profiles.EXPERIMENTS)
-        configs = list(
-            dict.fromkeys(
-                c
-                for n in names
-                for c in profiles.training_configs(profiles.experiment(n, args.profile))
-            )
-        )
-        print(f"profile {args.profile}: {len(configs)} networks for {', '.join(names)}")
-        done = zoo.prepare(configs, device=args.device, jobs=args.jobs)
-        trained = sum(r["trained"] for r in done.values())
-        print(f"{len(done) - trained} loaded from the cache, {trained} trained")
+        _prepare(args, parser)
     elif args.command == "list":
         for entry in zoo.entries():
             acc = (
-                "unreadable"
+                "corrupt (fails its checksum)"
                 if entry["accuracy"] is None
                 else f"accuracy {entry['accuracy']:.4f}, {entry['seconds']:.0f} s"
             )
             print(f"{entry['path']}: {acc}")
     else:
-        print(f"removed {zoo.clean(partial_only=not args.all)} entries")
+        folders = zoo.clean(partial_only=not args.all, dry_run=args.dry_run)
+        verb = "would remove" if args.dry_run else "removed"
+        for folder in folders:
+            print(f"{verb} {folder}")
+        print(f"{verb} {len(folders)} entries")
 
 
 if __name__ == "__main__":

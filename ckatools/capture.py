@@ -16,6 +16,7 @@ import torch.nn as nn
 from torch.utils.data import Dataset
 
 from .cka import MIN_EXAMPLES, MinibatchCKA, gram
+from .data import to_unit
 from .models import Representation
 
 CKA_BATCH_SIZE = 256  # minibatch size n of Eq. 2 in the paper's code
@@ -168,10 +169,58 @@ def _starts(n: int, batch_size: int, min_size: int) -> list[int]:
 
 
 def _batch(images: torch.Tensor | Dataset, index: torch.Tensor) -> torch.Tensor:
+    """Float images of one minibatch; uint8 images are scaled to [0, 1] as training does."""
     if isinstance(images, torch.Tensor):
-        return images[index]
-    items = [images[int(i)] for i in index]
-    return torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
+        x = images[index]
+    else:
+        items = [images[int(i)] for i in index]
+        x = torch.stack([it[0] if isinstance(it, (tuple, list)) else it for it in items])
+    return to_unit(x) if x.dtype == torch.uint8 else x
+
+
+def _in_channels(model: nn.Module) -> int | None:
+    """The channel count of the model's first convolution (None if it has none)."""
+    first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    return None if first is None else first.in_channels
+
+
+def _check_inputs(
+    models: Sequence[nn.Module], images: torch.Tensor | Dataset, batch_size: int, passes: int
+) -> None:
+    """Refuse, in words, what would otherwise fail late or give a wrong number."""
+    if batch_size < MIN_EXAMPLES:
+        raise ValueError(
+            f"batch_size must be at least {MIN_EXAMPLES} (unbiased HSIC), got {batch_size}"
+        )
+    if passes < 1:
+        raise ValueError(f"passes must be at least 1, got {passes}")
+    if len(images) < MIN_EXAMPLES:
+        raise ValueError(f"CKA needs at least {MIN_EXAMPLES} images, got {len(images)}")
+    sample = _batch(images, torch.arange(1))
+    if not sample.is_floating_point():
+        raise TypeError(f"images must be float or uint8, got {sample.dtype}")
+    for i, model in enumerate(models):
+        channels = _in_channels(model)
+        if channels is not None and sample.dim() == 4 and sample.shape[1] != channels:
+            raise ValueError(
+                f"model {i} takes {channels}-channel images, the images have {sample.shape[1]} "
+                "channels (shape (N, C, H, W) expected)"
+            )
+
+
+@contextlib.contextmanager
+def _on_device(models: Sequence[nn.Module], device: torch.device) -> Iterator[None]:
+    """Move the models to ``device`` for the duration; each goes back to its own device after."""
+    if device.type == "meta":
+        raise ValueError("device 'meta' holds no weights; CKA needs a real device")
+    homes = [next(m.parameters()).device for m in models]
+    try:
+        for m in models:
+            m.to(device)
+        yield
+    finally:
+        for m, home in zip(models, homes):
+            m.to(home)
 
 
 @dataclass
@@ -221,24 +270,27 @@ def model_cka(
     Each of ``passes`` passes shuffles the N images (seeded) and splits them into minibatches of
     ``batch_size``; both models see the same minibatches, in eval mode (their previous mode is
     restored). ``model_b=None`` compares ``model_a`` with itself. ``layers_a``/``layers_b`` pick
-    a subset of representations by name. Models stay on their own device unless ``device`` is
-    given; the default is the first model's device.
+    a subset of representations by name. uint8 images are scaled to [0, 1] as in training. The
+    models run on ``device`` (default: the first model's) and go back to their own devices
+    afterwards.
     """
     from tqdm.auto import tqdm
 
     n = len(images)
-    if n < MIN_EXAMPLES:
-        raise ValueError(f"CKA needs at least {MIN_EXAMPLES} images, got {n}")
     device = torch.device(device) if device is not None else next(model_a.parameters()).device
     within = model_b is None or (model_b is model_a and layers_b is None)
     reps_a = _select(model_a, layers_a)
     reps_b = reps_a if within else _select(model_b if model_b is not None else model_a, layers_b)
     models = [model_a] if within else [model_a, model_b if model_b is not None else model_a]
-    for m in models:
-        m.to(device)
+    _check_inputs(models, images, batch_size, passes)
     acc = MinibatchCKA()
     total = passes * len(_starts(n, batch_size, MIN_EXAMPLES))
-    with _evaluating(*models), torch.no_grad(), contextlib.ExitStack() as stack:
+    with (
+        _on_device(models, device),
+        _evaluating(*models),
+        torch.no_grad(),
+        contextlib.ExitStack() as stack,
+    ):
         grams_a = stack.enter_context(capture_grams(models[0], reps_a))
         grams_b = None if within else stack.enter_context(capture_grams(models[1], reps_b))
         for index in tqdm(
@@ -294,17 +346,19 @@ def population_cka(
     from tqdm.auto import tqdm
 
     n = len(images)
-    if n < MIN_EXAMPLES:
-        raise ValueError(f"CKA needs at least {MIN_EXAMPLES} images, got {n}")
     if len(models) == 0:
         raise ValueError("population_cka needs at least one model")
+    _check_inputs(models, images, batch_size, passes)
     device = torch.device(device) if device is not None else next(models[0].parameters()).device
     layers = [_select(m, None) for m in models]
-    for m in models:
-        m.to(device)
     acc = MinibatchCKA()
     total = passes * len(_starts(n, batch_size, MIN_EXAMPLES))
-    with _evaluating(*models), torch.no_grad(), contextlib.ExitStack() as stack:
+    with (
+        _on_device(models, device),
+        _evaluating(*models),
+        torch.no_grad(),
+        contextlib.ExitStack() as stack,
+    ):
         captured = [stack.enter_context(capture_grams(m, reps)) for m, reps in zip(models, layers)]
         batches = minibatches(n, batch_size, passes, seed)
         for index in tqdm(batches, total=total, disable=not progress, desc="CKA"):

@@ -22,6 +22,9 @@ __all__ = [
     "Images",
     "load",
     "DATASETS",
+    "TRAIN_SIZES",
+    "TEST_SIZES",
+    "IMAGE_SHAPES",
     "balanced_subset",
     "batches",
     "augment",
@@ -36,7 +39,22 @@ __all__ = [
 FASHION_MNIST_DIR = Path(
     "/usr/share/datasets/fashion-mnist"
 )  # Debian package dataset-fashion-mnist
-DATASETS = ("synthetic", "fashion-mnist", "cifar10", "cifar100")
+DATASETS = ("synthetic", "fashion-mnist", "fashion-mnist-m", "cifar10", "cifar100")
+TRAIN_SIZES = {
+    "synthetic": 2000,
+    "fashion-mnist": 60000,
+    "fashion-mnist-m": 60000,
+    "cifar10": 50000,
+    "cifar100": 50000,
+}
+TEST_SIZES = {name: 2000 if name == "synthetic" else 10000 for name in TRAIN_SIZES}
+IMAGE_SHAPES = {  # (channels, height, width)
+    "synthetic": (3, 32, 32),
+    "fashion-mnist": (1, 28, 28),
+    "fashion-mnist-m": (3, 28, 28),
+    "cifar10": (3, 32, 32),
+    "cifar100": (3, 32, 32),
+}
 CLASS_NAMES = {
     "fashion-mnist": (
         "T-shirt",
@@ -52,6 +70,7 @@ CLASS_NAMES = {
     ),
     "cifar10": ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
 }
+CLASS_NAMES["fashion-mnist-m"] = CLASS_NAMES["fashion-mnist"]
 
 
 @dataclass
@@ -101,13 +120,19 @@ def load(name: str, train: bool = True, *, seed: int = 0, size: int | None = Non
 
     CIFAR comes from torchvision's download; ``cifar100`` labels are the 100 fine classes
     (``CIFAR100_COARSE`` maps them to the 20 superclasses). Fashion-MNIST is read offline from the
-    Debian package's files when present and downloaded by torchvision otherwise. ``synthetic`` is
+    Debian package's files when present and downloaded by torchvision otherwise;
+    ``fashion-mnist-m`` is Fashion-MNIST's garments on crops of colour photographs
+    (:mod:`ckatools.photos`), built from it once and cached. ``synthetic`` is
     made on the fly from ``seed`` (``size`` images; 2,000 by default).
     """
     if name == "synthetic":
         return synthetic(size or 2000, seed=seed + (0 if train else 10_000))
     if name == "fashion-mnist":
         return _fashion_mnist(train)
+    if name == "fashion-mnist-m":
+        from .photos import fashion_mnist_m
+
+        return fashion_mnist_m(train)
     if name in ("cifar10", "cifar100"):
         return _cifar(name, train)
     raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
@@ -161,8 +186,13 @@ def _fashion_mnist(train: bool) -> Images:
 
 @functools.lru_cache(maxsize=4)
 def _cifar(name: str, train: bool) -> Images:
-    import torchvision
-
+    try:
+        import torchvision
+    except ImportError as error:
+        raise RuntimeError(
+            f"{name} is read with torchvision, which is not installed: pip install torchvision "
+            "(a build matching your torch), or use dataset 'fashion-mnist' or 'synthetic'"
+        ) from error
     cls = torchvision.datasets.CIFAR10 if name == "cifar10" else torchvision.datasets.CIFAR100
     try:
         ds = cls(cache_dir() / "data", train=train, download=True)
@@ -315,12 +345,10 @@ def class_groups(name: str) -> dict[str, tuple[int, ...]]:
     Fashion-MNIST's clothing, tops and footwear; CIFAR-10's animals and vehicles; CIFAR-100's 20
     superclasses. Synthetic data (its classes mean nothing) gets two halves, to exercise the
     code."""
+    garments = {"clothing": (0, 1, 2, 3, 4, 6), "tops": (0, 2, 4, 6), "footwear": (5, 7, 9)}
     groups = {
-        "fashion-mnist": {
-            "clothing": (0, 1, 2, 3, 4, 6),
-            "tops": (0, 2, 4, 6),
-            "footwear": (5, 7, 9),
-        },
+        "fashion-mnist": garments,
+        "fashion-mnist-m": garments,
         "cifar10": {"animals": (2, 3, 4, 5, 6, 7), "vehicles": (0, 1, 8, 9)},
         "cifar100": {
             superclass: tuple((CIFAR100_COARSE == k).nonzero().flatten().tolist())

@@ -16,6 +16,7 @@ import dataclasses
 import itertools
 import os
 import textwrap
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 PROFILES = ("smoke", "cpu", "colab", "paper")
+GPU_PROFILES = ("colab", "paper")  # sized for a GPU: warned about on a machine without one
 CAPTION_WIDTH = 88  # columns of printed captions: they stay inside the book's text column
 
 
@@ -295,8 +297,33 @@ def experiment(name: str, profile: str | None = None) -> Experiment:
             f"unknown experiment {name!r}; valid experiments: {', '.join(EXPERIMENTS)}"
         )
     profile = active(profile)
-    return Experiment(
+    exp = Experiment(
         **{**DEFAULTS[profile], **EXPERIMENTS[name][profile], "name": name, "profile": profile}
+    )
+    if profile in GPU_PROFILES and not torch.cuda.is_available():
+        _warn_without_gpu(profile, training_configs(exp))
+    return exp
+
+
+_WARNED: set[str] = set()  # profiles whose no-GPU warning was given
+
+
+def _warn_without_gpu(profile: str, configs: list[TrainConfig]) -> None:
+    """Once per profile: training CIFAR networks on a CPU takes hours; say how many."""
+    if profile in _WARNED or not configs:
+        return
+    _WARNED.add(profile)
+    from .cost import cpu_seconds, describe_seconds
+
+    first = min(configs, key=cpu_seconds)
+    warnings.warn(
+        f"profile {profile!r} without a CUDA GPU: its networks train on the CPU, which takes "
+        f"hours (the smallest of this experiment, {first.label} on {first.dataset}, about "
+        f"{describe_seconds(cpu_seconds(first))} on 2 CPU cores, all {len(configs)} about "
+        f"{describe_seconds(sum(map(cpu_seconds, configs)))}). Choose a GPU runtime, or "
+        "CKATOOLS_PROFILE=cpu for the Fashion-MNIST budget.",
+        RuntimeWarning,
+        stacklevel=3,
     )
 
 

@@ -10,10 +10,13 @@ on GPUs older than Ampere such as Colab's T4), optionally torch.compile.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import math
-import os
+import numbers
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,19 +24,21 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .data import Images, balanced_subset, batches, load, to_unit
-from .models import ResNet, resnet
+from . import storage
+from .data import DATASETS, Images, balanced_subset, batches, load, to_unit
+from .models import ResNet, nearest_valid_depths, resnet
 
 __all__ = [
     "TrainConfig",
     "train",
     "evaluate",
     "recalibrate_batchnorm",
-    "atomic_save",
+    "TrainingDiverged",
     "default_device",
     "build_model",
     "training_data",
     "fraction_label",
+    "lr_factor",
 ]
 
 
@@ -66,6 +71,11 @@ class TrainConfig:
     augment: bool = True
     seed: int = 0  # initialization and data order
     subset_seed: int = 0  # which examples a fraction keeps
+    warmup_epochs: int = 0  # linear learning-rate warm-up before the cosine decay (0: none)
+
+    def __post_init__(self):
+        for problem in _problems(self):
+            raise ValueError(f"TrainConfig: {problem}")
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
@@ -76,17 +86,54 @@ class TrainConfig:
         return f"{'ResNet' if self.residual else 'Plain'}-{self.depth} ×{self.width:g}"
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _problems(config: TrainConfig) -> list[str]:
+    """What is wrong with a configuration, one message per field, naming the allowed values."""
+    c, found = config, []
+    if c.dataset not in DATASETS:
+        found.append(f"dataset must be one of {', '.join(DATASETS)}, got {c.dataset!r}")
+    if not _is_number(c.fraction) or not 0 < c.fraction <= 1:
+        found.append(f"fraction must be a number in (0, 1], got {c.fraction!r}")
+    if not _is_int(c.depth) or c.depth < 8 or (c.depth - 2) % 6:
+        near = " or ".join(map(str, nearest_valid_depths(c.depth))) if _is_int(c.depth) else "20"
+        found.append(
+            f"depth must be 6n+2 with n >= 1 (8, 14, 20, ...), got {c.depth!r}; try {near}"
+        )
+    if not _is_number(c.width) or c.width <= 0:
+        found.append(f"width must be a positive number, got {c.width!r}")
+    for name in ("residual", "augment"):
+        if not isinstance(getattr(c, name), bool):
+            found.append(f"{name} must be True or False, got {getattr(c, name)!r}")
+    if not _is_int(c.warmup_epochs) or not 0 <= c.warmup_epochs < max(c.epochs, 1):
+        found.append(f"warmup_epochs must be an integer in [0, epochs), got {c.warmup_epochs!r}")
+    for name in ("epochs", "batch_size"):
+        if not _is_int(getattr(c, name)) or getattr(c, name) < 1:
+            found.append(f"{name} must be an integer >= 1, got {getattr(c, name)!r}")
+    if not _is_number(c.lr) or c.lr <= 0:
+        found.append(f"lr must be a finite positive number, got {c.lr!r}")
+    if not _is_number(c.momentum) or not 0 <= c.momentum < 1:
+        found.append(f"momentum must be a number in [0, 1), got {c.momentum!r}")
+    if not _is_number(c.weight_decay) or c.weight_decay < 0:
+        found.append(f"weight_decay must be a finite number >= 0, got {c.weight_decay!r}")
+    for name in ("seed", "subset_seed"):
+        if not _is_int(getattr(c, name)) or getattr(c, name) < 0:
+            found.append(f"{name} must be an integer >= 0, got {getattr(c, name)!r}")
+    return found
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights became non-finite; the network is not cached."""
+
+
 def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def atomic_save(obj, path: Path) -> None:
-    """Write to a temporary file and rename it into place: a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def training_data(config: TrainConfig) -> Images:
@@ -188,13 +235,30 @@ def evaluate(model: nn.Module, data: Images, batch_size: int = 500) -> dict:
     return dict(accuracy=correct.float().mean().item(), correct=correct, logits=logits)
 
 
+def lr_factor(step: int, *, total: int, warmup: int = 0) -> float:
+    """The learning rate at ``step`` as a fraction of its peak: a linear warm-up over ``warmup``
+    steps (from 1/warmup to 1), then cosine decay to 0 at step ``total``."""
+    if step < warmup:
+        return (step + 1) / warmup
+    span = total - warmup
+    return 0.5 * (1 + math.cos(math.pi * min(step - warmup, span) / span))
+
+
+def _finite(model: nn.Module) -> bool:
+    """Whether every parameter and buffer of ``model`` is finite (one reduction per tensor)."""
+    tensors = [
+        t for t in itertools.chain(model.parameters(), model.buffers()) if t.is_floating_point()
+    ]
+    return bool(torch.stack([t.isfinite().all() for t in tensors]).all())
+
+
 def _read_checkpoint(path: Path | None, device: torch.device) -> dict | None:
     """A checkpoint to resume from; None when there is none or it is unreadable (a restart)."""
     if path is None or not Path(path).exists():
         return None
     try:
-        return torch.load(path, map_location=device, weights_only=False)
-    except Exception as error:
+        return storage.load(path, map_location=device)
+    except storage.CorruptFile as error:
         warnings.warn(
             f"discarding unreadable checkpoint {path} ({error}); training restarts",
             RuntimeWarning,
@@ -211,14 +275,17 @@ def train(
     progress: bool = True,
     compile: bool = False,
     stop_after: int | None = None,
+    on_epoch: Callable[[int], None] | None = None,
 ) -> tuple[ResNet, dict]:
     """Train a network for ``config``; returns it (on ``device``) and its results.
 
-    With ``checkpoint``, the state is saved atomically after every epoch and an existing
-    checkpoint is resumed; on the CPU a resumed run ends with the same weights as an
-    uninterrupted one. ``stop_after`` ends the run after that many epochs in total (to simulate
-    an interruption in tests). Results: test accuracy, per-example correctness and logits, the
-    per-epoch history and the wall time.
+        With ``checkpoint``, the state is saved atomically after every epoch and an existing
+        checkpoint is resumed; on the CPU a resumed run ends with the same weights as an
+        uninterrupted one. ``stop_after`` ends the run after that many epochs in total (to simulate
+        an interruption in tests); ``on_epoch(epoch)`` is called after each epoch. A loss or weights
+    that become non-finite raise :class:`TrainingDiverged` naming the epoch (nothing is saved for
+    that epoch). Results: test accuracy, per-example correctness and logits, the
+        per-epoch history and the wall time.
     """
     from tqdm.auto import tqdm
 
@@ -231,8 +298,8 @@ def train(
     steps = math.ceil(len(train_data) / config.batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
-        lambda s: (
-            0.5 * (1 + math.cos(math.pi * min(s, steps * config.epochs) / (steps * config.epochs)))
+        functools.partial(
+            lr_factor, total=steps * config.epochs, warmup=steps * config.warmup_epochs
         ),
     )
     generator = torch.Generator().manual_seed(config.seed)
@@ -279,6 +346,11 @@ def train(
         record = dict(
             epoch=epoch + 1, loss=(loss_sum / seen).item(), train_accuracy=(correct / seen).item()
         )
+        if not math.isfinite(record["loss"]) or not _finite(model):
+            raise TrainingDiverged(
+                f"{config.label} on {config.dataset}: the loss or the weights became non-finite "
+                f"in epoch {epoch + 1} (loss {record['loss']}, lr {config.lr}); nothing was cached"
+            )
         state = dict(
             epoch=epoch + 1,
             history=state["history"] + [record],
@@ -286,7 +358,7 @@ def train(
         )
         bar.set_postfix(loss=f"{record['loss']:.3f}", acc=f"{record['train_accuracy']:.3f}")
         if checkpoint is not None:
-            atomic_save(
+            storage.save(
                 dict(
                     model=model.state_dict(),
                     optimizer=optimizer.state_dict(),
@@ -298,6 +370,8 @@ def train(
                 ),
                 checkpoint,
             )
+        if on_epoch is not None:
+            on_epoch(epoch + 1)
     results = dict(
         config=dataclasses.asdict(config),
         history=state["history"],

@@ -4,8 +4,11 @@ The model cache: ``get(config)`` returns the cached network if there is a valid 
 partial run from its checkpoint, and trains from scratch otherwise, and says which it did.
 The CKA cache: ``heatmap(config, ...)`` stores each within-model CKA matrix beside its network,
 keyed by the CKA settings; a cached matrix is served without loading the network's weights.
-Entries are written atomically; one that cannot be read back (truncated, corrupt, or of another
-format) is discarded and recomputed.
+Every file carries its SHA-256 and is written atomically (``ckatools.storage``): one whose bytes
+do not match (flipped, truncated, another format) is discarded and recomputed, never served; a
+permission or I/O error is raised with its path and deletes nothing. A lock file per entry lets
+one process train it while others wait for its result; ``clean`` touches only folders ckatools
+made.
 """
 
 from __future__ import annotations
@@ -15,16 +18,17 @@ import hashlib
 import json
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
+from . import storage
 from .capture import CKA_BATCH_SIZE, CKAResult, model_cka
 from .data import cache_dir, load
 from .models import ResNet
 from .train import (
     TrainConfig,
-    atomic_save,
     build_model,
     default_device,
     evaluate,
@@ -50,9 +54,15 @@ __all__ = [
 FORMAT_VERSION = 1
 
 
+# Fields added to TrainConfig after the cache's first format, with the value every earlier network
+# had: they enter the key only when set otherwise, so earlier entries keep their keys.
+LATER_FIELDS = {"warmup_epochs": 0}
+
+
 def key(config: TrainConfig) -> str:
     """A stable short hash of the configuration and the cache format."""
-    text = json.dumps({"format": FORMAT_VERSION, **dataclasses.asdict(config)}, sort_keys=True)
+    fields = {k: v for k, v in dataclasses.asdict(config).items() if LATER_FIELDS.get(k, None) != v}
+    text = json.dumps({"format": FORMAT_VERSION, **fields}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -67,23 +77,46 @@ def entry_dir(config: TrainConfig) -> Path:
     return _root() / f"{name}-{key(config)}"
 
 
+MARKER = "ckatools-entry.json"  # written into every entry folder ckatools makes
+
+
+def _discard(path: Path, reason: object, what: str = "cache entry") -> None:
+    """Remove a corrupt or mismatched file and say so, by path."""
+    warnings.warn(
+        f"discarding unreadable {what} {path} ({reason}); it will be recomputed",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    path.unlink(missing_ok=True)
+
+
 def _read(path: Path, config: TrainConfig) -> dict | None:
-    """The entry's contents, or None when it is missing or unusable."""
-    if not path.exists():
-        return None
+    """The entry's contents, or None when it is missing, corrupt or of another configuration.
+
+    A corrupt entry is deleted (it will be retrained); an ``OSError`` such as a permission error
+    is raised with the path and deletes nothing.
+    """
     try:
-        entry = torch.load(path, map_location="cpu", weights_only=False)
-        if entry["format"] != FORMAT_VERSION or entry["config"] != dataclasses.asdict(config):
-            raise ValueError("entry does not match its configuration")
-        return entry
-    except Exception as error:
-        warnings.warn(
-            f"discarding unreadable cache entry {path} ({error}); it will be retrained",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        path.unlink()
+        entry = storage.load(path)
+    except (FileNotFoundError, NotADirectoryError):  # no entry (yet)
         return None
+    except storage.CorruptFile as error:
+        _discard(path, error)
+        return None
+    stored = {**LATER_FIELDS, **entry.get("config", {})}
+    if entry.get("format") != FORMAT_VERSION or stored != dataclasses.asdict(config):
+        _discard(path, "entry does not match its configuration")
+        return None
+    return entry
+
+
+def _claim(folder: Path, config: TrainConfig) -> None:
+    """Make the entry's folder (checking the cache is writable) and mark it as ckatools'."""
+    storage.writable(folder)
+    marker = folder / MARKER
+    if not marker.exists():
+        text = json.dumps({"key": key(config), "config": dataclasses.asdict(config)}, indent=1)
+        marker.write_text(text + "\n")
 
 
 def describe(config: TrainConfig) -> str:
@@ -102,31 +135,25 @@ def get(
     device: torch.device | None = None,
     progress: bool = True,
     announce: bool = True,
+    on_epoch: Callable[[int], None] | None = None,
 ) -> tuple[ResNet, dict]:
     """The trained network for ``config`` (in eval mode on ``device``) and its results dict.
 
     With ``announce``, prints once whether the network was loaded from the cache or trained.
+    One process trains an entry at a time (a lock file per entry): a second process asking for
+    the same network waits, then loads what the first stored. ``on_epoch(epoch)`` is called
+    after each epoch trained now.
     """
     device = torch.device(device) if device is not None else default_device()
     folder = entry_dir(config)
     entry = _read(folder / "model.pt", config)
     if entry is None:
-        if announce:
-            print(f"{describe(config)}: training ({config.epochs} epochs)")
-        checkpoint = folder / "checkpoint.pt"
-        model, results = train(config, device=device, checkpoint=checkpoint, progress=progress)
-        entry = dict(
-            format=FORMAT_VERSION,
-            config=dataclasses.asdict(config),
-            results=results,
-            num_classes=model.fc.out_features,
-            input_shape=(model.stem.conv.in_channels,),
-            model={k: v.cpu() for k, v in model.state_dict().items()},
-            device=str(device),
-        )
-        atomic_save(entry, folder / "model.pt")
-        checkpoint.unlink(missing_ok=True)
-        return model.eval(), results
+        _claim(folder, config)
+        waiting = lambda: print(f"{describe(config)}: waiting for another process training it")
+        with storage.locked(folder, on_wait=waiting if announce else None):
+            entry = _read(folder / "model.pt", config)  # the other process may have made it
+            if entry is None:
+                return _train_entry(config, folder, device, progress, announce, on_epoch)
     if announce:
         print(f"{describe(config)}: loaded from cache")
     model = build_model(config, entry["num_classes"], entry["input_shape"][0])
@@ -134,14 +161,45 @@ def get(
     model = model.to(device).eval()
     if "train_accuracy" not in entry["results"]:  # entries written before it was measured
         entry["results"]["train_accuracy"] = evaluate(model, training_data(config))["accuracy"]
-        atomic_save(entry, folder / "model.pt")
+        storage.save(entry, folder / "model.pt")
     return model, entry["results"]
 
 
-def _train_in_worker(config: TrainConfig, device: str | None, threads: int) -> dict:
-    """One network trained into the cache by a worker process with ``threads`` CPU threads."""
+def _train_entry(
+    config: TrainConfig,
+    folder: Path,
+    device: torch.device,
+    progress: bool,
+    announce: bool,
+    on_epoch: Callable[[int], None] | None,
+) -> tuple[ResNet, dict]:
+    """Train (or resume) the network of ``config`` and store it; the caller holds the lock."""
+    if announce:
+        print(f"{describe(config)}: training ({config.epochs} epochs)")
+    checkpoint = folder / "checkpoint.pt"
+    model, results = train(
+        config, device=device, checkpoint=checkpoint, progress=progress, on_epoch=on_epoch
+    )
+    entry = dict(
+        format=FORMAT_VERSION,
+        config=dataclasses.asdict(config),
+        results=results,
+        num_classes=model.fc.out_features,
+        input_shape=(model.stem.conv.in_channels,),
+        model={k: v.cpu() for k, v in model.state_dict().items()},
+        device=str(device),
+    )
+    storage.save(entry, folder / "model.pt")
+    checkpoint.unlink(missing_ok=True)
+    return model.eval(), results
+
+
+def _train_in_worker(config: TrainConfig, device: str | None, threads: int, ticks=None) -> dict:
+    """One network trained into the cache by a worker process with ``threads`` CPU threads;
+    each finished epoch is put on the ``ticks`` queue."""
     torch.set_num_threads(threads)
-    _, results = get(config, device=device, progress=False, announce=False)
+    on_epoch = None if ticks is None else ticks.put
+    _, results = get(config, device=device, progress=False, announce=False, on_epoch=on_epoch)
     return dict(accuracy=results["accuracy"], seconds=results["seconds"])
 
 
@@ -150,16 +208,17 @@ def prepare(
 ) -> dict[TrainConfig, dict]:
     """Train every network of ``configs`` that the cache lacks, ``jobs`` at a time.
 
-    With several jobs each network trains in its own process with its share of the CPU threads.
-    Narrow networks use two threads poorly (their layers are too small to split): on 2 cores two
-    jobs of one thread each trained four ResNet-38 ×0.25 1.55x faster than one job, four
-    ResNet-14 ×1 only 1.09x (``benchmarks/bench_prepare.py``). The thread count changes the
-    rounding of CPU arithmetic, so a network trained in a job is not bit-identical to one trained
-    with all threads. Returns each config's test accuracy and training seconds, with ``trained``
-    True where it was trained now.
+    The progress bar counts epochs, over all networks (with several jobs too). With several jobs
+    each network trains in its own process with its share of the CPU threads. Narrow networks use
+    two threads poorly (their layers are too small to split): on 2 cores two jobs of one thread
+    each trained four ResNet-38 ×0.25 1.55x faster than one job, four ResNet-14 ×1 only 1.09x
+    (``benchmarks/bench_prepare.py``). The thread count changes the rounding of CPU arithmetic,
+    so a network trained in a job is not bit-identical to one trained with all threads. Returns
+    each config's test accuracy and training seconds, with ``trained`` True where it was trained
+    now.
     """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from multiprocessing import Manager, get_context
 
     from tqdm.auto import tqdm
 
@@ -173,25 +232,40 @@ def prepare(
             accuracy=results["accuracy"], seconds=results["seconds"], trained=False
         )
     missing = [c for c in configs if c not in found]
+    if missing:
+        storage.writable(_root())  # before the first epoch, not after it
     device = None if device is None else str(device)
     threads = max(1, torch.get_num_threads() // jobs)
-    bar = tqdm(total=len(missing), desc="training", unit="net", disable=not progress)
+    bar = tqdm(
+        total=sum(c.epochs for c in missing), desc="training", unit="epoch", disable=not progress
+    )
 
     def record(config: TrainConfig, results: dict) -> None:
         found[config] = dict(results, trained=True)
         bar.write(
             f"  {describe(config)}: accuracy {results['accuracy']:.4f}, {results['seconds']:.0f} s"
         )
-        bar.update()
+        bar.set_postfix_str(f"{len(found)}/{len(configs)} networks")
 
     if jobs == 1:
         for config in missing:
-            record(config, _train_in_worker(config, device, torch.get_num_threads()))
+            tick = lambda epoch: bar.update()
+            _, results = get(config, device=device, progress=False, announce=False, on_epoch=tick)
+            record(config, dict(accuracy=results["accuracy"], seconds=results["seconds"]))
     else:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_train_in_worker, c, device, threads): c for c in missing}
-            for future in as_completed(futures):
-                record(futures[future], future.result())
+        with (
+            Manager() as manager,
+            ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool,
+        ):
+            ticks = manager.Queue()
+            pending = {pool.submit(_train_in_worker, c, device, threads, ticks): c for c in missing}
+            while pending:
+                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                while not ticks.empty():
+                    ticks.get()
+                    bar.update()
+                for future in done:
+                    record(pending.pop(future), future.result())
     bar.close()
     return {c: found[c] for c in configs}
 
@@ -220,9 +294,13 @@ def snapshots(
                 progress=False,
                 stop_after=epoch,
             )
-            atomic_save({k: v.cpu() for k, v in model.state_dict().items()}, path)
+            storage.save({k: v.cpu() for k, v in model.state_dict().items()}, path)
         model = build_model(config, data.num_classes, data.images.shape[1])
-        model.load_state_dict(torch.load(path, map_location="cpu"))
+        try:
+            model.load_state_dict(storage.load(path))
+        except storage.CorruptFile as error:
+            _discard(path, error, "snapshot")
+            return snapshots(config, epochs, device=device)
         found[epoch] = model.to(device).eval()
     (folder / "checkpoint.pt").unlink(missing_ok=True)
     return found
@@ -248,18 +326,17 @@ def heatmap(
     path = entry_dir(config) / f"cka-n{n}-p{passes}-b{batch_size}.pt"
     if path.exists() and (entry_dir(config) / "model.pt").exists():
         try:
+            matrix = storage.load(path)
             layers = _architecture(config, test).representations()
-            return CKAResult(torch.load(path, weights_only=False), layers, layers)
-        except Exception as error:
-            warnings.warn(
-                f"discarding unreadable CKA cache {path} ({error})", RuntimeWarning, stacklevel=2
-            )
+            return CKAResult(matrix, layers, layers)
+        except storage.CorruptFile as error:
+            _discard(path, error, "CKA matrix")
     if model is None:
         model, _ = get(config, progress=progress)
     result = model_cka(
         model, test.float()[:n], batch_size=batch_size, passes=passes, progress=progress
     )
-    atomic_save(result.matrix, path)
+    storage.save(result.matrix, path)
     return result
 
 
@@ -270,11 +347,12 @@ def _architecture(config: TrainConfig, data) -> ResNet:
 
 
 def entries() -> list[dict]:
-    """Config, accuracy and training time of every complete entry in the cache."""
+    """Config, accuracy and training time of every complete entry in the cache (``config`` None
+    for an entry that fails its checksum)."""
     found = []
     for path in sorted(_root().glob("*/model.pt")):
         try:
-            entry = torch.load(path, map_location="cpu", weights_only=False)
+            entry = storage.load(path)
             found.append(
                 dict(
                     path=str(path.parent),
@@ -283,18 +361,22 @@ def entries() -> list[dict]:
                     seconds=entry["results"].get("seconds"),
                 )
             )
-        except Exception:
+        except storage.CorruptFile:
             found.append(dict(path=str(path.parent), config=None, accuracy=None, seconds=None))
     return found
 
 
-def clean(*, partial_only: bool = True) -> int:
-    """Remove unfinished entries (or, with ``partial_only=False``, everything); returns how many
-    folders went.
+def clean(*, partial_only: bool = True, dry_run: bool = False) -> list[Path]:
+    """Remove unfinished entries (or, with ``partial_only=False``, every entry) and return their
+    folders; with ``dry_run``, only return them.
+
+    Only folders that ckatools made (they hold its marker file) are touched: anything else under
+    the cache's ``models`` folder is left alone.
     """
-    removed = 0
-    for folder in sorted(_root().glob("*")) if _root().exists() else []:
-        if not partial_only or not (folder / "model.pt").exists():
+    root = _root()
+    folders = sorted(p for p in root.glob("*") if (p / MARKER).is_file()) if root.exists() else []
+    doomed = [f for f in folders if not partial_only or not (f / "model.pt").exists()]
+    if not dry_run:
+        for folder in doomed:
             shutil.rmtree(folder)
-            removed += 1
-    return removed
+    return doomed

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
+from ckatools import storage, zoo
 from ckatools import train as training
-from ckatools import zoo
 from ckatools.data import synthetic
 from ckatools.train import TrainConfig, recalibrate_batchnorm, train
 
@@ -95,12 +95,12 @@ def test_zoo_discards_a_corrupt_entry_and_retrains(cache):
 def test_zoo_adds_training_accuracy_to_older_entries(cache):
     _, results = zoo.get(SMOKE, device="cpu", progress=False)
     path = zoo.entry_dir(SMOKE) / "model.pt"
-    entry = torch.load(path, weights_only=False)
+    entry = storage.load(path)
     del entry["results"]["train_accuracy"]
-    torch.save(entry, path)
+    storage.save(entry, path)
     _, again = zoo.get(SMOKE, device="cpu", progress=False)
     assert again["train_accuracy"] == pytest.approx(results["train_accuracy"])
-    assert "train_accuracy" in torch.load(path, weights_only=False)["results"]
+    assert "train_accuracy" in storage.load(path)["results"]
 
 
 def test_zoo_resumes_a_partial_run(cache):
@@ -108,7 +108,7 @@ def test_zoo_resumes_a_partial_run(cache):
     train(SMOKE, device="cpu", progress=False, checkpoint=folder / "checkpoint.pt", stop_after=1)
     _, results = zoo.get(SMOKE, device="cpu", progress=False)
     assert results["epochs_done"] == 2
-    assert zoo.clean() == 0 and zoo.clean(partial_only=False) == 1
+    assert zoo.clean() == [] and zoo.clean(partial_only=False) == [folder]
 
 
 def test_snapshots_come_from_one_resumed_run_and_are_cached(cache, monkeypatch):

@@ -1,0 +1,85 @@
+"""What a network costs to train, before it is trained: multiply-adds and a rough time.
+
+The time model is fitted to training on this project's build machine (2 CPU cores, no GPU, one
+epoch of ResNet-8 x0.25, -38 x0.25, -20 x1 and -14 x2 each): seconds per training image and epoch
+= a + c x depth + b x multiply-adds of one forward pass, where ``a`` and ``c`` are the per-image
+and per-layer overheads that dominate narrow networks; the evaluation after training (two passes
+over the training images, one over the test set, forward only) costs a third of that per image.
+It is an estimate for planning (a dry run, a warning), good to a factor of about 1.5 on a machine
+like that one; GPU times were not measured here and are not guessed.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import torch.nn as nn
+
+from .data import IMAGE_SHAPES, TEST_SIZES, TRAIN_SIZES
+from .train import TrainConfig, build_model, fraction_label
+
+__all__ = ["forward_macs", "cpu_seconds", "describe_seconds", "plan_line"]
+
+# Fitted on the build machine (2 cores, torch 2.14): seconds per training image and epoch.
+CPU_SECONDS_PER_IMAGE = 2.2e-4  # a: the fixed overhead of one image
+CPU_SECONDS_PER_LAYER = 3.5e-5  # c: per unit of depth (small layers cost their launch, not math)
+CPU_SECONDS_PER_MAC = 5.3e-11  # b: forward + backward, per multiply-add of the forward pass
+
+
+@functools.lru_cache(maxsize=256)
+def forward_macs(depth: int, width: float, residual: bool, dataset: str) -> int:
+    """Multiply-adds of one forward pass on one image of ``dataset`` (convolutions and dense)."""
+    channels, height, width_px = IMAGE_SHAPES[dataset]
+    config = TrainConfig(dataset=dataset, depth=depth, width=width, residual=residual)
+    model = build_model(config, 100 if dataset == "cifar100" else 10, channels).eval()
+    total = 0
+
+    def count(module: nn.Module, inputs, output) -> None:
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            per_output = (
+                module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+            )
+            total += output.numel() * per_output
+        else:
+            total += module.in_features * module.out_features
+
+    hooks = [
+        m.register_forward_hook(count)
+        for m in model.modules()
+        if isinstance(m, (nn.Conv2d, nn.Linear))
+    ]
+    with torch.no_grad():
+        model(torch.zeros(1, channels, height, width_px))
+    for h in hooks:
+        h.remove()
+    return total
+
+
+def cpu_seconds(config: TrainConfig) -> float:
+    """Estimated seconds to train ``config`` on 2 CPU cores (see the module's note)."""
+    images = TRAIN_SIZES[config.dataset] * config.fraction
+    macs = forward_macs(config.depth, config.width, config.residual, config.dataset)
+    per_image = (
+        CPU_SECONDS_PER_IMAGE + CPU_SECONDS_PER_LAYER * config.depth + CPU_SECONDS_PER_MAC * macs
+    )
+    evaluated = 2 * images + TEST_SIZES[config.dataset]
+    return per_image * (config.epochs * images + evaluated / 3)
+
+
+def describe_seconds(seconds: float) -> str:
+    """'45 s', '12 min', '2.4 h': a duration as a person says it."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def plan_line(config: TrainConfig) -> str:
+    """One line of a dry run: the network, its data and its estimated CPU time."""
+    return (
+        f"{config.label}, {config.dataset} {fraction_label(config.fraction)}, seed {config.seed}, "
+        f"{config.epochs} epochs: about {describe_seconds(cpu_seconds(config))} on 2 CPU cores"
+    )

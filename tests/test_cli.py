@@ -1,0 +1,117 @@
+"""Inputs refused at the door: every bad value gets a message naming the field and what it may
+be, before anything is printed or trained."""
+
+import re
+
+import pytest
+import torch
+
+from ckatools import model_cka, population_cka, zoo
+from ckatools.__main__ import main
+from ckatools.models import resnet
+from ckatools.train import TrainConfig
+
+BASE = ["train", "--dataset", "synthetic", "--depth", "8", "--width", "0.25"]
+
+
+@pytest.fixture
+def no_training(monkeypatch, tmp_path):
+    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
+    monkeypatch.setattr(zoo, "get", lambda *a, **k: pytest.fail("trained"))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--residual", "maybe"], "expected true/false, yes/no or 1/0, got 'maybe'"),
+        (["--epochs", "-3"], "epochs must be an integer >= 1, got -3"),
+        (["--epochs", "0"], "epochs must be an integer >= 1, got 0"),
+        (["--fraction", "1.5"], r"fraction must be a number in \(0, 1\], got 1.5"),
+        (["--fraction", "0"], r"fraction must be a number in \(0, 1\], got 0.0"),
+        (["--batch-size", "0"], "batch_size must be an integer >= 1, got 0"),
+        (["--lr", "nan"], "lr must be a finite positive number, got nan"),
+        (["--lr", "-1"], "lr must be a finite positive number"),
+        (["--depth", "10"], "depth must be 6n[+]2 .* got 10; try 8 or 14"),
+        (["--dataset", "cifar11"], "dataset must be one of synthetic, fashion-mnist"),
+    ],
+)
+def test_bad_training_options_are_refused_with_the_field_named(args, message, no_training, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(BASE + args)
+    captured = capsys.readouterr()
+    assert exit_.value.code == 2 and captured.out == ""
+    assert re.search(message, captured.err), captured.err
+
+
+def test_booleans_accept_the_usual_spellings_only():
+    from ckatools.__main__ import _boolean
+
+    assert [_boolean(v) for v in ("true", "YES", "1", "False", "no", "0")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    with pytest.raises(ValueError, match="residual must be True or False"):
+        TrainConfig(residual="no")  # a string is truthy: refused rather than read as True
+
+
+def test_help_describes_every_option_with_its_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option, default in [("--epochs", "300"), ("--lr", "0.01"), ("--residual", "True")]:
+        assert option in text and f"(default: {default})" in text
+    assert text.count("(default:") == len(TrainConfig.__dataclass_fields__) + 1  # and --device
+
+
+def test_prepare_dry_run_lists_networks_with_an_estimated_time(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
+    monkeypatch.setattr(zoo, "prepare", lambda *a, **k: pytest.fail("trained"))
+    main(["prepare", "smoke", "depth_series", "--dry-run"])
+    out = capsys.readouterr().out
+    assert "profile smoke: 4 networks" in out and out.count("on 2 CPU cores") == 5
+    assert "0 cached, 4 to train: about" in out
+    with pytest.raises(SystemExit):
+        main(["prepare", "smoke", "no_such_experiment"])
+    with pytest.raises(SystemExit):
+        main(["prepare", "smoke", "--jobs", "0"])
+
+
+def test_model_cka_scales_uint8_images_as_training_does():
+    torch.manual_seed(0)
+    model = resnet(8, 0.25)
+    images = torch.randint(0, 256, (32, 3, 8, 8), dtype=torch.uint8)
+    as_uint8 = model_cka(model, images, batch_size=16, passes=1, progress=False)
+    as_float = model_cka(model, images.float() / 255, batch_size=16, passes=1, progress=False)
+    torch.testing.assert_close(as_uint8.matrix, as_float.matrix, atol=0, rtol=0)
+
+
+def test_model_cka_refuses_bad_arguments_up_front():
+    model = resnet(8, 0.25)
+    images = torch.rand(32, 3, 8, 8)
+    with pytest.raises(ValueError, match="model 0 takes 3-channel images, the images have 1"):
+        model_cka(model, torch.rand(32, 1, 8, 8), progress=False)
+    with pytest.raises(ValueError, match="batch_size must be at least 4"):
+        model_cka(model, images, batch_size=3, progress=False)
+    with pytest.raises(ValueError, match="passes must be at least 1"):
+        population_cka([model], images, passes=0, progress=False)
+    with pytest.raises(TypeError, match="float or uint8"):
+        model_cka(model, images.long(), progress=False)
+    before = model.stem.conv.weight.clone()
+    with pytest.raises(ValueError, match="meta"):
+        model_cka(model, images, device="meta", progress=False)
+    assert torch.equal(model.stem.conv.weight, before)  # the caller's weights are still there
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_model_cka_on_another_device_leaves_the_models_where_they_were():
+    a, b = resnet(8, 0.25), resnet(8, 0.25).cuda()
+    model_cka(a, torch.rand(32, 3, 8, 8), b, batch_size=16, passes=1, device="cuda", progress=False)
+    assert next(a.parameters()).device.type == "cpu" and next(b.parameters()).is_cuda
+    population_cka(
+        [a, b], torch.rand(32, 3, 8, 8), batch_size=16, passes=1, device="cpu", progress=False
+    )
+    assert next(a.parameters()).device.type == "cpu" and next(b.parameters()).is_cuda
