@@ -30,6 +30,7 @@ FIELD_HELP = {
     "seed": "seed of initialization and data order (>= 0)",
     "subset_seed": "seed of which examples a fraction keeps (>= 0)",
     "warmup_epochs": "epochs of linear learning-rate warm-up before the cosine decay",
+    "bf16_cpu": "on the CPU, bfloat16 autocast and channels-last: true/false",
 }
 TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
 

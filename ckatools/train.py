@@ -72,6 +72,7 @@ class TrainConfig:
     seed: int = 0  # initialization and data order
     subset_seed: int = 0  # which examples a fraction keeps
     warmup_epochs: int = 0  # linear learning-rate warm-up before the cosine decay (0: none)
+    bf16_cpu: bool = False  # on the CPU: bfloat16 autocast and channels-last (CUDA always is)
 
     def __post_init__(self):
         for problem in _problems(self):
@@ -108,7 +109,7 @@ def _problems(config: TrainConfig) -> list[str]:
         )
     if not _is_number(c.width) or c.width <= 0:
         found.append(f"width must be a positive number, got {c.width!r}")
-    for name in ("residual", "augment"):
+    for name in ("residual", "augment", "bf16_cpu"):
         if not isinstance(getattr(c, name), bool):
             found.append(f"{name} must be True or False, got {getattr(c, name)!r}")
     if not _is_int(c.warmup_epochs) or not 0 <= c.warmup_epochs < max(c.epochs, 1):
@@ -188,6 +189,15 @@ def _half_dtype(device: torch.device) -> torch.dtype | None:
 def _autocast(device: torch.device):
     dtype = _half_dtype(device)
     return torch.autocast("cuda", dtype=dtype or torch.bfloat16, enabled=dtype is not None)
+
+
+def _training_precision(config: TrainConfig, device: torch.device):
+    """The memory format and autocast of the training steps: CUDA's always, and on the CPU with
+    ``bf16_cpu`` channels-last with bfloat16 autocast (1.5-1.8x faster on a CPU with AVX-512
+    BF16; measured in the Fashion-MNIST-M pilot, ``ckatools.study``)."""
+    if device.type == "cpu" and config.bf16_cpu:
+        return torch.channels_last, torch.autocast("cpu", dtype=torch.bfloat16)
+    return _memory_format(device), _autocast(device)
 
 
 @torch.no_grad()
@@ -293,7 +303,8 @@ def train(
     train_data = training_data(config)
     test_data = load(config.dataset, train=False)
     model = build_model(config, train_data.num_classes, train_data.images.shape[1])
-    model = model.to(device, memory_format=_memory_format(device))
+    memory_format, _ = _training_precision(config, device)
+    model = model.to(device, memory_format=memory_format)
     optimizer = _optimizer(model, config)
     steps = math.ceil(len(train_data) / config.batch_size)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -330,8 +341,9 @@ def train(
         for x, y in batches(
             data, config.batch_size, train_augment=config.augment, generator=generator
         ):
-            with _autocast(device):
-                out = forward(x.contiguous(memory_format=_memory_format(device)))
+            memory_format, autocast = _training_precision(config, device)
+            with autocast:
+                out = forward(x.contiguous(memory_format=memory_format))
                 loss = F.cross_entropy(out.float(), y)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(

@@ -56,7 +56,7 @@ FORMAT_VERSION = 1
 
 # Fields added to TrainConfig after the cache's first format, with the value every earlier network
 # had: they enter the key only when set otherwise, so earlier entries keep their keys.
-LATER_FIELDS = {"warmup_epochs": 0}
+LATER_FIELDS = {"warmup_epochs": 0, "bf16_cpu": False}
 
 
 def key(config: TrainConfig) -> str:
