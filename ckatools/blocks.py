@@ -28,6 +28,7 @@ single dip below 0.9 inside a block breaks it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,9 @@ import numpy as np
 
 __all__ = [
     "Block",
+    "measure",
+    "diagonal_profile",
+    "EXCESS",
     "relative_block",
     "contrast",
     "split_means",
@@ -52,6 +56,7 @@ STRICT_THRESHOLD = 0.9  # strict_block: CKA every pair of the run must reach
 BACKGROUND_QUANTILE = 0.25  # relative_block: the background is this quantile of off-diagonal CKA
 BRIGHT_DENSITY = 0.8  # relative_block: fraction of the run's pairs that must be bright
 MIN_BLOCK_FRACTION = 0.2  # a network has a block when the run spans this much of it
+EXCESS = 0.05  # measure: CKA a pair must exceed its distance's mean by to stand out
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class Block:
     background: float = float("nan")  # relative_block: the matrix's background CKA
     first: str | None = None  # names of the first and last representation, when known
     last: str | None = None
+    found: bool | None = None  # measure(): its own decision; None: decided by the score
 
     @property
     def size(self) -> int:
@@ -72,8 +78,9 @@ class Block:
 
     @property
     def present(self) -> bool:
-        """Whether the run is long enough to count as a block structure."""
-        return self.score >= MIN_BLOCK_FRACTION
+        """Whether the network has a block structure: :func:`measure`'s decision, or for the
+        older measures a run spanning at least ``MIN_BLOCK_FRACTION`` of the representations."""
+        return self.score >= MIN_BLOCK_FRACTION if self.found is None else self.found
 
     def describe(self) -> str:
         span = f"{self.first} .. {self.last}" if self.first else f"{self.start} .. {self.end}"
@@ -114,10 +121,18 @@ def split_means(values: Sequence[float], inside: Sequence[bool]) -> tuple[float,
     return mean(values[inside]), mean(values[~inside])
 
 
-def _block(matrix: np.ndarray, i: int, j: int, layers, background: float = float("nan")) -> Block:
+def _block(
+    matrix: np.ndarray,
+    i: int,
+    j: int,
+    layers,
+    background: float = float("nan"),
+    present: bool | None = None,
+) -> Block:
     names = (layers[i].name, layers[j].name) if layers is not None else (None, None)
     score = (j - i + 1) / len(matrix)
-    return Block(int(i), int(j), score, contrast(matrix, i, j), float(background), *names)
+    found = Block(int(i), int(j), score, contrast(matrix, i, j), float(background), *names)
+    return found if present is None else dataclasses.replace(found, found=present)
 
 
 def _layers(result, layers):
@@ -156,6 +171,93 @@ def relative_block(result, layers: Sequence | None = None) -> Block:
         else:
             break
     return _block(matrix, i, j, _layers(result, layers), background)
+
+
+def diagonal_profile(matrix) -> np.ndarray:
+    """Mean CKA at each distance d = |i - j| (d = 0 .. L-1), NaN-safe: what the matrix's own
+    fading along the diagonal predicts for a pair of representations that far apart."""
+    matrix = _square(matrix)
+    n = len(matrix)
+    return np.array(
+        [
+            np.nanmean(np.diagonal(matrix, d)) if np.isfinite(np.diagonal(matrix, d)).any() else 0.0
+            for d in range(n)
+        ]
+    )
+
+
+def _standing_out(matrix: np.ndarray) -> tuple[np.ndarray, float]:
+    """Pairs that are bright and brighter than their distance predicts (see :func:`measure`),
+    and the background (lower quartile of the off-diagonal CKA)."""
+    n = len(matrix)
+    off_diagonal = matrix[~np.eye(n, dtype=bool)]
+    off_diagonal = off_diagonal[np.isfinite(off_diagonal)]
+    background = float(np.quantile(off_diagonal, BACKGROUND_QUANTILE)) if off_diagonal.size else 0.0
+    idx = np.arange(n)
+    expected = diagonal_profile(matrix)[np.abs(idx[:, None] - idx[None, :])]
+    with np.errstate(invalid="ignore"):
+        out = (matrix >= (background + 1) / 2) & (matrix >= expected + EXCESS)
+    return out, background
+
+
+def measure(result, layers: Sequence | None = None) -> Block:
+    """The block structure as a reader sees it: a bright square standing on a darker background.
+
+    ``result``: a square within-model CKA matrix or a :class:`~ckatools.capture.CKAResult`.
+
+    A pair of representations *stands out* when its CKA is bright (at least the midpoint between
+    the matrix's background, its lower quartile, and 1) and exceeds by ``EXCESS`` what the
+    matrix's own diagonal profile predicts for pairs that far apart (the mean CKA at that
+    distance |i - j|). The block is the largest square of consecutive representations in which at
+    least ``BRIGHT_DENSITY`` of the *far* pairs (at distance at least a quarter of its side) stand
+    out, with ends trimmed that stand out with fewer than half of its far pairs. So uniformly
+    high CKA is no block (nothing is bright against a high background), nor is the fading along
+    the diagonal (near pairs are as bright as their distance predicts, far pairs are dark), nor
+    the residual checkerboard alone (its bright pairs are too sparse), nor a stage that is merely
+    brighter than the others (not bright against the background); a bright square on a darker
+    background is one, with its span. The network *has* a block (``present``) when the square
+    spans at least ``MIN_BLOCK_FRACTION`` of its representations.
+    """
+    matrix = _square(result)
+    n = len(matrix)
+    out, background = _standing_out(matrix)
+    idx = np.arange(n)
+    distance = np.abs(idx[:, None] - idx[None, :])
+    smallest = max(3, int(np.ceil(MIN_BLOCK_FRACTION * n / 2)))
+    best = None
+    for side in range(n, smallest - 1, -1):
+        near = side // 4
+        far = distance >= max(near, 1)
+        counts = np.zeros((n + 1, n + 1))
+        counts[1:, 1:] = (out & far).cumsum(0).cumsum(1)
+        starts = np.arange(n - side + 1)
+        ends = starts + side
+        hits = (
+            counts[ends, ends]
+            - counts[starts, ends]
+            - counts[ends, starts]
+            + counts[starts, starts]
+        )
+        pairs = (side - max(near, 1)) * (side - max(near, 1) + 1)  # ordered far pairs in a square
+        density = hits / pairs
+        if density.max() >= BRIGHT_DENSITY:
+            start = int(starts[np.argmax(density)])
+            best = (start, start + side - 1, near)
+            break
+    if best is None:
+        return _block(matrix, 0, 0, _layers(result, layers), background, present=False)
+    i, j, near = best
+    far = distance >= max(near, 1)
+    while i < j:  # trim ends that stand out with fewer than half of their far pairs in the square
+        row_i, row_j = (out & far)[i, i : j + 1], (out & far)[j, i : j + 1]
+        if row_i.sum() < 0.5 * far[i, i : j + 1].sum():
+            i += 1
+        elif row_j.sum() < 0.5 * far[j, i : j + 1].sum():
+            j -= 1
+        else:
+            break
+    present = (j - i + 1) >= MIN_BLOCK_FRACTION * n
+    return _block(matrix, i, j, _layers(result, layers), background, present=present)
 
 
 def strict_block(

@@ -40,6 +40,8 @@ __all__ = [
     "series_scores",
     "choose",
     "less_data",
+    "labels",
+    "agreement",
 ]
 
 PROTOCOL = """\
@@ -246,6 +248,42 @@ def load(dataset: str = "fashion-mnist") -> list[dict]:
         item["config"] = TrainConfig(**item["config"])
         found.append(item)
     return found
+
+
+LABELS = RESULTS / "labels.csv"  # heatmaps labelled by eye, committed before the measure ran
+
+
+def labels() -> list[dict]:
+    """The labelled heatmaps: dataset, result (file stem), label (block / no block / unsure),
+    start and end of a labelled block (None otherwise), note."""
+    import csv
+
+    with open(LABELS) as f:
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
+    for row in rows:
+        for end in ("start", "end"):
+            row[end] = int(row[end]) if row[end] else None
+    return rows
+
+
+def agreement() -> pd.DataFrame:
+    """The confusion table of :func:`ckatools.blocks.measure` against the labels: one row per
+    label, the count of heatmaps the measure calls 'block' and 'no block'."""
+    import pandas as pd
+
+    from .blocks import measure
+
+    matrices = {}
+    for dataset in sorted({row["dataset"] for row in labels()}):
+        for path in sorted(_folder(dataset).glob("*.npz")):
+            with np.load(path) as f:
+                matrices[path.stem] = f["cka"].astype(np.float64)
+    table = pd.DataFrame(0, index=["block", "no block", "unsure"], columns=["block", "no block"])
+    for row in labels():
+        said = "block" if measure(matrices[row["result"]]).present else "no block"
+        table.loc[row["label"], said] += 1
+    table.index.name, table.columns.name = "labelled", "measure says"
+    return table
 
 
 def _regime(config: TrainConfig) -> str:

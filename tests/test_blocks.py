@@ -5,6 +5,8 @@ import pytest
 
 from ckatools.blocks import (
     MIN_BLOCK_FRACTION,
+    diagonal_profile,
+    measure,
     relative_block,
     rho_interval,
     spearman,
@@ -138,3 +140,54 @@ def test_the_rho_interval_resamples_one_network_per_level():
     low, high = rho_interval(xs, [0.1, 0.9, 0.2, 0.8, 0.3, 0.7])  # seeds spread past the trend
     assert low == -1.0 and high == 1.0
     assert all(np.isnan(rho_interval([1, 2, 3], [0.1, 0.2, 0.3])))
+
+
+# ckatools.blocks.measure: the book's block measure, one synthetic case per way of fooling it
+@pytest.mark.parametrize("background", [0.2, 0.75])
+def test_measure_finds_a_bright_square_on_a_darker_background_with_its_span(background):
+    b = measure(planted(background))
+    assert b.present and (b.start, b.end) == (40, 99)
+    assert b.contrast == pytest.approx(0.95 - background, abs=0.03)
+
+
+@pytest.mark.parametrize(
+    "name, matrix",
+    [
+        ("uniformly high CKA", noisy(np.full((N, N), 0.85), sd=0.03)),
+        ("fading along the diagonal (short)", decay(N, 3.0)),
+        ("fading along the diagonal (long)", decay(N, N / 10)),
+        ("the residual checkerboard alone", checkerboard()[0]),
+        (
+            "a stage merely brighter (0.7 vs 0.6)",
+            noisy(np.where(np.add.outer(np.arange(N) >= 80, np.arange(N) >= 80) == 2, 0.7, 0.6)),
+        ),
+    ],
+)
+def test_measure_finds_no_block_where_a_reader_sees_none(name, matrix):
+    assert not measure(matrix).present, name
+
+
+def test_measure_keeps_a_block_with_a_checkerboard_inside():
+    m, reps = checkerboard(background=0.25)
+    m[60:180, 60:180] = np.maximum(m[60:180, 60:180], 0.78)
+    b = measure(m, reps)
+    assert b.present and (b.start, b.end) == (60, 179) and b.first == reps[60].name
+
+
+def test_the_diagonal_profile_is_the_mean_at_each_distance():
+    m = np.array([[1.0, 0.5, 0.2], [0.5, 1.0, 0.7], [0.2, 0.7, 1.0]])
+    np.testing.assert_allclose(diagonal_profile(m), [1.0, 0.6, 0.2])
+
+
+def test_measure_agrees_with_the_labelled_heatmaps():
+    """The labels were made by eye and committed before the measure was run on them
+    (ckatools/study_results/labels.csv); the table is what the book reports."""
+    from ckatools import study
+
+    table = study.agreement()
+    print(table)
+    assert table.loc["no block", "block"] == 0  # never a block where a reader sees none
+    assert table.loc["block", "block"] >= 1  # the study's clear block (ResNet-44 x0.5 seed 1)
+    for item in study.load():
+        if item["config"].depth == 8:
+            assert not measure(item["cka"]).present  # every ResNet-8: no block

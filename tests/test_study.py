@@ -14,7 +14,7 @@ def test_driver_measures_resumes_and_loads(monkeypatch, tmp_path):
     regime = dict(dataset="synthetic", fraction=1.0, epochs=1, lr=0.05)
     monkeypatch.setattr(study, "STAGES", {1: [(regime, ((8, 0.25),), (0,))]})
     study.run((1,))
-    (item,) = study.load()
+    (item,) = study.load("synthetic")
     assert item["config"] == TrainConfig(**regime, depth=8, width=0.25)
     assert (
         item["cka"].shape == (30, 30) and item["pc1"].shape == (30,) and len(item["history"]) == 1
