@@ -1,16 +1,24 @@
-"""Sphinx extension: the ``{scorecard}`` directive, a table of every paper claim with the verdict
-each chapter printed for it, made from the notebooks' stored outputs when the book is built."""
+"""Sphinx extension: verdicts collected from the notebooks' stored outputs when the book is built.
+
+- ``{scorecard}``: a table of every figure and table of the paper, with the verdict the chapter
+  that rebuilds it printed (linked to the verdict's own place in the chapter), or why none is.
+- ``{result-box}``: the box at the top of a chapter: what it rebuilds (the directive's text) and
+  what it found (its verdict lines, read from its own stored outputs, so the box can never
+  disagree with the cells below it).
+- every stored output that prints a verdict line gets an anchor, ``#verdict-fig-1``.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
 
-from ckatools.verdicts import CLAIMS, LINE
+from ckatools.verdicts import CLAIMS, LINE, UNVERDICTED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +51,19 @@ def profile(notebook: Path) -> str:
     )
 
 
+def anchor(figure: str) -> str:
+    """'Fig. D.1' -> 'verdict-fig-d-1': the id of the output that prints its verdict."""
+    return "verdict-" + re.sub(r"[^a-z0-9]+", "-", figure.lower()).strip("-")
+
+
+def link(figure: str, path: Path, prefix: str = "../notebooks/") -> str:
+    return f'<a href="{prefix}{path.stem}.html#{anchor(figure)}">{figure}</a>'
+
+
+def _rows(cells: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells]
+
+
 class Scorecard(Directive):
     def run(self):
         env = self.state.document.settings.env
@@ -57,18 +78,72 @@ class Scorecard(Directive):
         for figure in list(CLAIMS) + sorted(set(found) - set(CLAIMS)):
             if figure in found:
                 outcome, evidence, path = found[figure]
-                link = f"[{figure}](../notebooks/{path.name})"
-                rows.append(
-                    f"| {link} | {CLAIMS.get(figure, '')} | **{outcome}** | `{profile(path)}` | "
-                    f"{evidence.replace('|', '/')} |"
-                )
+                claim = CLAIMS.get(figure, "")
+                cells = [
+                    link(figure, path),
+                    claim,
+                    f"**{outcome}**",
+                    f"`{profile(path)}`",
+                    evidence,
+                ]
+                rows += _rows([cells])
             else:
-                rows.append(f"| {figure} | {CLAIMS[figure]} | no chapter yet | | |")
+                rows += _rows([[figure, CLAIMS[figure], "no chapter yet", "", ""]])
+        rows += [
+            "",
+            "Figures and tables of the paper that make no claim a verdict can test, or that no "
+            "profile can rebuild here:",
+            "",
+            "| figure or table | what it shows | where, and why no verdict |",
+            "|---|---|---|",
+        ]
+        rows += _rows([[name, what, why] for name, (what, why) in UNVERDICTED.items()])
         container = nodes.container()
         self.state.nested_parse(StringList(rows), self.content_offset, container)
         return container.children
 
 
+class ResultBox(Directive):
+    """What the chapter rebuilds (the directive's content) and what it found (its verdicts)."""
+
+    has_content = True
+
+    def run(self):
+        env = self.state.document.settings.env
+        path = ROOT / f"{env.docname}.ipynb"
+        env.note_dependency(str(path))
+        found = verdicts([path]) if path.exists() else {}
+        lines = list(self.content) + [""]
+        if found:
+            lines += [f"What it found (`{profile(path)}` profile, from the outputs below):", ""]
+            for figure, (outcome, evidence, _) in found.items():
+                target = f'<a href="#{anchor(figure)}">{figure}</a>'
+                lines += [f"- {target}: **{outcome}** - {evidence}"]
+        box = nodes.admonition(classes=["result-box", "tip"])
+        box += nodes.title(text="This chapter in brief")
+        self.state.nested_parse(StringList(lines), self.content_offset, box)
+        return [box]
+
+
+def add_verdict_anchors(app, doctree) -> None:
+    """Give each stored output that prints a verdict line the anchor of its figure."""
+    seen = set()
+    for node in doctree.findall(lambda n: isinstance(n, (nodes.literal_block, nodes.paragraph))):
+        parent, inside_box = node.parent, False
+        while parent is not None:
+            inside_box |= "result-box" in parent.get("classes", [])
+            parent = parent.parent
+        if inside_box:
+            continue
+        for match in re.finditer(r"Verdict \(([^)]+)\)", node.astext()):
+            ident = anchor(match[1])
+            if ident not in seen:
+                seen.add(ident)
+                node["ids"].append(ident)
+
+
 def setup(app):
     app.add_directive("scorecard", Scorecard)
+    app.add_directive("result-box", ResultBox)
+    app.connect("doctree-read", add_verdict_anchors)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

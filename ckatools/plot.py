@@ -414,9 +414,8 @@ def slider(
             plt.show()
 
         options = [(name(v), v) for v in values]
-        return widgets.interact(
-            show, value=widgets.SelectionSlider(options=options, description=label)
-        )
+        widgets.interact(show, value=widgets.SelectionSlider(options=options, description=label))
+        return None  # interact displays itself; returning its function would print it too
 
     from IPython.display import HTML
 

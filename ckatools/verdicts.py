@@ -30,6 +30,7 @@ from .blocks import spearman
 
 __all__ = [
     "CLAIMS",
+    "UNVERDICTED",
     "Verdict",
     "OUTCOMES",
     "LINE",
@@ -62,6 +63,34 @@ CLAIMS: dict[str, str] = {
     "Fig. F.1": "per-example differences between wide and deep networks hold on held-out seeds",
     "Fig. F.2": "with depth, accuracy rises and more examples get easier than harder",
     "Fig. F.3": "with width, accuracy rises and more examples get easier than harder",
+}
+# The paper's other figures and tables: what each shows, and where the book shows it without a
+# verdict line (or why it cannot rebuild it). The scorecard lists them under the verdicts.
+UNVERDICTED: dict[str, tuple[str, str]] = {
+    "Fig. D.7": (
+        "PC1 and CKA in networks without a block structure",
+        "not rebuilt: Chapter 5 shows PC1 in the networks it compares; D.7's networks are the "
+        "ones without a block, which this profile's measure must first provide",
+    ),
+    "Fig. F.4": (
+        "per-example differences of wide and deep ResNet-50s on ImageNet",
+        "not rebuilt: ImageNet cannot be downloaded or trained here; Chapter 9 rebuilds Fig. 7 "
+        "and F.1-F.3 on the profile's data",
+    ),
+    "Table B.1": (
+        "test accuracy of every architecture on CIFAR-10 and CIFAR-100",
+        "Chapter 2 sets the profile's accuracies beside the paper's; on Fashion-MNIST the "
+        "numbers are not comparable, so no verdict",
+    ),
+    "Table F.1": (
+        "AIC of nested logistic models of per-example correctness",
+        "not rebuilt: Chapter 9 tests the same question (does architecture explain per-example "
+        "correctness beyond class?) with Welch tests and a same-architecture baseline",
+    ),
+    "Table F.2": (
+        "wide vs deep accuracy on ImageNet synsets",
+        "Chapter 9's analogue on groups of classes, printed as a table (no ImageNet here)",
+    ),
 }
 RISING_RHO = 0.5  # Spearman's rho at or above which a series follows a claimed rise
 LINE = re.compile(

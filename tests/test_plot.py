@@ -95,6 +95,13 @@ def test_static_slider_embeds_every_frame():
     assert "animation" in html.lower() and html.count("data:image/png;base64") == 3
 
 
+def test_the_live_slider_returns_nothing_a_notebook_would_print():
+    drawn = []
+    result = slider(lambda v, fig: drawn.append(v), [1, 2, 3], "x", live=True)
+    assert result is None and drawn == [1]  # interact draws the first value at once
+    plt.close("all")
+
+
 def test_block_table_has_a_row_per_run():
     table = block_table([run(seed=0), run(seed=1, value=0.95)])
     assert list(table.index.get_level_values("seed")) == [0, 1]
