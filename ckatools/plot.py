@@ -280,7 +280,7 @@ def under_heatmaps(runs: Sequence, draw: Callable, ylabel: str, *, size: float =
     return fig
 
 
-def image_grid(images, captions, ncols: int = 8, size: float = 1.0):
+def image_grid(images, captions, ncols: int = 8, size: float = 1.0, fontsize: float = 7):
     """Small images with a caption each (e.g. the examples that carry a layer's PC1)."""
     nrows = -(-len(images) // ncols)
     fig, axes = plt.subplots(
@@ -296,7 +296,7 @@ def image_grid(images, captions, ncols: int = 8, size: float = 1.0):
         image = np.asarray(image, dtype=float)
         image = image.transpose(1, 2, 0) if image.ndim == 3 else image
         ax.imshow(image.squeeze(), cmap="gray" if image.squeeze().ndim == 2 else None)
-        ax.set_title(caption, fontsize=7)
+        ax.set_title(caption, fontsize=fontsize)
     return fig
 
 
