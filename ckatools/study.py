@@ -42,6 +42,8 @@ __all__ = [
     "less_data",
     "labels",
     "agreement",
+    "trained",
+    "pilot_decisions",
 ]
 
 PROTOCOL = """\
@@ -284,6 +286,58 @@ def agreement() -> pd.DataFrame:
         table.loc[row["label"], said] += 1
     table.index.name, table.columns.name = "labelled", "measure says"
     return table
+
+
+TRAINED_ACCURACY = 0.5  # a network counts as trained at this training accuracy (5x chance)
+
+
+def trained(item: dict) -> bool:
+    """Whether a measured network trained, by the protocol's rule (stage 4)."""
+    return item["train_accuracy"] >= TRAINED_ACCURACY
+
+
+def pilot_decisions(items: list[dict]) -> dict:
+    """Stage 4's two rules applied to the pilot's results: the warm-up and the precision that
+    stage 5 trains with, and the numbers that decided them."""
+
+    def find(depth, width, seed, warmup, fast):
+        (item,) = [
+            i
+            for i in items
+            if (i["config"].depth, i["config"].width, i["config"].seed) == (depth, width, seed)
+            and i["config"].warmup_epochs == warmup
+            and i["config"].bf16_cpu == fast
+        ]
+        return item
+
+    pairs = [(find(44, 0.5, 100, 0, False), find(44, 0.5, 100, 2, False))]
+    pairs.append((find(56, 1, 100, 0, True), find(56, 1, 100, 2, True)))
+    rescued = any(not trained(cold) and trained(warm) for cold, warm in pairs)
+    better = all(warm["test_accuracy"] > cold["test_accuracy"] for cold, warm in pairs)
+    precision = [
+        (find(d, 1, s, 2, False), find(d, 1, s, 2, True)) for d in (8, 14) for s in PILOT_SEEDS
+    ]
+    difference = float(np.mean([f["test_accuracy"] - p["test_accuracy"] for p, f in precision]))
+    noise = max(
+        abs(find(d, 1, 100, 2, False)["test_accuracy"] - find(d, 1, 101, 2, False)["test_accuracy"])
+        for d in (8, 14)
+    )
+    return dict(
+        warmup_epochs=2 if rescued or better else 0,
+        warmup_pairs=[
+            (
+                c["config"].label,
+                c["train_accuracy"],
+                c["test_accuracy"],
+                w["train_accuracy"],
+                w["test_accuracy"],
+            )
+            for c, w in pairs
+        ],
+        bf16_cpu=abs(difference) <= noise,
+        bf16_difference=difference,
+        seed_noise=noise,
+    )
 
 
 def _regime(config: TrainConfig) -> str:
