@@ -1,6 +1,7 @@
 """The study's driver, statistics and rule on small cases."""
 
 import pandas as pd
+import pytest
 
 from ckatools import study
 from ckatools.train import TrainConfig
@@ -103,3 +104,46 @@ def test_the_cpu_profile_trains_in_the_regime_the_rule_chose():
     cpu = DEFAULTS["cpu"]
     regime = f"{fraction_label(cpu['fractions'][0])} data, {cpu['epochs']} epochs"
     assert regime == (chosen or "1/16 data, 15 epochs")  # None: the profile keeps its regime
+
+
+def test_stage_5_trains_with_the_recipe_the_pilots_rules_chose():
+    pilot = [i for i in study.load("fashion-mnist-m") if i["config"].seed in study.PILOT_SEEDS]
+    assert len(pilot) == 14
+    decided = study.pilot_decisions(pilot)
+    for config in study.configs((5,)):
+        assert config.warmup_epochs == decided["warmup_epochs"]
+        assert config.bf16_cpu == decided["bf16_cpu"]
+        assert config.seed not in study.PILOT_SEEDS
+
+
+def test_pilot_rules_on_made_up_results():
+    from ckatools.train import TrainConfig
+
+    def item(depth, width, seed, warmup, fast, train, test):
+        config = TrainConfig(
+            dataset="fashion-mnist-m",
+            depth=depth,
+            width=width,
+            seed=seed,
+            warmup_epochs=warmup,
+            bf16_cpu=fast,
+            epochs=15,
+        )
+        return dict(config=config, train_accuracy=train, test_accuracy=test)
+
+    def results(cold_train, fast_shift):
+        found = [
+            item(44, 0.5, 100, 0, False, cold_train, 0.5),
+            item(44, 0.5, 100, 2, False, 0.7, 0.4),
+        ]
+        found += [item(56, 1, 100, 0, True, 0.7, 0.6), item(56, 1, 100, 2, True, 0.7, 0.6)]
+        for depth in (8, 14):
+            for seed, acc in ((100, 0.70), (101, 0.72)):
+                found += [item(depth, 1, seed, 2, False, 0.8, acc)]
+                found += [item(depth, 1, seed, 2, True, 0.8, acc + fast_shift)]
+        return study.pilot_decisions(found)
+
+    assert results(0.3, 0.0)["warmup_epochs"] == 2  # rescued a network that did not train
+    assert results(0.9, 0.0)["warmup_epochs"] == 0  # everything trains and no pair gains
+    assert results(0.9, 0.01)["bf16_cpu"] and not results(0.9, -0.05)["bf16_cpu"]
+    assert results(0.9, -0.05)["seed_noise"] == pytest.approx(0.02)
