@@ -357,7 +357,9 @@ def growth(figure: str, knob: str, series: dict[float, Group], *, threshold: flo
         figure,
         f"from {series[knobs[0]].label} to {series[knobs[-1]].label}",
         {
-            f"accuracy rises with {knob} (Spearman {rho:+.2f} >= {RISING_RHO})": rho >= RISING_RHO,
+            f"accuracy rises with {knob} (Spearman {rho:+.2f}, needs >= {RISING_RHO})": (
+                rho >= RISING_RHO
+            ),
             f"more examples get easier than harder ({moved['easier']} vs {moved['harder']})": (
                 moved["easier"] > moved["harder"]
             ),

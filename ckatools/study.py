@@ -42,6 +42,7 @@ __all__ = [
     "less_data",
     "labels",
     "agreement",
+    "span_agreement",
     "trained",
     "pilot_decisions",
 ]
@@ -280,11 +281,8 @@ def labels() -> list[dict]:
     return rows
 
 
-def agreement() -> pd.DataFrame:
-    """The confusion table of :func:`ckatools.blocks.measure` against the labels: one row per
-    label, the count of heatmaps the measure calls 'block' and 'no block'."""
-    import pandas as pd
-
+def _labelled_measures() -> list[tuple[dict, object]]:
+    """Each labelled heatmap's label row and what :func:`ckatools.blocks.measure` says of it."""
     from .blocks import measure
 
     matrices = {}
@@ -292,12 +290,46 @@ def agreement() -> pd.DataFrame:
         for path in sorted(_folder(dataset).glob("*.npz")):
             with np.load(path) as f:
                 matrices[path.stem] = f["cka"].astype(np.float64)
+    return [(row, measure(matrices[row["result"]])) for row in labels()]
+
+
+def agreement() -> pd.DataFrame:
+    """The confusion table of :func:`ckatools.blocks.measure` against the labels: one row per
+    label, the count of heatmaps the measure calls 'block' and 'no block'."""
+    import pandas as pd
+
     table = pd.DataFrame(0, index=["block", "no block", "unsure"], columns=["block", "no block"])
-    for row in labels():
-        said = "block" if measure(matrices[row["result"]]).present else "no block"
-        table.loc[row["label"], said] += 1
+    for row, block in _labelled_measures():
+        table.loc[row["label"], "block" if block.present else "no block"] += 1
     table.index.name, table.columns.name = "labelled", "measure says"
     return table
+
+
+def span_agreement() -> pd.DataFrame:
+    """For every heatmap labelled 'block': the labelled span, the measure's span when it finds a
+    block, and their overlap (intersection over union of the two runs of representations)."""
+    import pandas as pd
+
+    rows = []
+    for row, block in _labelled_measures():
+        if row["label"] != "block":
+            continue
+        found = (block.start, block.end) if block.present else None
+        overlap = 0.0
+        if found:
+            inter = max(0, min(row["end"], block.end) - max(row["start"], block.start) + 1)
+            union = max(row["end"], block.end) - min(row["start"], block.start) + 1
+            overlap = inter / union
+        rows.append(
+            dict(
+                dataset=row["dataset"],
+                result=row["result"],
+                labelled=f"{row['start']}-{row['end']}",
+                measured=f"{found[0]}-{found[1]}" if found else "no block",
+                overlap=round(overlap, 2),
+            )
+        )
+    return pd.DataFrame(rows)
 
 
 TRAINED_ACCURACY = 0.5  # a network counts as trained at this training accuracy (5x chance)

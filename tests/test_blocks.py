@@ -185,9 +185,12 @@ def test_measure_agrees_with_the_labelled_heatmaps():
     from ckatools import study
 
     table = study.agreement()
-    print(table)
+    print(table, study.span_agreement(), sep="\n")
     assert table.loc["no block", "block"] == 0  # never a block where a reader sees none
     assert table.loc["block", "block"] >= 1  # the study's clear block (ResNet-44 x0.5 seed 1)
+    spans = study.span_agreement()
+    found = spans[spans["measured"] != "no block"]
+    assert (found["overlap"] >= 0.9).sum() >= 5  # where both see a clear block, spans agree
     for item in study.load():
         if item["config"].depth == 8:
             assert not measure(item["cka"]).present  # every ResNet-8: no block
