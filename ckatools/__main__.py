@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+import torch
+
 from . import cost, profiles, zoo
 from .data import DATASETS
 from .train import TrainConfig
@@ -126,9 +128,26 @@ def _prepare(args, parser: argparse.ArgumentParser) -> None:
     print(f"{len(done) - trained} loaded from the cache, {trained} trained")
 
 
+def _check_device(parser: argparse.ArgumentParser, name: str | None) -> None:
+    """Refuse a device that does not exist here, before anything is printed or trained."""
+    if name is None:
+        return
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        parser.error(f"--device {name!r} is not a device ({error}); try cpu or cuda")
+    if device.type not in ("cpu", "cuda"):
+        parser.error(f"--device {name!r}: ckatools trains on cpu or cuda")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error(f"--device {name!r}: this machine has no CUDA GPU; use cpu")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        parser.error(f"--device {name!r}: this machine has {torch.cuda.device_count()} GPU(s)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
+    _check_device(parser, getattr(args, "device", None))
     if args.command == "train":
         try:
             config = TrainConfig(

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["CorruptFile", "save", "load", "writable", "locked"]
+__all__ = ["CorruptFile", "save", "load", "writable", "locked", "busy"]
 
 MAGIC = b"ckatools-sha256 "
 
@@ -32,9 +32,10 @@ MAGIC = b"ckatools-sha256 "
 class CorruptFile(ValueError):
     """A stored file whose bytes do not match its checksum or format."""
 
-    def __init__(self, path: Path, reason: str):
+    def __init__(self, path: Path, reason: str, *, legacy: bool = False):
         super().__init__(f"{path}: {reason}")
         self.path = Path(path)
+        self.legacy = legacy  # a plain torch file of an older ckatools: unverifiable, not wrong
 
 
 def save(obj, path: Path) -> None:
@@ -69,7 +70,10 @@ def load(path: Path, *, map_location="cpu"):
     data = path.read_bytes()  # OSError (missing, permission, I/O) propagates with the path
     header, newline, payload = data.partition(b"\n")
     if not header.startswith(MAGIC) or not newline:
-        raise CorruptFile(path, "no ckatools checksum header (written by an older ckatools?)")
+        legacy = data.startswith(b"PK")  # a zip: torch.save's format, without our header
+        raise CorruptFile(
+            path, "no ckatools checksum header (written by an older ckatools?)", legacy=legacy
+        )
     expected = header[len(MAGIC) :].decode("ascii", errors="replace")
     actual = hashlib.sha256(payload).hexdigest()
     if actual != expected:
@@ -129,3 +133,23 @@ def locked(folder: Path, on_wait: Callable[[], None] | None = None) -> Iterator[
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def busy(folder: Path) -> bool:
+    """Whether another process holds the lock of ``folder`` (it is training that entry)."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    lock = Path(folder) / ".lock"
+    if not lock.exists():
+        return False
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False

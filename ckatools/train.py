@@ -75,8 +75,9 @@ class TrainConfig:
     bf16_cpu: bool = False  # on the CPU: bfloat16 autocast and channels-last (CUDA always is)
 
     def __post_init__(self):
-        for problem in _problems(self):
-            raise ValueError(f"TrainConfig: {problem}")
+        problems = _problems(self)
+        if problems:
+            raise ValueError("TrainConfig: " + "; ".join(problems))
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
@@ -112,7 +113,8 @@ def _problems(config: TrainConfig) -> list[str]:
     for name in ("residual", "augment", "bf16_cpu"):
         if not isinstance(getattr(c, name), bool):
             found.append(f"{name} must be True or False, got {getattr(c, name)!r}")
-    if not _is_int(c.warmup_epochs) or not 0 <= c.warmup_epochs < max(c.epochs, 1):
+    top = c.epochs if _is_int(c.epochs) and c.epochs >= 1 else 1
+    if not _is_int(c.warmup_epochs) or not 0 <= c.warmup_epochs < top:
         found.append(f"warmup_epochs must be an integer in [0, epochs), got {c.warmup_epochs!r}")
     for name in ("epochs", "batch_size"):
         if not _is_int(getattr(c, name)) or getattr(c, name) < 1:

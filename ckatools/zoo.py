@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import warnings
 from collections.abc import Callable
@@ -59,9 +60,25 @@ FORMAT_VERSION = 1
 LATER_FIELDS = {"warmup_epochs": 0, "bf16_cpu": False}
 
 
+def _canonical(name: str, value):
+    """One spelling per value, so that equal configurations share a key: integral widths and
+    depths as int (as the profiles write them), fractions as float, numpy scalars as Python's."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if name == "fraction":
+        return float(value)
+    return int(value) if float(value).is_integer() and name in ("width", "depth") else value
+
+
 def key(config: TrainConfig) -> str:
     """A stable short hash of the configuration and the cache format."""
-    fields = {k: v for k, v in dataclasses.asdict(config).items() if LATER_FIELDS.get(k, None) != v}
+    fields = {
+        k: _canonical(k, v)
+        for k, v in dataclasses.asdict(config).items()
+        if LATER_FIELDS.get(k, None) != v
+    }
     text = json.dumps({"format": FORMAT_VERSION, **fields}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -81,13 +98,19 @@ MARKER = "ckatools-entry.json"  # written into every entry folder ckatools makes
 
 
 def _discard(path: Path, reason: object, what: str = "cache entry") -> None:
-    """Remove a corrupt or mismatched file and say so, by path."""
+    """Remove a corrupt file and say so, by path; a file of an older ckatools (no checksum, so
+    unverifiable, but maybe hours of training) is moved aside to ``<name>.legacy`` instead."""
+    legacy = getattr(reason, "legacy", False)
     warnings.warn(
-        f"discarding unreadable {what} {path} ({reason}); it will be recomputed",
+        f"discarding unreadable {what} {path} ({reason}); it will be recomputed"
+        + (f" (kept as {path.name}.legacy)" if legacy else ""),
         RuntimeWarning,
         stacklevel=3,
     )
-    path.unlink(missing_ok=True)
+    if legacy:
+        os.replace(path, path.with_name(f"{path.name}.legacy"))
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _read(path: Path, config: TrainConfig) -> dict | None:
@@ -102,10 +125,17 @@ def _read(path: Path, config: TrainConfig) -> dict | None:
         return None
     except storage.CorruptFile as error:
         _discard(path, error)
+        for matrix in path.parent.glob("cka-*.pt"):  # computed from the discarded network
+            matrix.unlink()
         return None
     stored = {**LATER_FIELDS, **entry.get("config", {})}
-    if entry.get("format") != FORMAT_VERSION or stored != dataclasses.asdict(config):
-        _discard(path, "entry does not match its configuration")
+    mismatch = any(stored.get(k) != v for k, v in dataclasses.asdict(config).items())
+    if entry.get("format") != FORMAT_VERSION or mismatch:  # another version's entry: keep it
+        warnings.warn(
+            f"{path} holds another configuration or format; training a network for this one",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         return None
     return entry
 
@@ -218,7 +248,7 @@ def prepare(
     now.
     """
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from multiprocessing import Manager, get_context
+    from multiprocessing import get_context
 
     from tqdm.auto import tqdm
 
@@ -227,10 +257,12 @@ def prepare(
     configs = list(dict.fromkeys(configs))
     found = {}
     for config in filter(cached, configs):
-        _, results = get(config, device="cpu", announce=False)
-        found[config] = dict(
-            accuracy=results["accuracy"], seconds=results["seconds"], trained=False
-        )
+        entry = _read(entry_dir(config) / "model.pt", config)  # a corrupt one joins the missing
+        if entry is not None:
+            results = entry["results"]
+            found[config] = dict(
+                accuracy=results["accuracy"], seconds=results["seconds"], trained=False
+            )
     missing = [c for c in configs if c not in found]
     if missing:
         storage.writable(_root())  # before the first epoch, not after it
@@ -253,10 +285,9 @@ def prepare(
             _, results = get(config, device=device, progress=False, announce=False, on_epoch=tick)
             record(config, dict(accuracy=results["accuracy"], seconds=results["seconds"]))
     else:
-        with (
-            Manager() as manager,
-            ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool,
-        ):
+        spawn = get_context("spawn")
+        failed = {}
+        with spawn.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
             ticks = manager.Queue()
             pending = {pool.submit(_train_in_worker, c, device, threads, ticks): c for c in missing}
             while pending:
@@ -265,7 +296,16 @@ def prepare(
                     ticks.get()
                     bar.update()
                 for future in done:
-                    record(pending.pop(future), future.result())
+                    config = pending.pop(future)
+                    try:
+                        record(config, future.result())
+                    except Exception as error:  # the other jobs go on; all failures are raised
+                        failed[config] = error
+                        bar.write(f"  {describe(config)}: failed ({error})")
+        if failed:
+            bar.close()
+            names = "; ".join(f"{describe(c)}: {e}" for c, e in failed.items())
+            raise RuntimeError(f"{len(failed)} of {len(missing)} networks failed: {names}")
     bar.close()
     return {c: found[c] for c in configs}
 
@@ -370,12 +410,17 @@ def clean(*, partial_only: bool = True, dry_run: bool = False) -> list[Path]:
     """Remove unfinished entries (or, with ``partial_only=False``, every entry) and return their
     folders; with ``dry_run``, only return them.
 
-    Only folders that ckatools made (they hold its marker file) are touched: anything else under
-    the cache's ``models`` folder is left alone.
+    Only folders that ckatools made (they hold its marker file) are touched, and none that
+    another process is training right now (its lock is held): anything else under the cache's
+    ``models`` folder is left alone.
     """
     root = _root()
     folders = sorted(p for p in root.glob("*") if (p / MARKER).is_file()) if root.exists() else []
-    doomed = [f for f in folders if not partial_only or not (f / "model.pt").exists()]
+    doomed = [
+        f
+        for f in folders
+        if (not partial_only or not (f / "model.pt").exists()) and not storage.busy(f)
+    ]
     if not dry_run:
         for folder in doomed:
             shutil.rmtree(folder)

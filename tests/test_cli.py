@@ -33,6 +33,8 @@ def no_training(monkeypatch, tmp_path):
         (["--lr", "-1"], "lr must be a finite positive number"),
         (["--depth", "10"], "depth must be 6n[+]2 .* got 10; try 8 or 14"),
         (["--dataset", "cifar11"], "dataset must be one of synthetic, fashion-mnist"),
+        (["--device", "gpu"], "--device 'gpu' is not a device"),
+        (["--device", "meta"], "ckatools trains on cpu or cuda"),
     ],
 )
 def test_bad_training_options_are_refused_with_the_field_named(args, message, no_training, capsys):
@@ -41,6 +43,18 @@ def test_bad_training_options_are_refused_with_the_field_named(args, message, no
     captured = capsys.readouterr()
     assert exit_.value.code == 2 and captured.out == ""
     assert re.search(message, captured.err), captured.err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_on_a_machine_without_one_is_refused_before_training(no_training, capsys):
+    with pytest.raises(SystemExit):
+        main(BASE + ["--device", "cuda"])
+    assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_every_problem_of_a_configuration_is_named_at_once():
+    with pytest.raises(ValueError, match="epochs must .*; lr must"):
+        TrainConfig(epochs="10", lr=float("inf"))
 
 
 def test_booleans_accept_the_usual_spellings_only():

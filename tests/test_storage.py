@@ -178,3 +178,37 @@ def test_two_processes_asking_for_one_network_train_it_once(cache):
     assert text.count("loaded from cache") == 1, text
     accuracies = {line for line in text.splitlines() if line.startswith("accuracy")}
     assert len(accuracies) == 1  # the second process got the first one's network
+
+
+def test_an_entry_of_an_older_ckatools_is_kept_aside_not_served(cache):
+    zoo.get(SMOKE, device="cpu", progress=False, announce=False)
+    path = zoo.entry_dir(SMOKE) / "model.pt"
+    torch.save(storage.load(path), path)  # as the first ckatools wrote it: no checksum
+    with pytest.warns(RuntimeWarning, match="no ckatools checksum header.*kept as model.pt.legacy"):
+        zoo.get(SMOKE, device="cpu", progress=False, announce=False)
+    assert (path.parent / "model.pt.legacy").exists() and storage.load(path)["format"] == 1
+
+
+def test_prepare_retrains_a_corrupt_cached_entry_with_the_others(cache):
+    zoo.get(SMOKE, device="cpu", progress=False, announce=False)
+    flip_byte(zoo.entry_dir(SMOKE) / "model.pt")
+    with pytest.warns(RuntimeWarning, match="checksum"):
+        done = zoo.prepare([SMOKE], device="cpu", progress=False)
+    assert done[SMOKE]["trained"]  # counted as trained now, not as loaded
+
+
+def test_clean_leaves_an_entry_that_is_being_trained(cache):
+    partial = SMOKE.replace(seed=3)
+    folder = zoo.entry_dir(partial)
+    zoo._claim(folder, partial)
+    with storage.locked(folder):
+        assert storage.busy(folder) and zoo.clean() == []
+    assert not storage.busy(folder) and zoo.clean() == [folder]
+
+
+def test_equal_configurations_share_a_key():
+    import numpy as np
+
+    assert zoo.key(SMOKE.replace(width=1)) == zoo.key(SMOKE.replace(width=1.0))
+    assert zoo.key(SMOKE.replace(depth=np.int64(8))) == zoo.key(SMOKE)
+    assert zoo.key(SMOKE.replace(fraction=1)) == zoo.key(SMOKE.replace(fraction=1.0))
