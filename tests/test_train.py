@@ -41,6 +41,26 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
         torch.testing.assert_close(a, b, atol=0, rtol=0, msg=name)
 
 
+def test_bf16_cpu_training_learns_and_resumes_exactly(tmp_path):
+    # channels-last with 4 channels (x0.25) once crashed CPU backward in another torch release
+    config = SMOKE.replace(epochs=3, bf16_cpu=True, warmup_epochs=1)
+    straight, results = train(config, device="cpu", progress=False)
+    assert results["accuracy"] > 0.3  # 10 classes: chance is 0.1
+    checkpoint = tmp_path / "ckpt.pt"
+    train(config, device="cpu", progress=False, checkpoint=checkpoint, stop_after=1)
+    resumed, _ = train(config, device="cpu", progress=False, checkpoint=checkpoint)
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        torch.testing.assert_close(a, b, atol=0, rtol=0, msg=name)
+
+
+def test_the_learning_rate_warms_up_then_decays_to_zero():
+    factors = [training.lr_factor(s, total=10, warmup=4) for s in range(11)]
+    assert factors[:4] == [0.25, 0.5, 0.75, 1.0] and factors[4] == 1.0 and factors[10] == 0.0
+    assert all(a >= b for a, b in zip(factors[4:], factors[5:]))  # cosine decay is monotone
+    plain = [training.lr_factor(s, total=10) for s in range(11)]
+    assert plain[0] == 1.0 and plain[5] == pytest.approx(0.5) and plain[10] == 0.0
+
+
 def test_weight_decay_only_on_conv_and_dense_kernels():
     model = training.build_model(SMOKE, 10, 3)
     groups = training._optimizer(model, SMOKE).param_groups
