@@ -45,6 +45,9 @@ __all__ = [
     "span_agreement",
     "trained",
     "pilot_decisions",
+    "stage5_items",
+    "stage5_trends",
+    "choose_dataset",
 ]
 
 PROTOCOL = """\
@@ -472,6 +475,67 @@ def choose(table) -> str | None:
     return per_regime.sort_values(["shows", "rho"], ascending=False).index[0]
 
 
+def stage5_items(dataset: str) -> list[dict]:
+    """Stage 5's measured networks of ``dataset`` (its recipe, the study's seeds)."""
+    return [
+        i
+        for i in load(dataset)
+        if i["config"].seed in SEEDS
+        and all(getattr(i["config"], k) == v for k, v in STUDY_RECIPE.items())
+    ]
+
+
+def stage5_trends(items: list[dict], *, seed: int = 0) -> pd.DataFrame:
+    """Stage 5's statistics per dataset and series: Spearman's rho between the knob and the
+    presence-weighted block size (the measure's score where it finds a block, else 0) over the
+    trained networks, its 95 % interval, and the outcome: 'shows' (interval above zero),
+    'against' (below) or 'inconclusive'. Untrained networks are counted and left out."""
+    import pandas as pd
+
+    from .blocks import measure
+
+    rows = []
+    for dataset in sorted({i["config"].dataset for i in items}):
+        for series, fixed, anchor in (("width", "depth", 14), ("depth", "width", 1)):
+            members = [
+                i
+                for i in items
+                if i["config"].dataset == dataset and getattr(i["config"], fixed) == anchor
+            ]
+            good = [i for i in members if trained(i)]
+            blocks = [measure(i["cka"]) for i in good]
+            xs = [getattr(i["config"], series) for i in good]
+            ys = [b.score if b.present else 0.0 for b in blocks]
+            rho = spearman(xs, ys) if good else float("nan")
+            low, high = rho_interval(xs, ys, seed=seed) if good else (np.nan, np.nan)
+            outcome = "shows" if low > 0 else "against" if high < 0 else "inconclusive"
+            rows.append(
+                dict(
+                    dataset=dataset,
+                    series=series,
+                    networks=len(members),
+                    untrained=len(members) - len(good),
+                    levels=len(set(xs)),
+                    with_block=sum(b.present for b in blocks),
+                    rho=round(rho, 2),
+                    rho_low=round(low, 2),
+                    rho_high=round(high, 2),
+                    outcome=outcome,
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def choose_dataset(table: pd.DataFrame) -> str:
+    """Stage 5's rule: the dataset with more series whose trend shows; a tie goes to the one with
+    more trained networks with a block; a further tie to Fashion-MNIST-M."""
+    per = table.groupby("dataset").agg(
+        shows=("outcome", lambda o: int((o == "shows").sum())), blocks=("with_block", "sum")
+    )
+    per["prefer"] = [name == "fashion-mnist-m" for name in per.index]
+    return per.sort_values(["shows", "blocks", "prefer"], ascending=False).index[0]
+
+
 def less_data(items: list[dict], *, width_levels=(0.5, 1)) -> pd.DataFrame:
     """The amendment's data question: ResNet-14's score on 1/64 and 1/16 (60 epochs) per width."""
     import pandas as pd
@@ -509,13 +573,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m ckatools.study", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("command", choices=("run", "table", "protocol"))
+    parser.add_argument("command", choices=("run", "table", "protocol", "stage5"))
     parser.add_argument("--stages", type=int, nargs="+", default=[1, 2, 3])
     args = parser.parse_args(argv)
     if args.command == "protocol":
         print(PROTOCOL)
     elif args.command == "run":
         run(args.stages)
+    elif args.command == "stage5":
+        items = stage5_items("fashion-mnist-m") + stage5_items("fashion-mnist")
+        table = stage5_trends(items)
+        print(table.to_string(index=False))
+        print(
+            f"{len(items)} of {len(configs((5,)))} networks measured; the rule picks: "
+            f"{choose_dataset(table)}"
+        )
     else:
         import pandas as pd
 

@@ -147,3 +147,30 @@ def test_pilot_rules_on_made_up_results():
     assert results(0.9, 0.0)["warmup_epochs"] == 0  # everything trains and no pair gains
     assert results(0.9, 0.01)["bf16_cpu"] and not results(0.9, -0.05)["bf16_cpu"]
     assert results(0.9, -0.05)["seed_noise"] == pytest.approx(0.02)
+
+
+def test_stage_5_trends_and_the_dataset_rule_on_made_up_heatmaps():
+    import numpy as np
+
+    def heatmap(depth, block):
+        n = 9 + 21 * (depth - 2) // 6
+        m = np.full((n, n), 0.3)
+        if block:
+            m[n // 4 :, n // 4 :] = 0.95
+        np.fill_diagonal(m, 1)
+        return m
+
+    def item(dataset, depth, seed, block, train=0.8):
+        config = TrainConfig(dataset=dataset, depth=depth, width=1, seed=seed, **study.STUDY_RECIPE)
+        return dict(config=config, cka=heatmap(depth, block), train_accuracy=train)
+
+    items = []
+    for seed in (0, 1, 2):
+        items += [item("fashion-mnist-m", d, seed, d >= 26) for d in (8, 14, 26, 44)]
+        items += [item("fashion-mnist", d, seed, False) for d in (8, 14, 26, 44)]
+    items.append(item("fashion-mnist-m", 56, 0, True, train=0.2))  # did not train: left out
+    table = study.stage5_trends(items).set_index(["dataset", "series"])
+    assert table.loc[("fashion-mnist-m", "depth"), "outcome"] == "shows"
+    assert table.loc[("fashion-mnist-m", "depth"), "untrained"] == 1
+    assert table.loc[("fashion-mnist", "depth"), "outcome"] == "inconclusive"  # NaN rho: no "no"
+    assert study.choose_dataset(table.reset_index()) == "fashion-mnist-m"
