@@ -16,7 +16,7 @@ from .blocks import Block, relative_block, strict_block
 from .capture import CKAResult
 from .mistakes import Group
 from .profiles import CAPTION_WIDTH, Experiment, training_configs
-from .train import TrainConfig, fraction_label
+from .train import TRAINED_ACCURACY, TrainConfig, fraction_label, has_trained
 from .verdicts import Verdict, not_run, presence_verdict
 
 __all__ = [
@@ -103,15 +103,28 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
     accuracies = "; ".join(
         f"{r.config.label} {fraction_label(r.config.fraction)} s{r.config.seed} "
         f"{r.results['train_accuracy']:.0%}/{r.results['accuracy']:.1%}"
+        + ("" if has_trained(r.results) else " (did not train)")
         for r in runs
+    )
+    recipe = "".join(
+        [
+            f", {first.warmup_epochs}-epoch warm-up" if first.warmup_epochs else "",
+            ", bfloat16 on the CPU" if first.bf16_cpu else "",
+        ]
     )
     lines = [
         f"Provenance: {exp.profile} profile; {first.dataset}, class-balanced training sets: {data}",
-        f"{first.epochs} epochs, learning rate {first.lr}, seeds {seeds}; CKA on "
+        f"{first.epochs} epochs, learning rate {first.lr}{recipe}, seeds {seeds}; CKA on "
         f"{exp.images:,} test images, "
         f"{exp.passes} passes, minibatches of {exp.batch_size}",
         f"Accuracy, train (unaugmented) / test: {accuracies}",
     ]
+    failed = [r for r in runs if not has_trained(r.results)]
+    if failed:
+        lines.append(
+            f"Did not train (training accuracy < {TRAINED_ACCURACY:.0%}; they measure nothing): "
+            + ", ".join(f"{r.config.label} s{r.config.seed}" for r in failed)
+        )
     return "\n".join(textwrap.fill(line, CAPTION_WIDTH, subsequent_indent="  ") for line in lines)
 
 

@@ -50,6 +50,8 @@ class Experiment:
     seeds: tuple = (0,)  # training seeds (initialization and data order), one network each
     epochs: int = 0  # training epochs; 0 means the networks stay untrained
     lr: float = 0.01  # peak learning rate of the cosine schedule
+    warmup_epochs: int = 0  # linear learning-rate warm-up before the cosine decay
+    bf16_cpu: bool = False  # on the CPU: bfloat16 autocast and channels-last
     residual: bool = True  # False: plain networks without shortcuts (Fig. C.1)
     images: int | None = None  # CKA: the first `images` test images (None: all of them)
     passes: int = 10  # CKA: shuffled passes over those images
@@ -82,7 +84,9 @@ DEFAULTS: dict[str, dict] = {
     "cpu": dict(
         dataset="fashion-mnist", fractions=(1 / 16,), epochs=15, lr=0.05, images=2048, passes=2
     ),
-    "colab": dict(dataset="cifar10", epochs=15, lr=0.05, images=10000, passes=2),
+    # colab: the short schedule's lr 0.05 with the 2-epoch warm-up that the Fashion-MNIST-M pilot
+    # needed for deep networks (ckatools.study, stage 4: ResNet-44 x0.5 did not train without it)
+    "colab": dict(dataset="cifar10", epochs=15, lr=0.05, warmup_epochs=2, images=10000, passes=2),
     "paper": dict(dataset="cifar10", epochs=300, lr=0.01, images=10000, passes=10),
 }
 
@@ -331,7 +335,14 @@ def training_configs(exp: Experiment) -> list[TrainConfig]:
     """Every network an experiment trains: architectures x fractions x seeds (none if epochs=0)."""
     if exp.epochs == 0 or exp.skip:
         return []
-    fixed = dict(dataset=exp.dataset, epochs=exp.epochs, lr=exp.lr, residual=exp.residual)
+    fixed = dict(
+        dataset=exp.dataset,
+        epochs=exp.epochs,
+        lr=exp.lr,
+        residual=exp.residual,
+        warmup_epochs=exp.warmup_epochs,
+        bf16_cpu=exp.bf16_cpu,
+    )
     return [
         TrainConfig(**fixed, depth=d, width=w, fraction=f, seed=s)
         for (d, w), f, s in itertools.product(exp.architectures, exp.fractions, exp.seeds)

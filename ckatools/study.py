@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .blocks import MIN_BLOCK_FRACTION, relative_block, rho_interval, spearman, strict_block
-from .train import TrainConfig, fraction_label
+from .train import TrainConfig, fraction_label, has_trained
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -335,12 +335,9 @@ def span_agreement() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-TRAINED_ACCURACY = 0.5  # a network counts as trained at this training accuracy (5x chance)
-
-
 def trained(item: dict) -> bool:
     """Whether a measured network trained, by the protocol's rule (stage 4)."""
-    return item["train_accuracy"] >= TRAINED_ACCURACY
+    return has_trained(item)
 
 
 def pilot_decisions(items: list[dict]) -> dict:

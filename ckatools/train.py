@@ -37,6 +37,8 @@ __all__ = [
     "evaluate",
     "recalibrate_batchnorm",
     "TrainingDiverged",
+    "TRAINED_ACCURACY",
+    "has_trained",
     "default_device",
     "build_model",
     "training_data",
@@ -132,6 +134,15 @@ def _problems(config: TrainConfig) -> list[str]:
         if not _is_int(getattr(c, name)) or getattr(c, name) < 0:
             found.append(f"{name} must be an integer >= 0, got {getattr(c, name)!r}")
     return found
+
+
+TRAINED_ACCURACY = 0.5  # a network counts as trained at this training accuracy (5x chance)
+
+
+def has_trained(results: dict) -> bool:
+    """Whether a network trained: training accuracy (unaugmented) at least ``TRAINED_ACCURACY``.
+    One that did not measures nothing: it is flagged and left out of every trend."""
+    return results.get("train_accuracy", 0.0) >= TRAINED_ACCURACY
 
 
 class TrainingDiverged(RuntimeError):

@@ -238,6 +238,14 @@ def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache, capsys):
         f"{runs[0].results['train_accuracy']:.0%}/{runs[0].results['accuracy']:.1%}",
     ):
         assert fact in text
+    import dataclasses
+
+    failed = dataclasses.replace(runs[0], results={**runs[0].results, "train_accuracy": 0.2})
+    flagged = " ".join(provenance(exp, [failed, *runs[1:]]).split())
+    assert "s0 20%/" in flagged and "(did not train)" in flagged
+    assert "Did not train (training accuracy < 50%; they measure nothing): ResNet-8" in flagged
+    fitted = [dataclasses.replace(r, results={**r.results, "train_accuracy": 0.9}) for r in runs]
+    assert "did not train" not in provenance(exp, fitted).lower()
 
 
 def test_an_unreadable_checkpoint_restarts_training(tmp_path):
