@@ -43,7 +43,6 @@ __all__ = [
     "labels",
     "agreement",
     "span_agreement",
-    "trained",
     "pilot_decisions",
     "stage5_items",
     "stage5_trends",
@@ -256,14 +255,14 @@ def run(stages=(1, 2, 3)) -> None:
 
 def load(dataset: str = "fashion-mnist") -> list[dict]:
     """Every result file of ``dataset``, as dicts (config as a TrainConfig, cka and pc1 as
-    arrays)."""
+    arrays, result: the file's name without its suffix)."""
     found = []
     for path in sorted(_folder(dataset).glob("*.npz")):
         with np.load(path) as f:
             item = json.loads(str(f["summary"]))
             item.update(history=json.loads(str(f["history"])), layers=list(f["layers"]))
             item.update(cka=f["cka"].astype(np.float64), pc1=f["pc1"])
-        item["config"] = TrainConfig(**item["config"])
+        item.update(config=TrainConfig(**item["config"]), result=path.stem)
         found.append(item)
     return found
 
@@ -288,12 +287,13 @@ def _labelled_measures() -> list[tuple[dict, object]]:
     """Each labelled heatmap's label row and what :func:`ckatools.blocks.measure` says of it."""
     from .blocks import measure
 
-    matrices = {}
-    for dataset in sorted({row["dataset"] for row in labels()}):
-        for path in sorted(_folder(dataset).glob("*.npz")):
-            with np.load(path) as f:
-                matrices[path.stem] = f["cka"].astype(np.float64)
-    return [(row, measure(matrices[row["result"]])) for row in labels()]
+    rows = labels()
+    matrices = {
+        item["result"]: item["cka"]
+        for dataset in {r["dataset"] for r in rows}
+        for item in load(dataset)
+    }
+    return [(row, measure(matrices[row["result"]])) for row in rows]
 
 
 def agreement() -> pd.DataFrame:
@@ -335,11 +335,6 @@ def span_agreement() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def trained(item: dict) -> bool:
-    """Whether a measured network trained, by the protocol's rule (stage 4)."""
-    return has_trained(item)
-
-
 def pilot_decisions(items: list[dict]) -> dict:
     """Stage 4's two rules applied to the pilot's results: the warm-up and the precision that
     stage 5 trains with, and the numbers that decided them."""
@@ -356,7 +351,7 @@ def pilot_decisions(items: list[dict]) -> dict:
 
     pairs = [(find(44, 0.5, 100, 0, False), find(44, 0.5, 100, 2, False))]
     pairs.append((find(56, 1, 100, 0, True), find(56, 1, 100, 2, True)))
-    rescued = any(not trained(cold) and trained(warm) for cold, warm in pairs)
+    rescued = any(not has_trained(cold) and has_trained(warm) for cold, warm in pairs)
     better = all(warm["test_accuracy"] > cold["test_accuracy"] for cold, warm in pairs)
     precision = [
         (find(d, 1, s, 2, False), find(d, 1, s, 2, True)) for d in (8, 14) for s in PILOT_SEEDS
@@ -499,7 +494,7 @@ def stage5_trends(items: list[dict], *, seed: int = 0) -> pd.DataFrame:
                 for i in items
                 if i["config"].dataset == dataset and getattr(i["config"], fixed) == anchor
             ]
-            good = [i for i in members if trained(i)]
+            good = [i for i in members if has_trained(i)]
             blocks = [measure(i["cka"]) for i in good]
             xs = [getattr(i["config"], series) for i in good]
             ys = [b.score if b.present else 0.0 for b in blocks]

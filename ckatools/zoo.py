@@ -224,11 +224,12 @@ def _train_entry(
     return model.eval(), results
 
 
-def _train_in_worker(config: TrainConfig, device: str | None, threads: int, ticks=None) -> dict:
-    """One network trained into the cache by a worker process with ``threads`` CPU threads;
-    each finished epoch is put on the ``ticks`` queue."""
+def _train_in_worker(
+    config: TrainConfig, device: str | None, threads: int, on_epoch: Callable[[int], None]
+) -> dict:
+    """One network trained into the cache with ``threads`` CPU threads (by a worker process, or
+    by this one); ``on_epoch(epoch)`` after each epoch (a queue's ``put`` from a worker)."""
     torch.set_num_threads(threads)
-    on_epoch = None if ticks is None else ticks.put
     _, results = get(config, device=device, progress=False, announce=False, on_epoch=on_epoch)
     return dict(accuracy=results["accuracy"], seconds=results["seconds"])
 
@@ -280,16 +281,17 @@ def prepare(
         bar.set_postfix_str(f"{len(found)}/{len(configs)} networks")
 
     if jobs == 1:
+        tick = lambda epoch: bar.update()
         for config in missing:
-            tick = lambda epoch: bar.update()
-            _, results = get(config, device=device, progress=False, announce=False, on_epoch=tick)
-            record(config, dict(accuracy=results["accuracy"], seconds=results["seconds"]))
+            record(config, _train_in_worker(config, device, torch.get_num_threads(), tick))
     else:
         spawn = get_context("spawn")
         failed = {}
         with spawn.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
             ticks = manager.Queue()
-            pending = {pool.submit(_train_in_worker, c, device, threads, ticks): c for c in missing}
+            pending = {
+                pool.submit(_train_in_worker, c, device, threads, ticks.put): c for c in missing
+            }
             while pending:
                 done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 while not ticks.empty():

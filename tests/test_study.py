@@ -117,8 +117,6 @@ def test_stage_5_trains_with_the_recipe_the_pilots_rules_chose():
 
 
 def test_pilot_rules_on_made_up_results():
-    from ckatools.train import TrainConfig
-
     def item(depth, width, seed, warmup, fast, train, test):
         config = TrainConfig(
             dataset="fashion-mnist-m",
