@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
 
-from ckatools.verdicts import CLAIMS, LINE, UNVERDICTED
+from ckatools.verdicts import CLAIMS, LINE, OUTCOMES, UNVERDICTED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,7 +72,14 @@ class Scorecard(Directive):
         for path in notebooks:
             env.note_dependency(str(path))
         found = verdicts(notebooks)
+        counts = Counter(outcome for outcome, _, _ in found.values())
         rows = [
+            "In this build: "
+            + "; ".join(f"**{o}** {counts[o]}" for o in OUTCOMES if counts[o])
+            + ". *Not reproduced* means some part of the claim goes against the paper beyond "
+            "its uncertainty (the data say otherwise); *inconclusive* means no part is clear of "
+            "its uncertainty (the data cannot tell).",
+            "",
             "| figure | the paper's claim | verdict | profile | the numbers that decided it |",
             "|---|---|---|---|---|",
         ]

@@ -42,6 +42,7 @@ __all__ = [
     "relative_block",
     "contrast",
     "split_means",
+    "split_values",
     "strict_block",
     "spearman",
     "rho_interval",
@@ -82,6 +83,11 @@ class Block:
         older measures a run spanning at least ``MIN_BLOCK_FRACTION`` of the representations."""
         return self.score >= MIN_BLOCK_FRACTION if self.found is None else self.found
 
+    @property
+    def extent(self) -> float:
+        """The fraction of representations in the block, 0 without one: what a trend compares."""
+        return self.score if self.present else 0.0
+
     def describe(self) -> str:
         span = f"{self.first} .. {self.last}" if self.first else f"{self.start} .. {self.end}"
         sizes = (
@@ -108,6 +114,12 @@ def contrast(matrix, start: int, end: int) -> float:
     inside[start : end + 1] = True
     between = matrix[inside][:, ~inside]
     return float(matrix[inside][:, inside].mean() - (between.mean() if between.size else 0.0))
+
+
+def split_values(values: Sequence[float], inside: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` where ``inside`` is true and where it is false."""
+    values, inside = np.asarray(values, dtype=float), np.asarray(inside, dtype=bool)
+    return values[inside], values[~inside]
 
 
 def split_means(values: Sequence[float], inside: Sequence[bool]) -> tuple[float, float]:

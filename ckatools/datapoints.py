@@ -20,8 +20,9 @@ import torch
 import torch.nn as nn
 
 from .capture import activations
+from .verdicts import Check
 
-__all__ = ["activation_norms", "dominant", "translated"]
+__all__ = ["activation_norms", "dominant", "shared_source", "translated"]
 
 
 def activation_norms(
@@ -40,6 +41,23 @@ def dominant(norms: np.ndarray, fraction: float = 0.01) -> np.ndarray:
     """Indices of the ``fraction`` of examples with the largest norms (at least one)."""
     count = max(1, round(fraction * len(norms)))
     return np.argsort(-np.asarray(norms))[:count]
+
+
+def shared_source(top: np.ndarray, sources: np.ndarray) -> tuple[int, float, float, Check]:
+    """Do the examples ``top`` share an image source (say, one photograph) more often than the
+    examples ``sources`` describes? Returns the source most common among them, its share among
+    them and among all, and the part "more often": the difference of the shares with the 95 %
+    half-width of a share among ``len(top)`` examples, Bonferroni-corrected for picking the
+    most common of the sources."""
+    from scipy import stats
+
+    sources = np.asarray(sources)
+    kinds = int(sources.max()) + 1
+    counts = np.bincount(sources[top], minlength=kinds)
+    best = int(counts.argmax())
+    share, base = counts[best] / len(top), float(np.mean(sources == best))
+    z = float(stats.norm.ppf(1 - 0.025 / kinds))
+    return best, float(share), base, Check(share - base, z * np.sqrt(base * (1 - base) / len(top)))
 
 
 def translated(x, mask, distance: float, *, seed: int = 0) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from . import zoo
-from .blocks import Block, relative_block, strict_block
+from .blocks import Block, measure, strict_block
 from .capture import CKAResult
 from .mistakes import Group
 from .profiles import CAPTION_WIDTH, Experiment, training_configs
@@ -28,6 +28,7 @@ __all__ = [
     "series",
     "points",
     "presence_of",
+    "describe_blocks",
     "with_and_without_block",
     "groups",
     "group_provenance",
@@ -42,7 +43,7 @@ class Run:
     config: TrainConfig
     results: dict
     cka: CKAResult
-    block: Block  # relative_block: the book's measure
+    block: Block  # ckatools.blocks.measure: the book's measure
     strict: Block  # strict_block: every pair >= 0.9
 
     @property
@@ -51,8 +52,20 @@ class Run:
         c = self.config
         return (
             f"{c.label}, {fraction_label(c.fraction)} data\n"
-            f"seed {c.seed}: test {self.results['accuracy']:.0%}, block {self.block.score:.2f}"
+            f"seed {c.seed}: test {self.results['accuracy']:.0%}, {self.verdict_word}"
         )
+
+    @property
+    def trained(self) -> bool:
+        """Whether the network counts as trained (:func:`ckatools.train.has_trained`)."""
+        return has_trained(self.results)
+
+    @property
+    def verdict_word(self) -> str:
+        """'block 0.45', 'no block', or 'did not train' (such a network measures nothing)."""
+        if not self.trained:
+            return "did not train"
+        return f"block {self.block.score:.2f}" if self.block.present else "no block"
 
 
 def _networks(exp: Experiment, progress: bool):
@@ -82,7 +95,7 @@ def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
             batch_size=exp.batch_size,
             progress=False,
         )
-        runs.append(Run(config, results, cka, relative_block(cka), strict_block(cka)))
+        runs.append(Run(config, results, cka, measure(cka), strict_block(cka)))
     return runs
 
 
@@ -129,7 +142,8 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
 
 
 def block_table(runs: list[Run]):
-    """Where each network's block lies and how it scores, as a table (one row per run)."""
+    """Where each network's block lies (by :func:`ckatools.blocks.measure`), one row per run:
+    its span, its extent (fraction of representations, 0 without a block) and contrast."""
     import pandas as pd
 
     rows = [
@@ -137,26 +151,63 @@ def block_table(runs: list[Run]):
             "network": r.config.label,
             "data": fraction_label(r.config.fraction),
             "seed": r.config.seed,
-            "block from": r.block.first,
-            "to": r.block.last,
-            "size": r.block.size,
-            "score": round(r.block.score, 2),
-            "contrast": round(r.block.contrast, 2),
-            "strict score": round(r.strict.score, 2),
+            "test acc.": round(r.results["accuracy"], 3),
+            "block": "did not train" if not r.trained else "yes" if r.block.present else "no",
+            "from": r.block.first if r.block.present else "",
+            "to": r.block.last if r.block.present else "",
+            "extent": round(r.block.extent, 2),
+            "contrast": round(r.block.contrast, 2) if r.block.present else float("nan"),
         }
         for r in runs
     ]
     return pd.DataFrame(rows).set_index(["network", "data", "seed"])
 
 
+def _begins_late(run: Run) -> bool:
+    """Whether the block begins in the last two stages (or after them, in the head)."""
+    layers = run.cka.layers_a
+    last = max(layer.stage or 0 for layer in layers)
+    first_staged = next(i for i, layer in enumerate(layers) if layer.stage is not None)
+    start = layers[run.block.start]
+    stage = (
+        start.stage if start.stage is not None else (0 if run.block.start < first_staged else last)
+    )
+    return stage >= last - 1
+
+
+def describe_blocks(runs: list[Run]) -> str:
+    """One sentence, chosen by the numbers: in how many trained networks the measure finds a
+    block, and how many of those begin in the last two stages, where the paper's block lies."""
+    trained = [r for r in runs if r.trained]
+    found = [r for r in trained if r.block.present]
+    untrained = len(runs) - len(trained)
+    head = f"The measure finds a block in {len(found)} of {len(trained)} trained networks" + (
+        f" ({untrained} did not train and measure nothing)" if untrained else ""
+    )
+    if not found:
+        return head + "."
+    late = sum(_begins_late(r) for r in found)
+    where = (
+        "all of them begin in the last two stages, as in the paper"
+        if late == len(found)
+        else f"{late} of them begin in the last two stages, as in the paper, and "
+        f"{len(found) - late} earlier, unlike the paper's"
+    )
+    return f"{head}; {where}."
+
+
 def with_and_without_block(runs: list[Run], k: int = 1) -> tuple[list[Run], list[Run]]:
     """Networks to contrast, picked by rule rather than by eye: the ``k`` whose blocks stand out
     most (highest contrast among those with a block, or among all when none has one) and the
-    ``k`` others with the lowest block scores."""
+    ``k`` others with the smallest blocks (those without one first). Networks that did not train
+    are left out."""
+    runs = [r for r in runs if r.trained] or runs
     present = [r for r in runs if r.block.present] or runs
     with_block = sorted(present, key=lambda r: -r.block.contrast)[:k]
     others = [r for r in runs if r not in with_block]
-    return with_block, sorted(others, key=lambda r: r.block.score)[:k]
+    return with_block, sorted(
+        others, key=lambda r: (r.block.present, r.block.extent, r.block.score)
+    )[:k]
 
 
 def series(runs: list[Run], by: Callable[[TrainConfig], object]) -> dict[str, list[Run]]:
@@ -170,8 +221,10 @@ def series(runs: list[Run], by: Callable[[TrainConfig], object]) -> dict[str, li
 def points(
     runs: list[Run], knob: Callable[[TrainConfig], float]
 ) -> tuple[list[float], list[float]]:
-    """(knob values, block scores) of ``runs``: one series of a trend verdict."""
-    return [knob(r.config) for r in runs], [r.block.score for r in runs]
+    """(knob values, block extents) of the trained networks of ``runs``: one series of a trend
+    verdict (a network that did not train measures nothing and is left out)."""
+    kept = [r for r in runs if r.trained]
+    return [knob(r.config) for r in kept], [r.block.extent for r in kept]
 
 
 def presence_of(figure: str, claim: str, runs: list[Run]) -> Verdict:
@@ -179,7 +232,12 @@ def presence_of(figure: str, claim: str, runs: list[Run]) -> Verdict:
     if not runs:
         return not_run(figure, "this profile trains no networks for it")
     return presence_verdict(
-        figure, claim, {f"{r.config.label} s{r.config.seed}": r.block.present for r in runs}
+        figure,
+        claim,
+        {
+            f"{r.config.label} s{r.config.seed}": (r.block.present if r.trained else None)
+            for r in runs
+        },
     )
 
 

@@ -26,8 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .blocks import spearman
-from .verdicts import RISING_RHO, Verdict, checks_verdict
+from .verdicts import Z95, Check, Verdict, checks_verdict, interval, rank_check
 
 __all__ = [
     "Group",
@@ -304,22 +303,28 @@ class Comparison:
                     self.accuracy["p"] >= 0.05
                 ),
                 f"per-example scatter above the baseline's ({d['ratio']:.1f}x; excess "
-                f"{d['excess']:.4f}, 95 % interval {d['low']:.4f}-{d['high']:.4f})": d["low"] > 0,
+                f"{d['excess']:.4f}, 95 % interval {d['low']:.4f}-{d['high']:.4f})": interval(
+                    d["low"], d["high"]
+                ),
                 f"more classes differ than in the baseline ({differ} vs {baseline_differ} of "
                 f"{len(self.classes)})": differ > baseline_differ,
             },
         )
         s, base = self.split, self.baseline_split
-        low = s["held_out"] - 1.96 * s["held_out_se"]
-        base_gap = base["held_out"] if len(base["examples"]) else 0.0  # none picked: no gap
+        low = s["held_out"] - Z95 * s["held_out_se"]
+        base_gap, base_se = (  # none picked: no gap
+            (base["held_out"], base["held_out_se"]) if len(base["examples"]) else (0.0, 0.0)
+        )
         f1 = checks_verdict(
             "Fig. F.1",
             f"{len(s['examples'])} examples picked on half the seeds",
             {
                 f"they differ on the other half (gap {s['held_out']:.2f}, 95 % lower bound "
-                f"{low:.2f})": low > 0,
+                f"{low:.2f})": Check(s["held_out"], Z95 * s["held_out_se"]),
                 f"by more than the baseline's picks ({base_gap:.2f} on "
-                f"{len(base['examples'])} examples)": s["held_out"] > base_gap,
+                f"{len(base['examples'])} examples)": Check(
+                    s["held_out"] - base_gap, Z95 * float(np.hypot(s["held_out_se"], base_se))
+                ),
             },
         )
         return fig7, f1
@@ -351,14 +356,14 @@ def growth(figure: str, knob: str, series: dict[float, Group], *, threshold: flo
     knobs = sorted(series)
     xs = [k for k in knobs for _ in range(len(series[k]))]
     ys = [a for k in knobs for a in series[k].accuracy]
-    rho = spearman(xs, ys)
+    rho, rises = rank_check(xs, ys)
     moved = shifts(series[knobs[0]].correct, series[knobs[-1]].correct, threshold=threshold)
     verdict = checks_verdict(
         figure,
         f"from {series[knobs[0]].label} to {series[knobs[-1]].label}",
         {
-            f"accuracy rises with {knob} (Spearman {rho:+.2f}, needs >= {RISING_RHO})": (
-                rho >= RISING_RHO
+            f"accuracy rises with {knob} (Spearman {rho:+.2f}; the check: its 95 % interval)": (
+                rises
             ),
             f"more examples get easier than harder ({moved['easier']} vs {moved['harder']})": (
                 moved["easier"] > moved["harder"]

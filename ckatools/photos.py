@@ -29,7 +29,17 @@ import torch
 
 from . import storage
 
-__all__ = ["PHOTOS", "SCALES", "photographs", "blend", "fashion_mnist_m", "VERSION"]
+__all__ = [
+    "PHOTOS",
+    "SCALES",
+    "photographs",
+    "source_names",
+    "blend",
+    "sources",
+    "backgrounds",
+    "fashion_mnist_m",
+    "VERSION",
+]
 
 VERSION = 1  # part of the cache file's name: bump it when the recipe changes
 SEED = 20160101  # the recipe's seed (Ganin et al.'s MNIST-M is from 2016)
@@ -72,13 +82,46 @@ def photographs() -> list[np.ndarray]:
     return found
 
 
+def source_names() -> list[str]:
+    """The nine sources of :func:`photographs`, in order: 'china.jpg at 1/2' and so on."""
+    return [
+        f"{Path(relative).name} at {'full size' if s == 1 else f'1/{s}'}"
+        for _, relative in PHOTOS
+        for s in SCALES
+    ]
+
+
+def _which(n: int, seed: int) -> tuple[np.random.Generator, np.ndarray]:
+    """The recipe's generator and its first draw: each image's source."""
+    rng = np.random.default_rng(seed)
+    return rng, rng.integers(len(PHOTOS) * len(SCALES), size=n)
+
+
+def sources(train: bool) -> np.ndarray:
+    """For every image of a split of Fashion-MNIST-M, the index of the source it was cut from
+    (into :func:`source_names`): the same draw :func:`blend` makes."""
+    from .data import _fashion_mnist
+
+    return _which(len(_fashion_mnist(train).labels), SEED + (0 if train else 1))[1]
+
+
+def backgrounds(train: bool) -> np.ndarray:
+    """For every image of a split, the mean brightness (0-255, over channels) of its background:
+    the pixels where the garment is black, so the photograph shows as it is."""
+    from .data import _fashion_mnist
+
+    garments = _fashion_mnist(train).images[:, 0].numpy()
+    pixels = fashion_mnist_m(train).images.numpy().mean(1)  # (N, 28, 28)
+    black = garments == 0
+    return (pixels * black).sum((1, 2)) / np.maximum(black.sum((1, 2)), 1)
+
+
 def blend(garments: np.ndarray, seed: int) -> np.ndarray:
     """(N, 28, 28) uint8 garments -> (N, 3, 28, 28) uint8 |crop - garment|, crops drawn from
     ``seed``: for each image, a source photograph and a position inside it."""
-    rng = np.random.default_rng(seed)
     sources = photographs()
     n, size = len(garments), garments.shape[-1]
-    which = rng.integers(len(sources), size=n)
+    rng, which = _which(n, seed)
     out = np.empty((n, size, size, 3), dtype=np.uint8)
     for k, source in enumerate(sources):
         members = np.flatnonzero(which == k)

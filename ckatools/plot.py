@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation
+from matplotlib.animation import FuncAnimation, HTMLWriter
+from matplotlib.axis import Axis
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
+from matplotlib.ticker import MaxNLocator
 
+from . import page
 from .mistakes import joint_counts
 
 __all__ = [
@@ -27,10 +35,52 @@ __all__ = [
     "training_curves",
     "slider",
     "stage_starts",
+    "layer_ticks",
 ]
 
 CMAP = "magma"
 STAGE_LINE = "#3b8fd9"  # stage boundaries: visible on both ends of the colour map
+# Figures are at most page.WIDTH inches wide, saved at page.DPI, so the page shows them unshrunk.
+TEXT = 9  # points: panel titles and tick labels of multi-panel figures
+LEGEND = 8  # points: legends, the smallest text of any figure (page.MIN_PT)
+MAX_COLS = 3  # heatmaps to a row: a panel about 2 in wide holds a run's two-line title at TEXT
+
+
+def layer_ticks(*axes: Axis) -> None:
+    """Whole-number ticks on each given axis (``ax.xaxis``, ``ax.yaxis``): layers are counted."""
+    for axis in axes:
+        axis.set_major_locator(MaxNLocator("auto", integer=True))
+
+
+def _text_width(text: str, fontsize: float) -> float:
+    """Width in inches of one line of text drawn at ``fontsize`` points."""
+    width, _, _ = text_to_path.get_text_width_height_descent(
+        text, FontProperties(size=fontsize), ismath=False
+    )
+    return width / 72
+
+
+def _wrap(text: str, width: float, fontsize: float) -> str:
+    """``text`` with each line broken to fit ``width`` inches at ``fontsize``: after a comma or a
+    colon where it can ('ResNet-8 ×0.25,' / 'all data'), else between words."""
+    lines = []
+    for line in text.split("\n"):
+        current = ""
+        for piece in re.split(r"(?<=[,:]) ", line):
+            for word in [piece] if _text_width(piece, fontsize) <= width else piece.split(" "):
+                joined = f"{current} {word}" if current else word
+                if current and _text_width(joined, fontsize) > width:
+                    lines.append(current)
+                    joined = word
+                current = joined
+        lines.append(current)
+    return "\n".join(lines)
+
+
+def _rows(n: int, most: int) -> tuple[int, int]:
+    """``n`` panels on rows of at most ``most``, evenly (5 -> 3 + 2): (rows, panels per row)."""
+    rows = -(-n // most)
+    return rows, -(-n // rows)
 
 
 def stage_starts(layers) -> list[int]:
@@ -69,6 +119,8 @@ def heatmap(
             ax.axhline(start - 0.5, color=STAGE_LINE, lw=0.7, ls=":")
         for start in stage_starts(result.layers_b)[1:]:
             ax.axvline(start - 0.5, color=STAGE_LINE, lw=0.7, ls=":")
+    layer_ticks(ax.xaxis, ax.yaxis)
+    ax.tick_params(labelsize=TEXT)
     ax.set_xlabel("layer" if matrix.shape[0] == matrix.shape[1] else "layer (model B)")
     ax.set_ylabel("layer" if matrix.shape[0] == matrix.shape[1] else "layer (model A)")
     if title:
@@ -88,25 +140,38 @@ def heatmap_grid(
 ):
     """Several heatmaps in a grid with one shared colour bar (as the paper's multi-panel figures).
 
+    The grid has rows of ``ncols`` panels (all in one row by default); a row longer than MAX_COLS
+    is wrapped onto several, evenly. Panels are ``size`` inches, or less so that the figure fits
+    the page, and titles are broken onto more lines where they are wider than their panel.
     Draws into ``fig`` when given (a slider frame), else into a new figure. ``row_labels`` name
-    the rows on the left (e.g. the fraction of training data).
+    the rows on the left (e.g. the fraction of training data), on each row a wrapped row takes.
     """
     ncols = ncols or len(results)
-    nrows = -(-len(results) // ncols)
+    wraps, per_row = _rows(ncols, MAX_COLS)  # each row of the grid takes `wraps` rows
+    nrows = -(-len(results) // ncols) * wraps
+    margin = 1.0  # inches: the colour bar and the row labels
+    width = fig.get_figwidth() if fig is not None else min(size * per_row + margin, page.WIDTH)
+    panel = (width - margin) / per_row
+    titles = [_wrap(title, panel, TEXT) for title in titles]
     if fig is None:
-        fig = plt.figure(figsize=(size * ncols + 1.0, (size + 0.2) * nrows))
+        lines = max((t.count("\n") + 1 for t in titles if t), default=0)
+        fig = plt.figure(figsize=(width, (panel + lines * TEXT * 1.3 / 72) * nrows + 0.3))
     fig.set_layout_engine("constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False)
-    for ax, result, title in zip(axes.flat, results, titles):
+    axes = fig.subplots(nrows, per_row, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, (result, title) in enumerate(zip(results, titles)):
+        row, col = divmod(k, ncols)
+        ax = axes[row * wraps + col // per_row, col % per_row]
+        ax.axis("on")
         heatmap(result, ax, title=title, colorbar=False)
         ax.set(xlabel="", ylabel="")
-        ax.title.set_fontsize(8)
-    for ax in axes.flat[len(results) :]:
-        ax.axis("off")
-    for ax, text in zip(axes[:, 0], row_labels or []):
-        ax.set_ylabel(text, fontsize=9)
-    fig.colorbar(axes.flat[0].images[0], ax=axes, shrink=0.8, label="CKA")
-    fig.supxlabel("layer", fontsize=9)
+        ax.title.set_fontsize(TEXT)
+    for row, text in enumerate(row_labels or []):
+        for ax in axes[row * wraps : (row + 1) * wraps, 0]:
+            ax.set_ylabel(text, fontsize=TEXT)
+    fig.colorbar(axes[0, 0].images[0], ax=axes, shrink=min(0.8, 2 / nrows), label="CKA")
+    fig.supxlabel("layer", fontsize=TEXT)
     return fig
 
 
@@ -170,8 +235,9 @@ def score_table(
         i, j = row_keys.index(row), col_keys.index(col)
         scores[i, j] = values.mean()
         labels[i, j] = f"{values.mean():.2f}" + (f"±{values.std():.2f}" if len(values) > 1 else "")
+    column = min(1.2, (page.WIDTH - 1.6) / len(col_keys))
     fig, ax = plt.subplots(
-        figsize=(1.6 + 1.2 * len(col_keys), 0.9 + 0.45 * len(row_keys)), layout="constrained"
+        figsize=(1.6 + column * len(col_keys), 0.9 + 0.45 * len(row_keys)), layout="constrained"
     )
     ax.imshow(scores, cmap=CMAP, vmin=0, vmax=1, aspect="auto")
     for (i, j), s in np.ndenumerate(scores):
@@ -182,11 +248,12 @@ def score_table(
             ha="center",
             va="center",
             color="white" if s < 0.6 else "black",
-            fontsize=9,
+            fontsize=TEXT,
         )
-    ax.set_xticks(range(len(col_keys)), [col_name(k) for k in col_keys], fontsize=8)
-    ax.set_yticks(range(len(row_keys)), [row_name(k) for k in row_keys], fontsize=8)
-    ax.set_title(title, fontsize=9)
+    names = [_wrap(col_name(k), 0.95 * column, TEXT) for k in col_keys]
+    ax.set_xticks(range(len(col_keys)), names, fontsize=TEXT)
+    ax.set_yticks(range(len(row_keys)), [row_name(k) for k in row_keys], fontsize=TEXT)
+    ax.set_title(title, fontsize=10)
     return fig
 
 
@@ -208,20 +275,20 @@ def score_plot(groups: dict, knob: Callable, xlabel: str, ax=None, *, log: bool 
     levels = sorted({knob(r.config) for runs in groups.values() for r in runs})
     ax.set_xticks(levels, [f"{x:g}" for x in levels])
     ax.minorticks_off()
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=LEGEND)
     return ax
 
 
 def training_curves(histories: dict):
     """Training loss and (augmented) training accuracy per epoch, one line per named history."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(page.WIDTH, 3.0), layout="constrained")
     for name, history in histories.items():
         epochs = [h["epoch"] for h in history]
         axes[0].plot(epochs, [h["loss"] for h in history], label=name)
         axes[1].plot(epochs, [h["train_accuracy"] for h in history], label=name)
     axes[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
     axes[1].set(xlabel="epoch", ylabel="training accuracy (augmented)")
-    axes[0].legend(fontsize=7, ncol=2)
+    axes[0].legend(fontsize=LEGEND, ncol=2)
     return fig
 
 
@@ -235,15 +302,16 @@ def pc_panels(components, layers, block=None, title: str = ""):
     def square(matrix):
         return CKAResult(torch.as_tensor(matrix), layers, layers)
 
-    fig, axes = plt.subplots(2, 2, figsize=(7.6, 6.4), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(page.WIDTH, 6.0), layout="constrained")
     heatmap(square(components.cosines()), axes[0, 0], title="cos² of PC1s", colorbar=False)
     heatmap(square(components.cka()), axes[0, 1], title="CKA", colorbar=False)
     ax = axes[1, 0]
     ax.plot(components.fraction, lw=1)
     if block is not None:
         ax.axvspan(block.start, block.end, color="0.85", label="block")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=LEGEND)
     ax.set(xlabel="layer", ylabel="PC1 fraction of variance", ylim=(0, 1), title="PC1 variance")
+    layer_ticks(ax.xaxis)
     ax.title.set_fontsize(10)
     heatmap(
         square(components.cka(without_pc1=True)),
@@ -258,7 +326,9 @@ def pc_panels(components, layers, block=None, title: str = ""):
 
 def under_heatmaps(runs: Sequence, draw: Callable, ylabel: str, *, size: float = 2.8):
     """The layout of Figs. 4 and 5: each run's heatmap on top and, on the same layer axis below
-    it, what ``draw(ax, run)`` plots, with stage boundaries and the block's extent (shaded)."""
+    it, what ``draw(ax, run)`` plots, with stage boundaries and the block's extent (shaded).
+    Columns are ``size`` inches wide, or less so that the figure fits the page."""
+    size = min(size, page.WIDTH / len(runs))
     fig, axes = plt.subplots(
         2,
         len(runs),
@@ -268,7 +338,8 @@ def under_heatmaps(runs: Sequence, draw: Callable, ylabel: str, *, size: float =
         sharex="col",
     )
     for col, run in enumerate(runs):
-        heatmap(run.cka, axes[0, col], title=run.title, colorbar=col == len(runs) - 1)
+        title = _wrap(run.title, 0.9 * size, 10)
+        heatmap(run.cka, axes[0, col], title=title, colorbar=col == len(runs) - 1)
         axes[0, col].set_xlabel("")
         ax = axes[1, col]
         ax.axvspan(run.block.start - 0.5, run.block.end + 0.5, color="0.88", label="block")
@@ -276,17 +347,21 @@ def under_heatmaps(runs: Sequence, draw: Callable, ylabel: str, *, size: float =
             ax.axvline(x - 0.5, color=STAGE_LINE, lw=0.8)
         draw(ax, run)
         ax.set(xlabel="layer", ylabel=ylabel if col == 0 else None)
-    axes[1, 0].legend(fontsize=7)
+    axes[1, 0].legend(fontsize=LEGEND)
     return fig
 
 
-def image_grid(images, captions, ncols: int = 8, size: float = 1.0, fontsize: float = 7):
-    """Small images with a caption each (e.g. the examples that carry a layer's PC1)."""
+def image_grid(images, captions, ncols: int = 8, size: float = 1.0, fontsize: float = 8):
+    """Small images with a caption each (e.g. the examples that carry a layer's PC1): ``size``
+    inches each, or less so that ``ncols`` fit the page, captions broken to fit under them."""
     nrows = -(-len(images) // ncols)
+    size = min(size, page.WIDTH / ncols)
+    captions = [_wrap(caption, 0.95 * size, fontsize) for caption in captions]
+    lines = max((c.count("\n") + 1 for c in captions), default=0)
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(size * ncols, (size + 0.25) * nrows),
+        figsize=(size * ncols, (size + 0.05 + lines * fontsize * 1.3 / 72) * nrows),
         squeeze=False,
         layout="constrained",
     )
@@ -324,7 +399,8 @@ def mistakes_panels(comparison, class_name: Callable[[int], str]):
     """Fig. 7: a the pair's example accuracies against each other, b the baseline pair's, c
     each class's accuracy difference (first group minus second), filled where it survives the
     Holm-Sidak correction, with the baseline pair's differences beside it."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    fig = plt.figure(figsize=(page.WIDTH, 7.0), layout="constrained")
+    axes = list(fig.subplot_mosaic([["a", "b"], ["c", "c"]]).values())
     for ax, pair, tag in zip(axes[:2], (comparison.pair, comparison.baseline), "ab"):
         a, b = pair
         image = joint_panel(
@@ -333,7 +409,7 @@ def mistakes_panels(comparison, class_name: Callable[[int], str]):
             f"{a.name}\nexample accuracy (%)",
             f"{b.name}\nexample accuracy (%)",
         )
-        ax.set_title(f"{tag}: {a.label} vs {b.label}", loc="left")
+        ax.set_title(f"{tag}: {a.label}\nvs {b.label}", loc="left", fontsize=10)
     fig.colorbar(image, ax=axes[:2], label="examples", shrink=0.8)
     ax = axes[2]
     for rows, color, offset, name in (
@@ -352,38 +428,51 @@ def mistakes_panels(comparison, class_name: Callable[[int], str]):
     ax.axhline(0, color="0.5", lw=0.8)
     ax.set_xticks(range(len(rows)), [class_name(r["label"]) for r in rows], rotation=60)
     ax.set(ylabel="class accuracy difference (points)")
-    ax.set_title("c: per class (filled: differs)", loc="left")
-    ax.legend(fontsize=7)
+    ax.set_title("c: per class (filled: differs)", loc="left", fontsize=10)
+    ax.legend(fontsize=LEGEND)
     return fig
 
 
 def growth_panels(series: dict, knob: str):
     """Figs. F.2 and F.3: the smallest network's example accuracies against each larger one's
-    along a series (knob value -> ``mistakes.Group``), each titled with the groups' accuracy."""
+    along a series (knob value -> ``mistakes.Group``), each titled with the groups' accuracy; at
+    most MAX_COLS panels to a row."""
     knobs = sorted(series)
     first = series[knobs[0]]
+    nrows, per_row = _rows(len(knobs) - 1, MAX_COLS)
+    panel = min(3.2, (page.WIDTH - 0.8) / per_row)
     fig, axes = plt.subplots(
-        1,
-        len(knobs) - 1,
-        figsize=(3.2 * (len(knobs) - 1), 3.4),
+        nrows,
+        per_row,
+        figsize=(panel * per_row + 0.8, 3.4 * nrows),
         squeeze=False,
         layout="constrained",
     )
-    for ax, k in zip(axes[0], knobs[1:]):
+    for ax in axes.flat[len(knobs) - 1 :]:
+        ax.axis("off")
+    for ax, k in zip(axes.flat, knobs[1:]):
         other = series[k]
         image = joint_panel(
             ax,
             joint_counts(first.correct, other.correct),
             f"{first.label} ({first.accuracy.mean():.1%})\nexample accuracy (%)",
-            "example accuracy (%)" if ax is axes[0, 0] else None,
+            "example accuracy (%)" if ax in axes[:, 0] else None,
         )
-        ax.set_title(f"{knob} {k:g}: {other.label} ({other.accuracy.mean():.1%})", fontsize=9)
-    fig.colorbar(image, ax=axes[0], label="examples", shrink=0.8)
+        title = f"{knob} {k:g}: {other.label} ({other.accuracy.mean():.1%})"
+        ax.set_title(_wrap(title, 0.95 * panel, TEXT), fontsize=TEXT)
+    fig.colorbar(image, ax=axes, label="examples", shrink=min(0.8, 1.6 / nrows))
     return fig
 
 
 def _in_colab() -> bool:
     return "google.colab" in sys.modules
+
+
+class _RecordedFrames(HTMLWriter):
+    """matplotlib's HTML animation writer, each embedded frame saved with its font record."""
+
+    def grab_frame(self, **savefig_kwargs):
+        super().grab_frame(metadata=page.record(self.fig, self.dpi), **savefig_kwargs)
 
 
 def slider(
@@ -398,13 +487,15 @@ def slider(
     """A slider over ``values``; ``draw(value, fig)`` draws one frame onto an empty figure.
 
     ``name(value)`` is how a value is shown (e.g. '1/16' for a fraction); the static slider's
-    title reads '<label>: <name(value)>'.
+    title reads '<label>: <name(value)>'. ``figsize`` is at most page.WIDTH wide.
 
-    Static (default outside Colab): every frame is rendered once and embedded as HTML with
-    JavaScript controls (matplotlib's ``to_jshtml``), so it works in the published book with no
-    kernel. Live (default on Colab, or ``live=True``): an ipywidgets slider redraws on demand.
+    Static (default outside Colab): every frame is rendered once (with its font record) and
+    embedded as HTML with JavaScript controls (as matplotlib's ``to_jshtml``), so it works in the
+    published book with no kernel. Live (default on Colab, or ``live=True``): an ipywidgets
+    slider redraws on demand.
     """
     live = _in_colab() if live is None else live
+    figsize = (min(figsize[0], page.WIDTH), figsize[1])
     if live:
         import ipywidgets as widgets
 
@@ -427,6 +518,10 @@ def slider(
         fig.suptitle(f"{label}: {name(values[i])}", fontsize=10)
 
     animation = FuncAnimation(fig, frame, frames=len(values), interval=800)
-    html = animation.to_jshtml(default_mode="once")
+    with TemporaryDirectory() as folder:  # as Animation.to_jshtml, with the frames recorded
+        path = Path(folder, "slider.html")
+        writer = _RecordedFrames(fps=1000 / 800, embed_frames=True, default_mode="once")
+        animation.save(str(path), writer=writer, dpi=page.DPI)
+        html = path.read_text()
     plt.close(fig)
     return HTML(html)

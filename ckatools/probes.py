@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .blocks import split_means
+from .blocks import split_means, split_values
 from .capture import activations, representations_of
 from .data import balanced_subset, load
 
@@ -193,6 +193,8 @@ def block_gains(rows: list[dict], start: int, end: int) -> dict:
     output to the next, over the steps with both ends inside the block and over the other
     steps. ``residual_inside`` and ``residual_outside``: the mean accuracy of each block's
     post-residual probe minus its pre-residual one (what the shortcut adds back).
+    ``steps_inside``, ``steps_outside`` and ``gaps_inside``: the values behind those means (for
+    their uncertainty, :func:`ckatools.verdicts.mean_difference`).
     """
     post = sorted((r for r in rows if r["post_residual"]), key=lambda r: r["index"])
     steps = [b["test_accuracy"] - a["test_accuracy"] for a, b in zip(post, post[1:])]
@@ -209,9 +211,16 @@ def block_gains(rows: list[dict], start: int, end: int) -> dict:
         split_means(steps, step_inside),
         split_means(gaps, gap_inside),
     )
+    (steps_inside, steps_outside), (gaps_inside, _) = (
+        split_values(steps, step_inside),
+        split_values(gaps, gap_inside),
+    )
     return dict(
         inside=inside,
         outside=outside,
         residual_inside=residual_inside,
         residual_outside=residual_outside,
+        steps_inside=steps_inside,
+        steps_outside=steps_outside,
+        gaps_inside=gaps_inside,
     )

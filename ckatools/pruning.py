@@ -10,12 +10,14 @@ the statistics of the representation that now reaches them).
 
 from __future__ import annotations
 
-from .blocks import split_means
+import numpy as np
+
+from .blocks import split_values
 from .data import Images
 from .models import ResNet, delete_blocks, removable_blocks
 from .train import evaluate, recalibrate_batchnorm
 
-__all__ = ["deletion_sweep", "deletion_costs", "block_outputs"]
+__all__ = ["deletion_sweep", "deletion_costs", "deletion_steps", "block_outputs"]
 
 
 def deletion_sweep(model: ResNet, test: Images, train: Images | None = None) -> list[dict]:
@@ -51,11 +53,19 @@ def deletion_costs(rows: list[dict], layers, start: int, end: int, *, key: str =
     Returns (mean cost inside, mean cost outside); a cost is the accuracy before the step minus
     after it, read from ``key`` ("accuracy" as trained or "recalibrated").
     """
+    return tuple(
+        float(np.mean(c)) if len(c) else float("nan")
+        for c in deletion_steps(rows, layers, start, end, key=key)
+    )
+
+
+def deletion_steps(rows: list[dict], layers, start: int, end: int, *, key: str = "accuracy"):
+    """The costs behind :func:`deletion_costs`: (costs of the steps inside, costs outside)."""
     output = block_outputs(layers)
     steps = [(b, a) for b, a in zip(rows, rows[1:]) if a["stage"] == b["stage"]]
     costs = [before[key] - after[key] for before, after in steps]
     inside = [start <= output[after["first_deleted"]] <= end for _, after in steps]
-    return split_means(costs, inside)
+    return split_values(costs, inside)
 
 
 def block_outputs(layers) -> dict[str, int]:

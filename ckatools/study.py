@@ -33,6 +33,7 @@ __all__ = [
     "STAGES",
     "RESULTS",
     "configs",
+    "of_stages",
     "measure",
     "run",
     "load",
@@ -47,6 +48,10 @@ __all__ = [
     "stage5_items",
     "stage5_trends",
     "choose_dataset",
+    "mean_off_diagonal",
+    "dataset_table",
+    "dataset_reading",
+    "panel_title",
 ]
 
 PROTOCOL = """\
@@ -265,6 +270,13 @@ def load(dataset: str = "fashion-mnist") -> list[dict]:
         item.update(config=TrainConfig(**item["config"]), result=path.stem)
         found.append(item)
     return found
+
+
+def of_stages(items: list[dict], stages=(1, 2, 3)) -> list[dict]:
+    """The results of ``items`` that belong to the given stages (stage 5 shares a regime with
+    stage 2 but not its recipe, so their networks must not be pooled)."""
+    wanted = set(configs(stages))
+    return [i for i in items if i["config"] in wanted]
 
 
 LABELS = RESULTS / "labels.csv"  # heatmaps labelled by eye, committed before the measure ran
@@ -497,7 +509,7 @@ def stage5_trends(items: list[dict], *, seed: int = 0) -> pd.DataFrame:
             good = [i for i in members if has_trained(i)]
             blocks = [measure(i["cka"]) for i in good]
             xs = [getattr(i["config"], series) for i in good]
-            ys = [b.score if b.present else 0.0 for b in blocks]
+            ys = [b.extent for b in blocks]
             rho = spearman(xs, ys) if good else float("nan")
             low, high = rho_interval(xs, ys, seed=seed) if good else (np.nan, np.nan)
             outcome = "shows" if low > 0 else "against" if high < 0 else "inconclusive"
@@ -516,6 +528,82 @@ def stage5_trends(items: list[dict], *, seed: int = 0) -> pd.DataFrame:
                 )
             )
     return pd.DataFrame(rows)
+
+
+def mean_off_diagonal(matrix: np.ndarray) -> float:
+    """Mean CKA between different representations: how alike a network's layers are overall."""
+    m = np.asarray(matrix, dtype=float)
+    return float(np.nanmean(m[~np.eye(len(m), dtype=bool)]))
+
+
+def dataset_table(items: list[dict]) -> pd.DataFrame:
+    """Stage 5's datasets side by side: networks, how many trained, the median (and range) of
+    the mean off-diagonal CKA, how many trained networks have a block by the measure, and the
+    median training and test accuracy."""
+    import pandas as pd
+
+    from .blocks import measure
+
+    rows = []
+    for dataset in sorted({i["config"].dataset for i in items}):
+        members = [i for i in items if i["config"].dataset == dataset]
+        good = [i for i in members if has_trained(i)]
+        alike = [mean_off_diagonal(i["cka"]) for i in good]
+        rows.append(
+            {
+                "dataset": dataset,
+                "networks": len(members),
+                "trained": len(good),
+                "mean CKA (median)": round(float(np.median(alike)), 2) if alike else np.nan,
+                "range": f"{min(alike):.2f}-{max(alike):.2f}" if alike else "",
+                "with a block": sum(measure(i["cka"]).present for i in good),
+                "train acc.": round(float(np.median([i["train_accuracy"] for i in good])), 3),
+                "test acc.": round(float(np.median([i["test_accuracy"] for i in good])), 3),
+            }
+        )
+    return pd.DataFrame(rows).set_index("dataset")
+
+
+def panel_title(item: dict) -> str:
+    """Two lines for a study heatmap: network and dataset; test accuracy and block."""
+    from .blocks import measure
+
+    c, block = item["config"], measure(item["cka"])
+    found = f"block {block.score:.2f}" if block.present else "no block"
+    if not has_trained(item):
+        found = "did not train"
+    return f"{c.label}, {c.dataset}\ntest {item['test_accuracy']:.0%}, {found}"
+
+
+def dataset_reading(datasets: pd.DataFrame, trends_table: pd.DataFrame) -> str:
+    """What stage 5 found, in sentences chosen by its numbers (:func:`dataset_table` and
+    :func:`stage5_trends`)."""
+    words = {
+        "shows": "rises, as in the paper",
+        "against": "falls, against the paper",
+        "inconclusive": "moves too little to tell",
+    }
+    lines = []
+    for dataset, row in datasets.iterrows():
+        series = trends_table[trends_table.dataset == dataset]
+        moves = "; ".join(
+            f"with {r.series} the block's extent {words[r.outcome]} (Spearman {r.rho:+.2f}, "
+            f"95 % interval {r.rho_low:+.2f} to {r.rho_high:+.2f})"
+            for r in series.itertuples()
+        )
+        lines.append(
+            f"{dataset}: layers alike at a median mean CKA of {row['mean CKA (median)']:.2f}; "
+            f"a block in {row['with a block']} of {row['trained']} trained networks; {moves}."
+        )
+    a, b = (
+        datasets.loc[name, "mean CKA (median)"] for name in ("fashion-mnist", "fashion-mnist-m")
+    )
+    lines.append(
+        "Photographed backgrounds make the layers "
+        + ("less alike" if b < a else "no less alike")
+        + f" than black ones ({b:.2f} against {a:.2f})."
+    )
+    return "\n".join(lines)
 
 
 def choose_dataset(table: pd.DataFrame) -> str:
@@ -583,7 +671,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         import pandas as pd
 
-        items = load()
+        items = of_stages(load())
         rows = [
             dict(
                 network=i["config"].label,

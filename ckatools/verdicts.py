@@ -2,19 +2,29 @@
 
 Every paper figure a chapter rebuilds prints exactly one line
 
-    Verdict (Fig. 2): partly reproduced - block score rises with less data in 1 of 3 series (...)
+    Verdict (Fig. 2): inconclusive - block extent rises with less data: 0 of 3 series ...
 
-The paper's claims about the block structure are of two kinds, and each has its rule:
+A claim is made of *parts*, and each part is a comparison the claim predicts to be positive,
+measured with its own uncertainty (a :class:`Check`: a value and the half-width of its 95 %
+interval). A part *holds* when its interval lies above zero, goes *against* the claim when it
+lies below zero, and *cannot tell* otherwise; a NaN cannot tell, it never counts as a "no".
+The parts decide the outcome:
 
-* a *trend* ("the block structure grows with width"): for each series of networks (one row of a
-  grid, all seeds pooled) Spearman's rank correlation between the knob and the block score.
-  A series *follows the claim* when rho >= ``RISING_RHO``. Every series follows it: reproduced;
-  some do: partly reproduced; none does (including when every rho is NaN): not reproduced.
-* a *presence* ("every seed of this network has a block"): reproduced when every network
-  has it, partly reproduced when some do, not reproduced when none does.
-* a claim made of stated *checks* ("PC1 explains more variance inside the block than outside;
-  removing it lowers the block's contrast"): reproduced when every check holds, partly when
-  some do, not reproduced when none does.
+* every part holds: **reproduced**;
+* some hold and none goes against: **partly reproduced**;
+* some part goes against the claim (the data say otherwise): **not reproduced**;
+* none holds and none goes against (the data cannot tell): **inconclusive**.
+
+The parts of the three kinds of claim:
+
+* a *trend* ("the block structure grows with width"): each series of networks (one row of a
+  grid, all seeds pooled) is a part: Spearman's rank correlation between the knob and the block
+  extent, with its 95 % bootstrap interval over seeds (Fisher's interval over the networks when
+  a series has one seed per level);
+* a *presence* ("every seed of this network has a block"): each network is a part, exact (the
+  block measure says yes or no; unknown cannot tell);
+* stated *checks* ("PC1 explains more variance inside the block than outside"): each check is a
+  part, usually a difference of means with Welch's 95 % interval (:func:`mean_difference`).
 
 A figure whose experiment the active profile does not run gets ``not run in this profile``.
 """
@@ -26,22 +36,38 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .blocks import spearman
+import numpy as np
+
+from .blocks import rho_interval, spearman
 
 __all__ = [
     "CLAIMS",
     "UNVERDICTED",
     "Verdict",
+    "Check",
     "OUTCOMES",
     "LINE",
-    "RISING_RHO",
+    "Z95",
+    "mean_difference",
+    "mean_above",
+    "interval",
+    "contrast_check",
+    "rank_check",
+    "exact",
+    "outcome",
     "trend_verdict",
     "presence_verdict",
     "checks_verdict",
     "not_run",
 ]
 
-OUTCOMES = ("reproduced", "partly reproduced", "not reproduced", "not run in this profile")
+OUTCOMES = (
+    "reproduced",
+    "partly reproduced",
+    "not reproduced",
+    "inconclusive",
+    "not run in this profile",
+)
 # Every figure of the paper that makes a claim, in the paper's order, with the claim in brief.
 CLAIMS: dict[str, str] = {
     "Fig. 1": "a block structure emerges as networks get deeper or wider",
@@ -63,6 +89,16 @@ CLAIMS: dict[str, str] = {
     "Fig. F.1": "per-example differences between wide and deep networks hold on held-out seeds",
     "Fig. F.2": "with depth, accuracy rises and more examples get easier than harder",
     "Fig. F.3": "with width, accuracy rises and more examples get easier than harder",
+    "Table B.1": "test accuracy rises with depth and with width",
+    # Later work that Chapter 10 rebuilds (the scorecard lists it after the paper's claims).
+    "Nguyen 2022, dominant datapoints": (
+        "the block comes from a few dominant examples, which share an image statistic; "
+        "without them it fades"
+    ),
+    "Nguyen 2022, during training": "the block structure appears early in training and stays",
+    "Davari 2023, translation": (
+        "moving one class far changes linear CKA a lot but not what a linear probe can read"
+    ),
 }
 # The paper's other figures and tables: what each shows, and where the book shows it without a
 # verdict line (or why it cannot rebuild it). The scorecard lists them under the verdicts.
@@ -77,11 +113,6 @@ UNVERDICTED: dict[str, tuple[str, str]] = {
         "not rebuilt: ImageNet cannot be downloaded or trained here; Chapter 9 rebuilds Fig. 7 "
         "and F.1-F.3 on the profile's data",
     ),
-    "Table B.1": (
-        "test accuracy of every architecture on CIFAR-10 and CIFAR-100",
-        "Chapter 2 sets the profile's accuracies beside the paper's; on Fashion-MNIST the "
-        "numbers are not comparable, so no verdict",
-    ),
     "Table F.1": (
         "AIC of nested logistic models of per-example correctness",
         "not rebuilt: Chapter 9 tests the same question (does architecture explain per-example "
@@ -92,11 +123,117 @@ UNVERDICTED: dict[str, tuple[str, str]] = {
         "Chapter 9's analogue on groups of classes, printed as a table (no ImageNet here)",
     ),
 }
-RISING_RHO = 0.5  # Spearman's rho at or above which a series follows a claimed rise
+Z95 = 1.959964  # the standard normal's 97.5 % quantile: half-width of a 95 % interval in SEs
 LINE = re.compile(
     r"^Verdict \((?P<figure>[^)]+)\): (?P<outcome>" + "|".join(OUTCOMES) + r") - (?P<evidence>.+)$",
     re.M,
 )
+
+
+@dataclass(frozen=True)
+class Check:
+    """One part of a claim: a value the claim predicts to be positive and the half-width of its
+    95 % interval (0 for an exact comparison)."""
+
+    value: float
+    uncertainty: float = 0.0
+
+    @property
+    def state(self) -> str:
+        """'holds' (interval above zero), 'against' (below zero) or 'cannot tell'."""
+        if not (math.isfinite(self.value) and math.isfinite(self.uncertainty)):
+            return "cannot tell"
+        if self.value > self.uncertainty:
+            return "holds"
+        if self.value < -self.uncertainty:
+            return "against"
+        return "cannot tell"
+
+    def describe(self) -> str:
+        if self.uncertainty == 0 and abs(self.value) == 1:
+            return "yes" if self.value > 0 else "no"
+        return f"{self.value:+.3f} ± {self.uncertainty:.3f}"
+
+
+def exact(answer: bool | None) -> Check:
+    """An exact yes/no part (``None``, unknown: cannot tell)."""
+    return Check(float("nan")) if answer is None else Check(1.0 if answer else -1.0)
+
+
+def mean_difference(values_a: Sequence[float], values_b: Sequence[float]) -> Check:
+    """mean(a) - mean(b) with Welch's 95 % half-width (normal quantile), NaNs dropped; a side
+    with fewer than two values cannot tell."""
+    a, b = (np.asarray(v, dtype=float) for v in (values_a, values_b))
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        diff = a.mean() - b.mean() if len(a) and len(b) else float("nan")
+        return Check(float(diff), float("nan"))
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    return Check(float(a.mean() - b.mean()), Z95 * se)
+
+
+def interval(low: float, high: float) -> Check:
+    """The part "this quantity is positive", from its 95 % interval [low, high]."""
+    return Check((low + high) / 2, (high - low) / 2)
+
+
+def mean_above(values: Sequence[float], level: float = 0.0) -> Check:
+    """mean(values) - level with its 95 % half-width (normal quantile), NaNs dropped."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return Check(float(v.mean() - level) if len(v) else float("nan"), float("nan"))
+    return Check(float(v.mean() - level), Z95 * float(v.std(ddof=1)) / math.sqrt(len(v)))
+
+
+def contrast_check(matrix, start: int, end: int) -> Check:
+    """A block's contrast (:func:`ckatools.blocks.contrast`: mean CKA inside start..end minus
+    mean CKA between it and the rest) with Welch's half-width over the pairs."""
+    m = np.asarray(getattr(matrix, "matrix", matrix), dtype=float)
+    inside = np.zeros(len(m), dtype=bool)
+    inside[start : end + 1] = True
+    pairs = m[inside][:, inside][~np.eye(int(inside.sum()), dtype=bool)]
+    return mean_difference(pairs, m[inside][:, ~inside].ravel())
+
+
+def _fisher_interval(rho: float, n: int) -> tuple[float, float]:
+    """95 % interval of Spearman's rho over n points (Fisher's z, standard error sqrt(1.06/(n-3)),
+    Fieller et al. 1957); NaN below 4 points."""
+    if n < 4 or not math.isfinite(rho):
+        return float("nan"), float("nan")
+    z, half = math.atanh(max(min(rho, 0.999999), -0.999999)), Z95 * math.sqrt(1.06 / (n - 3))
+    return math.tanh(z - half), math.tanh(z + half)
+
+
+def rank_check(xs: Sequence[float], ys: Sequence[float], *, seed: int = 0) -> tuple[float, Check]:
+    """Spearman's rho of ys against xs and the part "ys rise with xs": rho's 95 % interval as a
+    :class:`Check` (bootstrap over seeds when a level has several networks, else Fisher's)."""
+    rho = spearman(xs, ys)
+    low, high = rho_interval(xs, ys, seed=seed)
+    if math.isnan(low):
+        low, high = _fisher_interval(rho, len(xs))
+    if math.isnan(low):
+        return rho, Check(rho, float("nan"))
+    return rho, interval(low, high)
+
+
+def outcome(parts: Sequence[Check]) -> str:
+    """The module's rule: every part holds, reproduced; some hold and none goes against, partly
+    reproduced; some goes against, not reproduced; otherwise inconclusive."""
+    states = [p.state for p in parts]
+    if "against" in states:
+        return "not reproduced"
+    if states and all(s == "holds" for s in states):
+        return "reproduced"
+    return "partly reproduced" if "holds" in states else "inconclusive"
+
+
+def _tally(parts: Sequence[Check]) -> str:
+    states = [p.state for p in parts]
+    return (
+        f"{states.count('holds')} of {len(states)} hold, {states.count('against')} against, "
+        f"{states.count('cannot tell')} cannot tell"
+    )
 
 
 @dataclass(frozen=True, repr=False)
@@ -110,6 +247,7 @@ class Verdict:
     figure: str  # e.g. "Fig. 2"
     outcome: str  # one of OUTCOMES
     evidence: str
+    against: tuple[str, ...] = ()  # the parts that go against the claim beyond noise
 
     def __post_init__(self):
         if self.outcome not in OUTCOMES:
@@ -120,47 +258,84 @@ class Verdict:
 
     __repr__ = __str__
 
+    @property
+    def reading(self) -> str:
+        """One sentence chosen by the outcome: what the numbers say, in words."""
+        if self.outcome == "reproduced":
+            return "Every part of the claim holds beyond its uncertainty in this run."
+        if self.outcome == "partly reproduced":
+            return (
+                "Some parts of the claim hold beyond their uncertainty and none goes against "
+                "it; the others are too noisy to tell."
+            )
+        if self.outcome == "not reproduced":
+            return (
+                "This run goes against the paper: "
+                + ", ".join(self.against or ("a part",))
+                + " points the other way beyond its uncertainty."
+            )
+        if self.outcome == "inconclusive":
+            return (
+                "This run cannot tell: no part of the claim is clear of its uncertainty, "
+                "for or against."
+            )
+        return "This profile does not rebuild the figure."
+
     def _repr_markdown_(self) -> str:
-        return f"**Verdict ({self.figure}): {self.outcome}** - {self.evidence}"
-
-
-def _share(hits: int, total: int) -> str:
-    if total == 0 or hits == 0:
-        return "not reproduced"
-    return "reproduced" if hits == total else "partly reproduced"
+        return f"**Verdict ({self.figure}): {self.outcome}** - {self.evidence}\n\n*{self.reading}*"
 
 
 def trend_verdict(
     figure: str, claim: str, series: Mapping[str, tuple[Sequence[float], Sequence[float]]]
 ) -> Verdict:
-    """Verdict on "the score rises with the knob": ``series`` maps a name to (knob values, scores).
+    """Verdict on "the block extent rises with the knob": ``series`` maps a name to (knob
+    values, block extents); each series is a part (its rho's 95 % interval).
 
-    ``claim`` completes "block score rises with ...", e.g. "less data".
+    ``claim`` completes "block extent rises with ...", e.g. "less data".
     """
-    rhos = {name: spearman(xs, ys) for name, (xs, ys) in series.items()}
-    hits = sum(rho >= RISING_RHO for rho in rhos.values() if not math.isnan(rho))
-    numbers = ", ".join(f"{name} {rho:+.2f}" for name, rho in rhos.items())
-    evidence = (
-        f"block score rises with {claim} in {hits} of {len(rhos)} series (Spearman: {numbers})"
+    found = {name: rank_check(xs, ys) for name, (xs, ys) in series.items()}
+    parts = [check for _, check in found.values()]
+    numbers = ", ".join(
+        f"{name} {rho:+.2f}"
+        + (
+            f" [{c.value - c.uncertainty:+.2f}, {c.value + c.uncertainty:+.2f}]"
+            if math.isfinite(c.uncertainty)
+            else " [no interval]"
+        )
+        for name, (rho, c) in found.items()
     )
-    return Verdict(figure, _share(hits, len(rhos)), evidence)
+    evidence = (
+        f"block extent rises with {claim}: {_tally(parts)} (Spearman, 95 % interval: {numbers})"
+    )
+    against = tuple(name for name, (_, c) in found.items() if c.state == "against")
+    return Verdict(figure, outcome(parts), evidence, against)
 
 
-def presence_verdict(figure: str, claim: str, present: Mapping[str, bool]) -> Verdict:
-    """Verdict on "every one of these networks has a block": ``present`` maps names to answers."""
-    hits = sum(map(bool, present.values()))
+def presence_verdict(figure: str, claim: str, present: Mapping[str, bool | None]) -> Verdict:
+    """Verdict on "every one of these networks has it": ``present`` maps names to answers (each
+    an exact part; ``None``, unknown, cannot tell)."""
+    parts = [exact(p) for p in present.values()]
+    hits = sum(p is True for p in present.values())
     names = ", ".join(name for name, p in present.items() if p) or "none"
-    evidence = f"{claim} in {hits} of {len(present)} networks (where it holds: {names})"
-    return Verdict(figure, _share(hits, len(present)), evidence)
+    unknown = sum(p is None for p in present.values())
+    evidence = f"{claim} in {hits} of {len(present)} networks (where it holds: {names})" + (
+        f"; {unknown} cannot tell" if unknown else ""
+    )
+    against = tuple(f"{name} (no block)" for name, p in present.items() if p is False)
+    return Verdict(figure, outcome(parts) if parts else "inconclusive", evidence, against)
 
 
-def checks_verdict(figure: str, claim: str, checks: Mapping[str, bool]) -> Verdict:
-    """Verdict on a claim made of several comparisons: ``checks`` maps each stated comparison to
-    whether it holds; all hold: reproduced, some: partly reproduced, none: not reproduced."""
-    hits = sum(map(bool, checks.values()))
-    listed = "; ".join(f"{name}: {'yes' if ok else 'no'}" for name, ok in checks.items())
+def checks_verdict(figure: str, claim: str, checks: Mapping[str, Check | bool | None]) -> Verdict:
+    """Verdict on a claim made of stated comparisons: ``checks`` maps each to a :class:`Check`
+    (or an exact answer: True, False, None for unknown)."""
+    parts = {name: c if isinstance(c, Check) else exact(c) for name, c in checks.items()}
+    listed = "; ".join(f"{name}: {c.state} ({c.describe()})" for name, c in parts.items())
+    against = tuple(name for name, c in parts.items() if c.state == "against")
     return Verdict(
-        figure, _share(hits, len(checks)), f"{claim}: {hits} of {len(checks)} hold ({listed})"
+        figure,
+        outcome(list(parts.values())),
+        f"{claim}: {_tally(list(parts.values()))} ({listed})",
+        against,
     )
 
 

@@ -1,10 +1,11 @@
 """Dominant datapoints and CKA's blind spot on small cases."""
 
 import numpy as np
+import pytest
 import torch
 
 from ckatools.cka import linear_cka
-from ckatools.datapoints import activation_norms, dominant, translated
+from ckatools.datapoints import activation_norms, dominant, shared_source, translated
 from ckatools.models import resnet
 
 
@@ -30,3 +31,14 @@ def test_translating_one_class_moves_cka_but_keeps_the_classes_apart():
     moved = far[labels == 0] - x[labels == 0]
     assert np.allclose(moved, moved[0])  # one shift for all moved examples
     assert linear_cka(x, far) < 0.5 < linear_cka(x, translated(x, labels == 0, 0.1))
+
+
+def test_shared_source_finds_examples_cut_from_one_photograph():
+    rng = np.random.default_rng(0)
+    sources = rng.integers(9, size=2000)
+    picked = np.flatnonzero(sources == 4)[:20]  # all from source 4
+    best, share, base, check = shared_source(picked, sources)
+    assert (best, share) == (4, 1.0) and base == pytest.approx(np.mean(sources == 4))
+    assert check.state == "holds"
+    best, share, base, check = shared_source(rng.choice(2000, 20, replace=False), sources)
+    assert check.state == "cannot tell"  # a random draw shares nothing beyond chance

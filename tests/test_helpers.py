@@ -8,7 +8,7 @@ from ckatools.capture import capture_grams
 from ckatools.cka import gram
 from ckatools.components import gram_stack
 from ckatools.data import cache_dir, synthetic, to_unit
-from ckatools.experiments import points, presence_of, with_and_without_block
+from ckatools.experiments import describe_blocks, points, presence_of, with_and_without_block
 from ckatools.models import nearest_valid_depths, resnet
 from ckatools.train import (
     TrainConfig,
@@ -80,7 +80,7 @@ def test_points_and_presence_from_runs():
     from test_plot import run
 
     runs = [run(width=0.25, value=0.3), run(width=0.5, value=0.95)]
-    assert points(runs, lambda c: c.width) == ([0.25, 0.5], [r.block.score for r in runs])
+    assert points(runs, lambda c: c.width) == ([0.25, 0.5], [r.block.extent for r in runs])
     verdict = presence_of("Fig. D.1", "a block", runs)
     assert verdict.outcome in OUTCOMES and "of 2 networks" in verdict.evidence
     assert presence_of("Fig. D.1", "a block", []).outcome == "not run in this profile"
@@ -124,3 +124,29 @@ def test_groups_gather_each_architectures_seeds_from_the_zoo(monkeypatch, capsys
     assert "ResNet-14 ×0.25, seeds 0-3 (4 networks)" in experiments.group_provenance(
         exp, [wide, deep]
     )
+
+
+def test_describe_blocks_says_where_the_blocks_begin():
+    import dataclasses
+
+    from test_plot import LAYERS, run
+
+    from ckatools.blocks import Block
+
+    late = next(i for i, r in enumerate(LAYERS) if r.stage == 2)
+    early = next(i for i, r in enumerate(LAYERS) if r.stage == 1)
+
+    def at(start, found, seed):
+        block = Block(start, start + 2, 0.3, 0.2, found=found)
+        return dataclasses.replace(run(seed=seed), block=block)
+
+    runs = [at(late, True, 0), at(early, True, 1), at(0, False, 2)]
+    assert describe_blocks(runs) == (
+        "The measure finds a block in 2 of 3 trained networks; 1 of them begin in the last two "
+        "stages, as in the paper, and 1 earlier, unlike the paper's."
+    )
+    assert describe_blocks(runs[:1]).endswith(
+        "all of them begin in the last two stages, as in the paper."
+    )
+    untrained = dataclasses.replace(runs[0], results=dict(runs[0].results, train_accuracy=0.1))
+    assert "(1 did not train and measure nothing)" in describe_blocks([untrained, runs[2]])

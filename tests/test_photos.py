@@ -65,3 +65,20 @@ def test_fashion_mnist_m_is_identical_everywhere_and_cached_with_its_checksum(
     rebuilt = data.load("fashion-mnist-m", train=False)  # a corrupt cache file is rebuilt
     assert torch.equal(rebuilt.images, test.images)
     photos.fashion_mnist_m.cache_clear()
+
+
+def test_sources_name_the_photograph_each_image_was_cut_from(monkeypatch):
+    plain = [np.full((40, 40, 3), 10 * k, dtype=np.uint8) for k in range(9)]  # one colour each
+    monkeypatch.setattr(photos, "photographs", lambda: plain)
+    images = photos.blend(np.zeros((60, 28, 28), dtype=np.uint8), seed=7)
+    _, which = photos._which(60, seed=7)
+    np.testing.assert_array_equal(images[:, 0, 0, 0], 10 * which)
+    assert len(photos.source_names()) == 9 and photos.source_names()[1] == "china.jpg at 1/2"
+
+
+@needs_fashion_mnist
+def test_sources_and_backgrounds_of_a_split():
+    which = photos.sources(train=False)
+    assert len(which) == 10_000 and set(np.unique(which)) == set(range(9))
+    light = photos.backgrounds(train=False)
+    assert light.shape == (10_000,) and 0 <= light.min() and light.max() <= 255

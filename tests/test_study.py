@@ -100,7 +100,7 @@ def test_the_cpu_profile_trains_in_the_regime_the_rule_chose():
     from ckatools.profiles import DEFAULTS
     from ckatools.train import fraction_label
 
-    chosen = study.choose(study.trends(study.load()))
+    chosen = study.choose(study.trends(study.of_stages(study.load())))
     cpu = DEFAULTS["cpu"]
     regime = f"{fraction_label(cpu['fractions'][0])} data, {cpu['epochs']} epochs"
     assert regime == (chosen or "1/16 data, 15 epochs")  # None: the profile keeps its regime
@@ -172,3 +172,42 @@ def test_stage_5_trends_and_the_dataset_rule_on_made_up_heatmaps():
     assert table.loc[("fashion-mnist-m", "depth"), "untrained"] == 1
     assert table.loc[("fashion-mnist", "depth"), "outcome"] == "inconclusive"  # NaN rho: no "no"
     assert study.choose_dataset(table.reset_index()) == "fashion-mnist-m"
+    for i in items:
+        i["test_accuracy"] = 0.7
+    datasets = study.dataset_table(items)
+    assert datasets.loc["fashion-mnist-m", "trained"] == 12  # the untrained one is counted apart
+    assert (
+        datasets.loc["fashion-mnist-m", "with a block"] == 6
+        and datasets.loc["fashion-mnist", "with a block"] == 0
+    )
+    assert datasets.loc["fashion-mnist", "mean CKA (median)"] == pytest.approx(0.3)
+    reading = study.dataset_reading(datasets, table.reset_index())
+    assert "fashion-mnist-m: layers alike at a median mean CKA of" in reading
+    assert "with depth the block's extent rises, as in the paper" in reading
+    assert "with depth the block's extent moves too little to tell" in reading
+    assert study.panel_title(items[-1]).endswith("did not train")
+    title = study.panel_title(items[2])  # a block over 70 of 93 representations
+    assert title == "ResNet-26 ×1, fashion-mnist-m\ntest 70%, block 0.75"
+
+
+def test_of_stages_keeps_stage_5_apart_from_stage_2():
+    stage2 = study.configs((2,))[0]
+    stage5 = stage2.replace(warmup_epochs=2, bf16_cpu=True)
+    items = [dict(config=stage2), dict(config=stage5)]
+    assert study.of_stages(items) == [items[0]]
+
+
+def test_the_cpu_profile_is_stage_5s_choice_with_the_studys_networks():
+    from ckatools import profiles
+
+    items = study.stage5_items("fashion-mnist-m") + study.stage5_items("fashion-mnist")
+    assert len(items) == len(study.configs((5,))), "stage 5 is not complete"
+    cpu = profiles.DEFAULTS["cpu"]
+    assert cpu["dataset"] == study.choose_dataset(study.stage5_trends(items))
+    recipe = {k: v for k, v in study.STUDY_RECIPE.items() if k != "fraction"}
+    assert {k: cpu[k] for k in recipe} == recipe and cpu["fractions"] == (
+        study.STUDY_RECIPE["fraction"],
+    )
+    series = [profiles.experiment(n, "cpu") for n in ("depth_series", "width_series")]
+    assert set(sum((e.architectures for e in series), ())) == set(study.STUDY_ARCHITECTURES)
+    assert all(e.seeds == study.SEEDS for e in series)

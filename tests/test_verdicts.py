@@ -1,43 +1,121 @@
-"""The verdict rule on made-up numbers: every outcome, and the line's format."""
+"""The verdict rule on made-up numbers: every outcome, the uncertainty of each part, and the
+line's format."""
 
+import math
+
+import numpy as np
 import pytest
+from scipy import stats
 
-from ckatools.verdicts import LINE, Verdict, not_run, presence_verdict, trend_verdict
+from ckatools.verdicts import (
+    LINE,
+    Z95,
+    Check,
+    Verdict,
+    checks_verdict,
+    contrast_check,
+    exact,
+    mean_above,
+    mean_difference,
+    not_run,
+    outcome,
+    presence_verdict,
+    rank_check,
+    trend_verdict,
+)
+
+UP = ([1, 1, 1, 2, 2, 2, 3, 3, 3], [0.1, 0.11, 0.12, 0.2, 0.21, 0.22, 0.3, 0.31, 0.32])
+DOWN = (UP[0], UP[1][::-1])
+NOISE = ([1, 1, 1, 2, 2, 2, 3, 3, 3], [0.1, 0.5, 0.3, 0.4, 0.2, 0.3, 0.5, 0.1, 0.3])
+
+
+def test_a_part_holds_goes_against_or_cannot_tell():
+    assert Check(0.3, 0.1).state == "holds"
+    assert Check(-0.3, 0.1).state == "against"
+    assert Check(0.05, 0.1).state == "cannot tell"
+    assert Check(float("nan"), 0.1).state == "cannot tell"  # a NaN is never a "no"
+    assert Check(0.3, float("nan")).state == "cannot tell"
+    assert exact(True).state == "holds" and exact(False).state == "against"
+    assert exact(None).state == "cannot tell"
+
+
+def test_the_rule_separates_refuted_from_too_noisy():
+    holds, against, unsure = Check(1, 0.5), Check(-1, 0.5), Check(0.1, 0.5)
+    assert outcome([holds, holds]) == "reproduced"
+    assert outcome([holds, unsure]) == "partly reproduced"
+    assert outcome([holds, against]) == "not reproduced"
+    assert outcome([unsure, against]) == "not reproduced"
+    assert outcome([unsure, unsure]) == "inconclusive"
+    assert outcome([]) == "inconclusive"
+
+
+def test_welch_difference_matches_scipy():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(1.0, 1.0, 12), rng.normal(0.2, 2.0, 30)
+    check = mean_difference(a, b)
+    t = stats.ttest_ind(a, b, equal_var=False).statistic
+    se = (a.mean() - b.mean()) / t
+    assert check.value == pytest.approx(a.mean() - b.mean(), rel=1e-12)
+    assert check.uncertainty == pytest.approx(Z95 * se, rel=1e-9)
+    assert math.isnan(mean_difference([1.0], b).uncertainty)  # one value: no variance
+    above = mean_above([1.0, 2.0, 3.0, float("nan")], 1.0)
+    assert above.value == pytest.approx(1.0)
+    assert above.uncertainty == pytest.approx(Z95 * 1.0 / math.sqrt(3))
+
+
+def test_contrast_check_compares_pairs_inside_with_pairs_between():
+    m = np.full((6, 6), 0.2)
+    m[1:4, 1:4] = 0.9
+    m[2, 3] = m[3, 2] = 0.8
+    np.fill_diagonal(m, 1.0)
+    check = contrast_check(m, 1, 3)
+    inside = [0.9, 0.9, 0.9, 0.8, 0.9, 0.8]  # the six off-diagonal pairs inside
+    assert check.value == pytest.approx(np.mean(inside) - 0.2)
+    assert check.state == "holds"
+
+
+def test_rank_checks_use_seeds_then_fisher():
+    rho, check = rank_check(*UP)
+    assert rho == pytest.approx(stats.spearmanr(*UP).statistic) and check.state == "holds"
+    xs, ys = [1, 2, 3, 4, 5, 6], [0.1, 0.3, 0.2, 0.5, 0.4, 0.6]  # one network per level
+    rho, check = rank_check(xs, ys)
+    z, half = math.atanh(rho), Z95 * math.sqrt(1.06 / 3)
+    assert check.value - check.uncertainty == pytest.approx(math.tanh(z - half))
+    assert check.value + check.uncertainty == pytest.approx(math.tanh(z + half))
+    assert rank_check([1, 2, 3], [0.1, 0.2, 0.3])[1].state == "cannot tell"  # too few points
 
 
 def test_trend_verdicts_cover_every_outcome():
-    up, down, flat = (
-        ([1, 2, 3], [0.1, 0.2, 0.3]),
-        ([1, 2, 3], [0.3, 0.2, 0.1]),
-        ([1, 2, 3], [0.2, 0.2, 0.2]),
-    )
-    assert trend_verdict("Fig. 1", "width", {"a": up, "b": up}).outcome == "reproduced"
-    assert trend_verdict("Fig. 1", "width", {"a": up, "b": down}).outcome == "partly reproduced"
-    assert trend_verdict("Fig. 1", "width", {"a": down, "b": flat}).outcome == "not reproduced"
-    weak = ([1, 2, 3], [0.1, 0.3, 0.2])  # rho = +0.5: counts as rising
-    assert trend_verdict("Fig. 1", "width", {"a": weak}).outcome == "reproduced"
+    assert trend_verdict("Fig. 1", "width", {"a": UP, "b": UP}).outcome == "reproduced"
+    assert trend_verdict("Fig. 1", "width", {"a": UP, "b": NOISE}).outcome == "partly reproduced"
+    v = trend_verdict("Fig. 1", "width", {"a": UP, "b": DOWN})
+    assert v.outcome == "not reproduced" and v.against == ("b",)
+    assert "b points the other way" in v.reading
+    assert trend_verdict("Fig. 1", "width", {"a": NOISE}).outcome == "inconclusive"
+    flat = ([1, 2, 3, 4], [0.2, 0.2, 0.2, 0.2])  # rho is NaN: cannot tell, not a "no"
+    assert trend_verdict("Fig. 1", "width", {"a": flat}).outcome == "inconclusive"
 
 
 def test_the_verdict_line_states_the_numbers_and_parses_back():
-    v = trend_verdict(
-        "Fig. 2",
-        "less data",
-        {"×0.25": ([4, 16, 64], [0.29, 0.29, 0.25]), "×0.5": ([4, 16, 64], [0.37, 0.33, 0.27])},
-    )
-    line = str(v)
-    assert line == (
-        "Verdict (Fig. 2): not reproduced - block score rises with less data in 0 of 2 series "
-        "(Spearman: ×0.25 -0.87, ×0.5 -1.00)"
+    line = str(trend_verdict("Fig. 2", "less data", {"×0.25": NOISE}))
+    assert line.startswith(
+        "Verdict (Fig. 2): inconclusive - block extent rises with less data: 0 of 1 hold, "
+        "0 against, 1 cannot tell (Spearman, 95 % interval: ×0.25 +0."
     )
     match = LINE.search("noise\n" + line + "\nmore")
-    assert match["figure"] == "Fig. 2" and match["outcome"] == "not reproduced"
+    assert match["figure"] == "Fig. 2" and match["outcome"] == "inconclusive"
+    markdown = trend_verdict("Fig. 2", "less data", {"×0.25": NOISE})._repr_markdown_()
+    assert markdown.startswith("**Verdict (Fig. 2): inconclusive**") and "cannot tell" in markdown
 
 
-def test_presence_and_not_run():
+def test_presence_checks_and_not_run():
     assert presence_verdict("Fig. D.1", "a block", {"s0": True, "s1": True}).outcome == "reproduced"
     v = presence_verdict("Fig. D.1", "a block", {"s0": True, "s1": False})
-    assert v.outcome == "partly reproduced" and "1 of 2 networks (where it holds: s0)" in v.evidence
-    assert presence_verdict("Fig. D.1", "a block", {"s0": False}).outcome == "not reproduced"
+    assert v.outcome == "not reproduced" and "1 of 2 networks (where it holds: s0)" in v.evidence
+    v = presence_verdict("Fig. D.1", "a block", {"s0": True, "s1": None})
+    assert v.outcome == "partly reproduced" and "1 cannot tell" in v.evidence
+    c = checks_verdict("Fig. 5", "cheaper inside", {"a": Check(0.02, 0.01), "b": None})
+    assert c.outcome == "partly reproduced" and "a: holds (+0.020 ± 0.010)" in c.evidence
     assert (
         str(not_run("Fig. D.3", "needs CIFAR-100"))
         == "Verdict (Fig. D.3): not run in this profile - needs CIFAR-100"

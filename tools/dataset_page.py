@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
+from ckatools import page  # noqa: E402
 from ckatools.data import load  # noqa: E402
 from ckatools.plot import image_grid  # noqa: E402
 
@@ -44,7 +45,7 @@ def main() -> None:
         fontsize=10,
     )
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(OUT, dpi=110)
+    page.save(fig, OUT)  # with its font record, which tools/check_html.py reads
     print(f"wrote {OUT}: " + "; ".join(stats))
 
 

@@ -1,0 +1,131 @@
+"""Outputs sized for the book's page: figures saved with a record of their smallest font, checked
+against the text column (tools/check_html.py), and tables shown whole.
+
+In IPython, ``import ckatools`` calls :func:`install`, so every figure a notebook shows is a PNG
+at :data:`DPI` whose text chunks record that dpi and the smallest font it draws, in points.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+DPI = 100  # pixels per inch of every saved figure
+# The text column of a chapter (sphinx-book-theme, article.bd-article less its padding), in CSS px,
+# measured in headless Chromium: 736 in an 800 px wide window, 784 in a 1400 px one.
+COLUMN_PX = 736
+WIDTH = 7.0  # inches: the widest figure, COLUMN_PX at DPI less bbox_inches="tight"'s padding
+MIN_PT = 8.0  # the smallest font a reader is asked to read, in points on the page (96 px/inch)
+DPI_KEY, FONT_KEY = "ckatools:dpi", "ckatools:smallest-font-pt"  # the PNG tEXt keywords
+NO_TEXT = "none"  # FONT_KEY's value for a figure without text
+
+
+def smallest_font(fig: Figure) -> float | None:
+    """The smallest font size (points) of the visible, non-empty text a figure draws: titles, tick
+    and axis labels, colour bars, legends, annotations. None for a figure without text."""
+    from matplotlib.axes import Axes
+    from matplotlib.text import Text
+
+    fig.draw_without_rendering()  # tick labels exist once the figure is laid out
+
+    def sizes(artist):
+        if not artist.get_visible():
+            return
+        if isinstance(artist, Text) and artist.get_text().strip():
+            yield artist.get_fontsize()
+        hidden = ()
+        if isinstance(artist, Axes) and not artist.axison:  # axis("off"): no ticks or labels
+            hidden = (artist.xaxis, artist.yaxis, *artist.spines.values())
+        for child in artist.get_children():
+            if child not in hidden:
+                yield from sizes(child)
+
+    return min(sizes(fig), default=None)
+
+
+def record(fig: Figure, dpi: float = DPI) -> dict[str, str]:
+    """The PNG metadata of a figure saved at ``dpi``: that dpi and its smallest font."""
+    font = smallest_font(fig)
+    return {DPI_KEY: f"{dpi:g}", FONT_KEY: NO_TEXT if font is None else f"{font:g}"}
+
+
+def save(fig: Figure, path: str | Path, dpi: float = DPI) -> None:
+    """Save a figure as a PNG with its font record (for figures made outside a notebook)."""
+    fig.savefig(path, format="png", dpi=dpi, bbox_inches="tight", metadata=record(fig, dpi))
+
+
+def figure_png(fig: Figure) -> str | None:
+    """IPython's PNG of a figure (base64), at DPI, cropped to its content, with its font record."""
+    from IPython.core.pylabtools import print_figure
+
+    return print_figure(fig, "png", base64=True, dpi=DPI, metadata=record(fig))
+
+
+def install() -> bool:
+    """In a running IPython: show matplotlib figures through :func:`figure_png`, and pandas
+    tables with every column and the whole of every cell. False (and nothing done) elsewhere."""
+    if "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return False
+    import matplotlib
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    if "inline" in (matplotlib.get_backend(auto_select=False) or ""):
+        # The inline backend sets IPython's PNG formatter once, when it is first imported (on the
+        # first figure): import it now, so that the formatter set below is the one it uses.
+        import matplotlib_inline.backend_inline  # noqa: F401
+    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
+    pd.set_option("display.max_columns", None)
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.width", 100)  # the book's code lines (tests/test_book.py)
+    return True
+
+
+def png_text(data: bytes) -> tuple[int, dict[str, str]]:
+    """A PNG's width in pixels (IHDR) and its tEXt chunks (what matplotlib writes)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    width, texts, at = 0, {}, 8
+    while at + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at : at + 8])
+        body = data[at + 8 : at + 8 + length]
+        at += 12 + length
+        if kind == b"IHDR":
+            width = struct.unpack(">I", body[:4])[0]
+        elif kind == b"tEXt":
+            key, _, value = body.partition(b"\0")
+            texts[key.decode("latin-1")] = value.decode("latin-1")
+    return width, texts
+
+
+def shown_font_pt(data: bytes, shown_px: float) -> float | None:
+    """The smallest font of a recorded figure (PNG bytes) shown ``shown_px`` CSS px wide, in
+    points on the page; None for a figure without text. KeyError without a record."""
+    width, texts = png_text(data)
+    dpi, font = float(texts[DPI_KEY]), texts[FONT_KEY]
+    if font == NO_TEXT:
+        return None
+    return float(font) * dpi / 96 * shown_px / width  # CSS: 96 px to the inch, 72 pt
+
+
+def legibility(data: bytes, shown_px: float) -> str | None:
+    """What keeps a figure (PNG bytes) shown ``shown_px`` CSS px wide from being read: its
+    smallest font below MIN_PT on the page, or no font record. None when it is legible."""
+    try:
+        font = shown_font_pt(data, shown_px)
+    except (KeyError, ValueError):
+        return "no font record"
+    if font is not None and font < MIN_PT - 0.005:
+        width = png_text(data)[0]
+        return f"smallest font {font:.1f} pt (under {MIN_PT:g}): {width} px shown at {shown_px:.0f}"
+    return None

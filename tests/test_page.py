@@ -1,0 +1,149 @@
+"""Figures carry a record of their smallest font, notebooks show them through it, and the HTML
+check reads it against the width the page shows each figure at."""
+
+import base64
+import importlib.util
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from ckatools import page  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def png(width: int, **texts: str) -> bytes:
+    """A made-up PNG header: IHDR of ``width`` pixels and tEXt chunks (no image data)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", width, 100, 8, 6, 0, 0, 0))
+    text = b"".join(chunk(b"tEXt", f"{k}\0{v}".encode("latin-1")) for k, v in texts.items())
+    return b"\x89PNG\r\n\x1a\n" + header + text + chunk(b"IEND", b"")
+
+
+def recorded(width: int, dpi: float, font: str) -> bytes:
+    return png(width, **{page.DPI_KEY: f"{dpi:g}", page.FONT_KEY: font})
+
+
+def test_the_smallest_font_is_scaled_to_the_width_the_page_shows():
+    record = {page.DPI_KEY: "100", page.FONT_KEY: "9"}
+    assert page.png_text(recorded(700, 100, "9")) == (700, record)
+    assert page.shown_font_pt(recorded(700, 100, "9"), 700) == pytest.approx(9 * 100 / 96)
+    assert page.legibility(recorded(700, 100, "9"), 700) is None
+    assert page.legibility(recorded(768, 96, "8"), 768) is None  # exactly 8 pt, unshrunk
+    assert page.legibility(recorded(700, 100, page.NO_TEXT), 100) is None  # nothing to read
+    # Fig. C.1 as a reader found it: 12 panels in one row, 2,984 px shrunk into the column
+    problem = page.legibility(recorded(2984, 100, "8"), page.COLUMN_PX)
+    assert problem == "smallest font 2.1 pt (under 8): 2984 px shown at 736"
+    assert page.legibility(recorded(700, 100, "7"), 700).startswith("smallest font 7.3 pt")
+
+
+def test_a_figure_without_a_record_fails():
+    assert page.legibility(png(700), 700) == "no font record"
+    assert page.legibility(b"GIF89a", 700) == "no font record"
+
+
+def test_the_smallest_font_counts_what_is_drawn():
+    fig, (ax, hidden) = plt.subplots(1, 2)
+    ax.set_title("title", fontsize=9)
+    ax.plot([0, 1], label="line")
+    ax.legend(fontsize=8.5)
+    ax.text(0, 0, "", fontsize=2)  # empty
+    ax.text(0, 0, "unseen", fontsize=3).set_visible(False)
+    hidden.tick_params(labelsize=4)
+    hidden.axis("off")  # its tick labels are not drawn
+    assert page.smallest_font(fig) == 8.5
+    fig.colorbar(ax.imshow([[0, 1]]), ax=ax).ax.tick_params(labelsize=7.5)
+    assert page.smallest_font(fig) == 7.5
+    plt.close("all")
+
+
+def test_saved_figures_carry_their_dpi_and_smallest_font(tmp_path):
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.tick_params(labelsize=9)
+    page.save(fig, tmp_path / "figure.png")
+    width, texts = page.png_text((tmp_path / "figure.png").read_bytes())
+    assert texts[page.DPI_KEY] == "100" and texts[page.FONT_KEY] == "9"
+    assert width <= 3 * page.DPI  # cropped to its content
+    plt.close("all")
+
+
+SHELL = """
+import base64
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+shell = InteractiveShell.instance()
+shell.run_cell("import ckatools")
+with capture_output() as shown:
+    shell.run_cell("import matplotlib.pyplot as plt\\nplt.subplots()[1].tick_params(labelsize=8.5)")
+import pandas as pd
+print(base64.b64decode(shown.outputs[0].data["image/png"]).hex())
+print(pd.get_option("display.max_colwidth"), pd.get_option("display.max_columns"))
+"""
+
+
+def test_notebook_figures_are_shown_through_the_recording_formatter():
+    """In IPython with the inline backend (as in a kernel), importing ckatools makes the figures
+    the backend flushes at the end of a cell PNGs with a font record, and pandas tables whole."""
+    env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    done = subprocess.run(
+        [sys.executable, "-c", SHELL], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    image, options = done.stdout.split("\n")[-3:-1]
+    width, texts = page.png_text(bytes.fromhex(image))
+    assert texts[page.DPI_KEY] == "100" and texts[page.FONT_KEY] == "8.5"
+    assert options == "None None"
+
+
+def test_outside_ipython_install_does_nothing():
+    assert page.install() is False
+
+
+def _check_html():
+    spec = importlib.util.spec_from_file_location("check_html", ROOT / "tools" / "check_html.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_html_check_flags_small_figures_and_tables_that_do_not_scroll(tmp_path):
+    check = _check_html()
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "_images").mkdir()
+    (tmp_path / "_images" / "wide.png").write_bytes(recorded(2984, 100, "8"))
+    (tmp_path / "_images" / "fits.png").write_bytes(recorded(700, 100, "9"))
+    inline = "data:image/png;base64," + base64.b64encode(png(440)).decode()
+    report = {
+        "column": 736,
+        "images": [
+            ["../_static/images/logo_colab.png", 225, 0],  # the theme's: not a figure
+            ["../_images/wide.png", 2984, 736],
+            ["../_images/fits.png", 700, 0],  # folded away: shown as wide as it is
+            [inline, 440, 440],
+        ],
+        "tables": [[1900, True], [900, False], [700, False]],
+    }
+    problems = check.layout_problems(tmp_path / "chapters" / "chapter.html", report)
+    assert problems == [
+        "wide.png: smallest font 2.1 pt (under 8): 2984 px shown at 736",
+        "inline figure 1: no font record",
+        "a table 900 px wide in a 736 px column, no scroll",
+    ]
+    assert check.layout_problems(tmp_path / "chapter.html", {}) == [
+        "the page did not report its layout"
+    ]
