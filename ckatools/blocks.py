@@ -310,14 +310,18 @@ def rho_interval(
 ) -> tuple[float, float]:
     """95 % bootstrap interval of Spearman's rho between levels and scores when each level has
     several networks (seeds): each resample draws one network per level. NaN when no level has
-    more than one network (there is nothing to resample)."""
+    more than one network (there is nothing to resample), and when rho is undefined (a constant
+    series) in more than 2.5 % of the resamples: dropping those would place the interval on the
+    few resamples that happen to vary."""
     xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     levels = np.unique(xs)
     groups = [ys[xs == x] for x in levels]
     if all(len(g) < 2 for g in groups):
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    boot = [spearman(levels, [rng.choice(g) for g in groups]) for _ in range(resamples)]
+    boot = np.array([spearman(levels, [rng.choice(g) for g in groups]) for _ in range(resamples)])
+    if np.isnan(boot).mean() > 0.025:  # rho is undefined (constant scores) in too many resamples:
+        return float("nan"), float("nan")  # the 95 % interval cannot be placed, for or against
     low, high = np.nanpercentile(boot, [2.5, 97.5])
     return float(low), float(high)
 

@@ -140,6 +140,12 @@ def test_the_rho_interval_resamples_one_network_per_level():
     low, high = rho_interval(xs, [0.1, 0.9, 0.2, 0.8, 0.3, 0.7])  # seeds spread past the trend
     assert low == -1.0 and high == 1.0
     assert all(np.isnan(rho_interval([1, 2, 3], [0.1, 0.2, 0.3])))
+    # one network of 15 with a block: rho is undefined whenever a resample misses it, so the
+    # interval cannot be placed (dropping those resamples gave [+0.71, +0.71])
+    levels = [x for x in (8, 14, 26, 44, 56) for _ in range(3)]
+    extents = [0.0] * 15
+    extents[10] = 0.4
+    assert all(np.isnan(rho_interval(levels, extents)))
 
 
 # ckatools.blocks.measure: the book's block measure, one synthetic case per way of fooling it
