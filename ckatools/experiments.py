@@ -200,8 +200,9 @@ def with_and_without_block(runs: list[Run], k: int = 1) -> tuple[list[Run], list
     """Networks to contrast, picked by rule rather than by eye: the ``k`` whose blocks stand out
     most (highest contrast among those with a block, or among all when none has one) and the
     ``k`` others with the smallest blocks (those without one first). Networks that did not train
-    are left out."""
-    runs = [r for r in runs if r.trained] or runs
+    are left out, unless fewer than ``2 k`` did."""
+    trained = [r for r in runs if r.trained]
+    runs = trained if len(trained) >= 2 * k else runs  # too few trained: their lines say so
     present = [r for r in runs if r.block.present] or runs
     with_block = sorted(present, key=lambda r: -r.block.contrast)[:k]
     others = [r for r in runs if r not in with_block]

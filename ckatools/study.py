@@ -599,8 +599,12 @@ def dataset_reading(datasets: pd.DataFrame, trends_table: pd.DataFrame) -> str:
     for dataset, row in datasets.iterrows():
         series = trends_table[trends_table.dataset == dataset]
         moves = "; ".join(
-            f"with {r.series} the block's extent {words[r.outcome]} (Spearman {r.rho:+.2f}, "
-            f"95 % interval {r.rho_low:+.2f} to {r.rho_high:+.2f})"
+            f"with {r.series} the block's extent {words[r.outcome]} ("
+            + (
+                f"Spearman {r.rho:+.2f}, 95 % interval {r.rho_low:+.2f} to {r.rho_high:+.2f})"
+                if np.isfinite(r.rho_low)
+                else "no interval: too few networks with a block)"
+            )
             for r in series.itertuples()
         )
         lines.append(
