@@ -29,6 +29,7 @@ single dip below 0.9 inside a block breaks it.
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -339,4 +340,5 @@ def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
     low, high = rho_interval(xs, scores)
     interval = "" if np.isnan(low) else f" [{low:+.2f}, {high:+.2f}]"
     rho = spearman(xs, scores)
-    return f"block score against {name} ({values}):\n  Spearman {rho:+.2f}{interval}"
+    head = textwrap.fill(f"block extent against {name} ({values}):", 88, subsequent_indent="  ")
+    return f"{head}\n  Spearman {rho:+.2f}{interval}"

@@ -185,7 +185,7 @@ def describe_blocks(runs: list[Run]) -> str:
         f" ({untrained} did not train and measure nothing)" if untrained else ""
     )
     if not found:
-        return head + "."
+        return textwrap.fill(head + ".", CAPTION_WIDTH)
     late = sum(_begins_late(r) for r in found)
     where = (
         "all of them begin in the last two stages, as in the paper"
@@ -193,7 +193,7 @@ def describe_blocks(runs: list[Run]) -> str:
         else f"{late} of them begin in the last two stages, as in the paper, and "
         f"{len(found) - late} earlier, unlike the paper's"
     )
-    return f"{head}; {where}."
+    return textwrap.fill(f"{head}; {where}.", CAPTION_WIDTH)
 
 
 def with_and_without_block(runs: list[Run], k: int = 1) -> tuple[list[Run], list[Run]]:

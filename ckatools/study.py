@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -611,6 +612,7 @@ def dataset_reading(datasets: pd.DataFrame, trends_table: pd.DataFrame) -> str:
             f"{dataset}: layers alike at a median mean CKA of {row['mean CKA (median)']:.2f}; "
             f"a block in {row['with a block']} of {row['trained']} trained networks; {moves}."
         )
+    lines = [textwrap.fill(line, 88, subsequent_indent="  ") for line in lines]
     a, b = (
         datasets.loc[name, "mean CKA (median)"] for name in ("fashion-mnist", "fashion-mnist-m")
     )

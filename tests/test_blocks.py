@@ -126,10 +126,10 @@ def test_spearman_against_scipy_free_cases_and_the_trend_sentence():
     assert np.isnan(spearman([1, 2], [0.3, 0.3]))
     line = trend([1, 1, 2, 2], [0.2, 0.4, 0.5, 0.7], "width")
     assert line == (
-        "block score against width (1: 0.30±0.10, 2: 0.60±0.10):\n  Spearman +0.89 [+1.00, +1.00]"
+        "block extent against width (1: 0.30±0.10, 2: 0.60±0.10):\n  Spearman +0.89 [+1.00, +1.00]"
     )  # every draw of one network per level rises
     assert (
-        trend([1, 2], [0.2, 0.1], "depth") == "block score against depth (1: 0.20, 2: 0.10):\n"
+        trend([1, 2], [0.2, 0.1], "depth") == "block extent against depth (1: 0.20, 2: 0.10):\n"
         "  Spearman -1.00"
     )  # one network per level: no interval
 

@@ -181,7 +181,7 @@ def test_stage_5_trends_and_the_dataset_rule_on_made_up_heatmaps():
         and datasets.loc["fashion-mnist", "with a block"] == 0
     )
     assert datasets.loc["fashion-mnist", "mean CKA (median)"] == pytest.approx(0.3)
-    reading = study.dataset_reading(datasets, table.reset_index())
+    reading = " ".join(study.dataset_reading(datasets, table.reset_index()).split())
     assert "fashion-mnist-m: layers alike at a median mean CKA of" in reading
     assert "with depth the block's extent rises, as in the paper" in reading
     assert "with depth the block's extent moves too little to tell" in reading
