@@ -25,10 +25,12 @@ FIGURES = {
     "07_collapsing_the_block_structure": {"Fig. 5"},
     "08_across_seeds_and_architectures": {"Fig. 6", "Fig. E.1"},
     "09_wide_and_deep_make_different_mistakes": {"Fig. 7", "Fig. F.1", "Fig. F.2", "Fig. F.3"},
-    # Chapters 02 and 10 print these once re-executed with their new sources (commit b8453af):
-    # Table B.1, and the later papers' claims ("Nguyen 2022, dominant datapoints", "Nguyen
-    # 2022, during training", "Davari 2023, translation"). Their stored outputs are older.
-    "10_beyond_the_paper": set(),
+    "02_a_family_of_resnets": {"Table B.1"},
+    "10_beyond_the_paper": {  # later work: its claims, not the paper's figures
+        "Nguyen 2022, dominant datapoints",
+        "Nguyen 2022, during training",
+        "Davari 2023, translation",
+    },
     "11_cka_among_its_peers": set(),  # beyond the paper: no figure of its to judge
 }
 # Calls that draw: matplotlib's and every public function of ckatools.plot.
