@@ -126,12 +126,11 @@ def split_values(values: Sequence[float], inside: Sequence[bool]) -> tuple[np.nd
 def split_means(values: Sequence[float], inside: Sequence[bool]) -> tuple[float, float]:
     """Mean of ``values`` where ``inside`` is true and where it is false (NaN for none, NaN-safe):
     a per-layer quantity inside the block against outside it."""
-    values, inside = np.asarray(values, dtype=float), np.asarray(inside, dtype=bool)
 
     def mean(x: np.ndarray) -> float:
         return float(np.nanmean(x)) if np.isfinite(x).any() else float("nan")
 
-    return mean(values[inside]), mean(values[~inside])
+    return tuple(mean(part) for part in split_values(values, inside))
 
 
 def _block(
