@@ -26,10 +26,12 @@ FIGURES = {
     "08_across_seeds_and_architectures": {"Fig. 6", "Fig. E.1"},
     "09_wide_and_deep_make_different_mistakes": {"Fig. 7", "Fig. F.1", "Fig. F.2", "Fig. F.3"},
     "02_a_family_of_resnets": {"Table B.1"},
-    # Chapter 10 prints the later papers' claims once re-executed with its new source (commit
-    # 05575c1): "Nguyen 2022, dominant datapoints", "Nguyen 2022, during training", "Davari
-    # 2023, translation". Its stored outputs are older.
-    "10_beyond_the_paper": set(),
+    # Chapter 10: the later papers' claims it rebuilds.
+    "10_beyond_the_paper": {
+        "Nguyen 2022, dominant datapoints",
+        "Nguyen 2022, during training",
+        "Davari 2023, translation",
+    },
     "11_cka_among_its_peers": set(),  # beyond the paper: no figure of its to judge
 }
 # Calls that draw: matplotlib's and every public function of ckatools.plot.
