@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .blocks import MIN_BLOCK_FRACTION, relative_block, rho_interval, spearman, strict_block
+from .blocks import (
+    MIN_BLOCK_FRACTION,
+    Block,
+    relative_block,
+    rho_interval,
+    spearman,
+    strict_block,
+)
 from .train import TrainConfig, fraction_label, has_trained
 
 if TYPE_CHECKING:
@@ -47,6 +54,7 @@ __all__ = [
     "span_agreement",
     "pilot_decisions",
     "stage5_items",
+    "measured_block",
     "stage5_trends",
     "choose_dataset",
     "mean_off_diagonal",
@@ -502,14 +510,21 @@ def stage5_items(dataset: str) -> list[dict]:
     ]
 
 
+def measured_block(item: dict) -> Block:
+    """:func:`ckatools.blocks.measure` of a study item's matrix, computed once and kept in it."""
+    from .blocks import measure
+
+    if "measured" not in item:
+        item["measured"] = measure(item["cka"])
+    return item["measured"]
+
+
 def stage5_trends(items: list[dict], *, seed: int = 0) -> pd.DataFrame:
     """Stage 5's statistics per dataset and series: Spearman's rho between the knob and the
     presence-weighted block size (the measure's score where it finds a block, else 0) over the
     trained networks, its 95 % interval, and the outcome: 'shows' (interval above zero),
     'against' (below) or 'inconclusive'. Untrained networks are counted and left out."""
     import pandas as pd
-
-    from .blocks import measure
 
     rows = []
     for dataset in sorted({i["config"].dataset for i in items}):
@@ -520,7 +535,7 @@ def stage5_trends(items: list[dict], *, seed: int = 0) -> pd.DataFrame:
                 if i["config"].dataset == dataset and getattr(i["config"], fixed) == anchor
             ]
             good = [i for i in members if has_trained(i)]
-            blocks = [measure(i["cka"]) for i in good]
+            blocks = [measured_block(i) for i in good]
             xs = [getattr(i["config"], series) for i in good]
             ys = [b.extent for b in blocks]
             rho = spearman(xs, ys) if good else float("nan")
@@ -555,8 +570,6 @@ def dataset_table(items: list[dict]) -> pd.DataFrame:
     median training and test accuracy."""
     import pandas as pd
 
-    from .blocks import measure
-
     rows = []
     for dataset in sorted({i["config"].dataset for i in items}):
         members = [i for i in items if i["config"].dataset == dataset]
@@ -569,7 +582,7 @@ def dataset_table(items: list[dict]) -> pd.DataFrame:
                 "trained": len(good),
                 "mean CKA (median)": round(float(np.median(alike)), 2) if alike else np.nan,
                 "range": f"{min(alike):.2f}-{max(alike):.2f}" if alike else "",
-                "with a block": sum(measure(i["cka"]).present for i in good),
+                "with a block": sum(measured_block(i).present for i in good),
                 "train acc.": round(float(np.median([i["train_accuracy"] for i in good])), 3),
                 "test acc.": round(float(np.median([i["test_accuracy"] for i in good])), 3),
             }
@@ -579,9 +592,8 @@ def dataset_table(items: list[dict]) -> pd.DataFrame:
 
 def panel_title(item: dict) -> str:
     """Two lines for a study heatmap: network and dataset; test accuracy and block."""
-    from .blocks import measure
 
-    c, block = item["config"], measure(item["cka"])
+    c, block = item["config"], measured_block(item)
     found = f"block {block.score:.2f}" if block.present else "no block"
     if not has_trained(item):
         found = "did not train"

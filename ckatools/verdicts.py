@@ -187,8 +187,9 @@ def mean_above(values: Sequence[float], level: float = 0.0) -> Check:
 
 
 def contrast_check(matrix, start: int, end: int) -> Check:
-    """A block's contrast (:func:`ckatools.blocks.contrast`: mean CKA inside start..end minus
-    mean CKA between it and the rest) with Welch's half-width over the pairs."""
+    """A block's contrast, mean CKA between different layers inside start..end minus mean CKA
+    between them and the rest, with Welch's half-width over the pairs. Unlike
+    :func:`ckatools.blocks.contrast` it leaves out the diagonal, whose 1s are no evidence."""
     m = np.asarray(getattr(matrix, "matrix", matrix), dtype=float)
     inside = np.zeros(len(m), dtype=bool)
     inside[start : end + 1] = True
