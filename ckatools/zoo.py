@@ -26,6 +26,7 @@ import torch
 
 from . import storage
 from .capture import CKA_BATCH_SIZE, CKAResult, model_cka
+from .cost import cpu_seconds
 from .data import cache_dir, load
 from .models import ResNet
 from .train import (
@@ -244,7 +245,8 @@ def prepare(
     two threads poorly (their layers are too small to split): on 2 cores two jobs of one thread
     each trained four ResNet-38 ×0.25 1.55x faster than one job, four ResNet-14 ×1 only 1.09x
     (``benchmarks/bench_prepare.py``). The thread count changes the rounding of CPU arithmetic,
-    so a network trained in a job is not bit-identical to one trained with all threads. Returns
+    so a network trained in a job is not bit-identical to one trained with all threads. Jobs
+    start with the networks estimated to take longest (:mod:`ckatools.cost`). Returns
     each config's test accuracy and training seconds, with ``trained`` True where it was trained
     now.
     """
@@ -285,6 +287,9 @@ def prepare(
         for config in missing:
             record(config, _train_in_worker(config, device, torch.get_num_threads(), tick))
     else:
+        # Longest first (the LPT rule): a wide network started last would train alone on its
+        # share of the threads while the other cores idle.
+        missing.sort(key=cpu_seconds, reverse=True)
         spawn = get_context("spawn")
         failed = {}
         with spawn.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
