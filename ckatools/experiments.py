@@ -105,6 +105,16 @@ def distinct_runs(exps: list[Experiment], progress: bool = True) -> list[Run]:
     return list({r.config: r for exp in exps for r in heatmaps(exp, progress)}.values())
 
 
+def _recipe(config: TrainConfig) -> str:
+    """What a caption adds to the learning rate: the warm-up and bfloat16, where used."""
+    return "".join(
+        [
+            f", {config.warmup_epochs}-epoch warm-up" if config.warmup_epochs else "",
+            ", bfloat16 on the CPU" if config.bf16_cpu else "",
+        ]
+    )
+
+
 def provenance(exp: Experiment, runs: list[Run]) -> str:
     """Where a figure's numbers come from, as a short caption wrapped to the text column."""
     first = runs[0].config
@@ -119,15 +129,9 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
         + ("" if has_trained(r.results) else " (did not train)")
         for r in runs
     )
-    recipe = "".join(
-        [
-            f", {first.warmup_epochs}-epoch warm-up" if first.warmup_epochs else "",
-            ", bfloat16 on the CPU" if first.bf16_cpu else "",
-        ]
-    )
     lines = [
         f"Provenance: {exp.profile} profile; {first.dataset}, class-balanced training sets: {data}",
-        f"{first.epochs} epochs, learning rate {first.lr}{recipe}, seeds {seeds}; CKA on "
+        f"{first.epochs} epochs, learning rate {first.lr}{_recipe(first)}, seeds {seeds}; CKA on "
         f"{exp.images:,} test images, "
         f"{exp.passes} passes, minibatches of {exp.batch_size}",
         f"Accuracy, train (unaugmented) / test: {accuracies}",
@@ -272,9 +276,17 @@ def group_provenance(exp: Experiment, found: list[Group]) -> str:
         f"{g.accuracy.std(ddof=1):.1%}"
         for g in found
     )
+    failed = "; ".join(
+        f"{g.label} seeds {', '.join(map(str, g.untrained))}" for g in found if g.untrained
+    )
     lines = [
         f"Provenance: {exp.profile} profile; {config.dataset}, class-balanced training set "
-        f"{fraction_label(config.fraction)}; {config.epochs} epochs, learning rate {config.lr}",
+        f"{fraction_label(config.fraction)}; {config.epochs} epochs, learning rate {config.lr}"
+        + _recipe(config),
         f"Accuracy (train, unaugmented; test): {accuracies}",
+        f"Did not train (training accuracy under {TRAINED_ACCURACY:.0%}): {failed}. They stay "
+        "in their groups, which the comparison needs of equal size, and lower their accuracy"
+        if failed
+        else "Every network trained",
     ]
     return "\n".join(textwrap.fill(line, CAPTION_WIDTH, subsequent_indent="  ") for line in lines)

@@ -20,12 +20,14 @@ the floor, and a pair's excess over it says how much of the spread the architect
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from .train import has_trained
 from .verdicts import Z95, Check, Verdict, checks_verdict, interval, rank_check
 
 __all__ = [
@@ -78,6 +80,25 @@ class Group:
     def accuracy(self) -> np.ndarray:
         """(networks,) test accuracy of each network."""
         return self.correct.mean(1)
+
+    @property
+    def untrained(self) -> tuple[int, ...]:
+        """The seeds whose network did not train (:func:`ckatools.train.has_trained`)."""
+        return tuple(
+            seed
+            for seed, accuracy in zip(self.seeds, self.train_accuracy)
+            if not has_trained({"train_accuracy": accuracy})
+        )
+
+    def trained(self) -> Group:
+        """The group without its networks that did not train."""
+        keep = np.array([seed not in self.untrained for seed in self.seeds], dtype=bool)
+        return dataclasses.replace(
+            self,
+            seeds=tuple(np.array(self.seeds)[keep].tolist()),
+            correct=self.correct[keep],
+            train_accuracy=self.train_accuracy[keep],
+        )
 
     def __len__(self) -> int:
         return len(self.correct)
@@ -352,7 +373,9 @@ def compare(
 def growth(figure: str, knob: str, series: dict[float, Group], *, threshold: float = 0.5):
     """Figs. F.2 and F.3: along a series (knob value -> group), does accuracy rise, and do more
     examples get easier than harder from the smallest network to the largest (gap of at least
-    ``threshold``)? Returns the shifts and the verdict."""
+    ``threshold``)? Networks that did not train are left out. Returns the shifts and the
+    verdict."""
+    series = {knob_value: group.trained() for knob_value, group in series.items()}
     knobs = sorted(series)
     xs = [k for k in knobs for _ in range(len(series[k]))]
     ys = [a for k in knobs for a in series[k].accuracy]

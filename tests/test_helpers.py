@@ -1,5 +1,8 @@
 """The small public helpers the chapters lean on, each against what it promises."""
 
+import dataclasses
+
+import numpy as np
 import pytest
 import torch
 
@@ -121,8 +124,13 @@ def test_groups_gather_each_architectures_seeds_from_the_zoo(monkeypatch, capsys
     assert (wide.depth, wide.width, deep.depth, deep.width) == (8, 0.5, 14, 0.25)
     assert wide.correct.tolist() == [[s % 2 == 0, True, False] for s in range(4)]
     assert deep.train_accuracy.tolist() == [0.5, 0.51, 0.52, 0.53]
-    assert "ResNet-14 ×0.25, seeds 0-3 (4 networks)" in experiments.group_provenance(
-        exp, [wide, deep]
+    caption = experiments.group_provenance(exp, [wide, deep])
+    assert "ResNet-14 ×0.25, seeds 0-3 (4 networks)" in caption
+    assert "Every network trained" in caption  # training accuracy 0.50-0.53: all at the bar
+    failed = dataclasses.replace(deep, train_accuracy=np.array([0.5, 0.2, 0.52, 0.1]))
+    caption = experiments.group_provenance(exp, [wide, failed])
+    assert "Did not train (training accuracy under 50%): ResNet-14 ×0.25 seeds 1, 3" in " ".join(
+        caption.split()
     )
 
 
