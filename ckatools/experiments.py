@@ -284,8 +284,7 @@ def group_provenance(exp: Experiment, found: list[Group]) -> str:
         f"{fraction_label(config.fraction)}; {config.epochs} epochs, learning rate {config.lr}"
         + _recipe(config),
         f"Accuracy (train, unaugmented; test): {accuracies}",
-        f"Did not train (training accuracy under {TRAINED_ACCURACY:.0%}): {failed}. They stay "
-        "in their groups, which the comparison needs of equal size, and lower their accuracy"
+        f"Did not train (training accuracy under {TRAINED_ACCURACY:.0%}): {failed}"
         if failed
         else "Every network trained",
     ]

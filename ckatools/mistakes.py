@@ -32,6 +32,7 @@ from .verdicts import Z95, Check, Verdict, checks_verdict, interval, rank_check
 
 __all__ = [
     "Group",
+    "equal_trained",
     "example_accuracy",
     "joint_counts",
     "dispersion",
@@ -70,11 +71,18 @@ class Group:
 
     @property
     def name(self) -> str:
-        """The architecture and its seeds, e.g. "ResNet-8 ×0.5, seeds 0-19"."""
-        seeds = sorted(self.seeds)
-        if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
-            return f"{self.label}, seeds {seeds[0]}-{seeds[-1]}"
-        return f"{self.label}, seeds {', '.join(map(str, seeds))}"
+        """The architecture and its seeds, runs of three or more as ranges, e.g. "ResNet-8 ×0.5,
+        seeds 0-19" or "ResNet-38 ×0.25, seeds 0-3, 5, 6, 8-19"."""
+        runs: list[list[int]] = []
+        for seed in sorted(self.seeds):
+            if runs and seed == runs[-1][-1] + 1:
+                runs[-1].append(seed)
+            else:
+                runs.append([seed])
+        parts = [
+            f"{run[0]}-{run[-1]}" if len(run) > 2 else ", ".join(map(str, run)) for run in runs
+        ]
+        return f"{self.label}, seeds {', '.join(parts)}"
 
     @property
     def accuracy(self) -> np.ndarray:
@@ -102,6 +110,20 @@ class Group:
 
     def __len__(self) -> int:
         return len(self.correct)
+
+
+def equal_trained(groups: list[Group]) -> list[Group]:
+    """The groups without their networks that did not train, each cut to its first k networks,
+    k the fewest trained networks of any group: a failed network is wrong on most examples and
+    would widen the scatter, and the baseline comparison needs groups of equal size."""
+    kept = [g.trained() for g in groups]
+    k = min(map(len, kept))
+    return [
+        dataclasses.replace(
+            g, seeds=g.seeds[:k], correct=g.correct[:k], train_accuracy=g.train_accuracy[:k]
+        )
+        for g in kept
+    ]
 
 
 def example_accuracy(correct) -> np.ndarray:

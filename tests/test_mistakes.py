@@ -13,6 +13,7 @@ from ckatools.mistakes import (
     class_tests,
     compare,
     dispersion,
+    equal_trained,
     example_accuracy,
     excess_dispersion,
     growth,
@@ -160,6 +161,8 @@ def test_group_names_its_seeds_and_scores_its_networks():
     assert g.name == "ResNet-8 ×0.5, seeds 20-22" and len(g) == 3
     np.testing.assert_allclose(g.accuracy, [0.5, 1, 0])
     assert named(g.correct, seeds=(0, 2, 5)).name == "ResNet-8 ×0.5, seeds 0, 2, 5"
+    gaps = named(np.zeros((8, 2)), seeds=(5, 0, 1, 2, 3, 6, 8, 9))
+    assert gaps.name == "ResNet-8 ×0.5, seeds 0-3, 5, 6, 8, 9"
 
 
 def test_a_group_names_and_drops_its_networks_that_did_not_train():
@@ -169,6 +172,15 @@ def test_a_group_names_and_drops_its_networks_that_did_not_train():
     kept = g.trained()
     assert kept.seeds == (0, 2) and kept.correct.tolist() == [[1, 0], [1, 1]]
     assert kept.train_accuracy.tolist() == [0.7, 0.5] and kept.untrained == ()
+
+
+def test_equal_trained_drops_failed_networks_and_cuts_groups_to_one_size():
+    a = Group("a", (0, 1, 2, 3), np.eye(4, dtype=bool), np.array([0.6, 0.2, 0.7, 0.8]))
+    b = Group("b", (5, 6, 7, 8), ~np.eye(4, dtype=bool), np.full(4, 0.9))
+    kept_a, kept_b = equal_trained([a, b])
+    assert kept_a.seeds == (0, 2, 3) and kept_b.seeds == (5, 6, 7)
+    assert kept_b.correct.tolist() == (~np.eye(4, dtype=bool))[:3].tolist()
+    assert kept_a.train_accuracy.tolist() == [0.6, 0.7, 0.8]
 
 
 def test_growth_leaves_out_networks_that_did_not_train():
