@@ -29,6 +29,7 @@ single dip below 0.9 inside a block breaks it.
 from __future__ import annotations
 
 import dataclasses
+import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ __all__ = [
     "split_values",
     "strict_block",
     "spearman",
+    "can_reach_95",
     "rho_interval",
     "trend",
     "STRICT_THRESHOLD",
@@ -305,6 +307,15 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
     return float(np.corrcoef(_ranks(xs), _ranks(ys))[0, 1])
 
 
+def can_reach_95(xs: Sequence[float]) -> bool:
+    """Whether a series with these levels can show a trend at 95 % at all: the chance that a
+    random assignment of its networks to the levels comes out perfectly ordered, one in
+    N! / (n_1! ... n_k!), is under 2.5 % (two-sided). Two levels of three seeds: 1 in 20, no."""
+    counts = np.unique(np.asarray(xs, dtype=float), return_counts=True)[1]
+    orderings = math.factorial(len(xs)) / math.prod(math.factorial(int(c)) for c in counts)
+    return orderings > 1 / 0.025
+
+
 def rho_interval(
     xs: Sequence[float], ys: Sequence[float], *, resamples: int = 2000, seed: int = 0
 ) -> tuple[float, float]:
@@ -312,11 +323,13 @@ def rho_interval(
     several networks (seeds): each resample draws one network per level. NaN when no level has
     more than one network (there is nothing to resample), and when rho is undefined (a constant
     series) in more than 2.5 % of the resamples: dropping those would place the interval on the
-    few resamples that happen to vary."""
+    few resamples that happen to vary. NaN too when the design cannot reach 95 % at all
+    (:func:`can_reach_95`): with two levels of three seeds every resample can come out perfectly
+    ordered, yet 1 in 20 random assignments of those six networks to the levels does as well."""
     xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     levels = np.unique(xs)
     groups = [ys[xs == x] for x in levels]
-    if all(len(g) < 2 for g in groups):
+    if all(len(g) < 2 for g in groups) or not can_reach_95(xs):
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     boot = np.array([spearman(levels, [rng.choice(g) for g in groups]) for _ in range(resamples)])

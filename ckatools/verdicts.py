@@ -20,7 +20,8 @@ The parts of the three kinds of claim:
 * a *trend* ("the block structure grows with width"): each series of networks (one row of a
   grid, all seeds pooled) is a part: Spearman's rank correlation between the knob and the block
   extent, with its 95 % bootstrap interval over seeds (Fisher's interval over the networks when
-  a series has one seed per level);
+  a series has one seed per level); a series that cannot reach 95 % at all
+  (:func:`ckatools.blocks.can_reach_95`) cannot tell;
 * a *presence* ("every seed of this network has a block"): each network is a part, exact (the
   block measure says yes or no; unknown cannot tell);
 * stated *checks* ("PC1 explains more variance inside the block than outside"): each check is a
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .blocks import rho_interval, spearman
+from .blocks import can_reach_95, rho_interval, spearman
 
 __all__ = [
     "CLAIMS",
@@ -208,8 +209,11 @@ def _fisher_interval(rho: float, n: int) -> tuple[float, float]:
 
 def rank_check(xs: Sequence[float], ys: Sequence[float], *, seed: int = 0) -> tuple[float, Check]:
     """Spearman's rho of ys against xs and the part "ys rise with xs": rho's 95 % interval as a
-    :class:`Check` (bootstrap over seeds when a level has several networks, else Fisher's)."""
+    :class:`Check` (bootstrap over seeds when a level has several networks, else Fisher's;
+    cannot tell when the design cannot reach 95 %, :func:`ckatools.blocks.can_reach_95`)."""
     rho = spearman(xs, ys)
+    if not can_reach_95(xs):  # too few networks for any interval to leave zero out
+        return rho, Check(rho, float("nan"))
     low, high = rho_interval(xs, ys, seed=seed)
     if math.isnan(low):
         low, high = _fisher_interval(rho, len(xs))

@@ -5,6 +5,7 @@ import pytest
 
 from ckatools.blocks import (
     MIN_BLOCK_FRACTION,
+    can_reach_95,
     diagonal_profile,
     measure,
     relative_block,
@@ -14,6 +15,7 @@ from ckatools.blocks import (
     trend,
 )
 from ckatools.models import resnet
+from ckatools.verdicts import rank_check
 
 N = 120
 
@@ -124,14 +126,33 @@ def test_spearman_against_scipy_free_cases_and_the_trend_sentence():
     )  # ties share their rank
     assert spearman([3, 1, 2], [0.9, 0.1, 0.5]) == pytest.approx(1.0)
     assert np.isnan(spearman([1, 2], [0.3, 0.3]))
-    line = trend([1, 1, 2, 2], [0.2, 0.4, 0.5, 0.7], "width")
+    line = trend([1, 1, 2, 2, 3, 3], [0.2, 0.4, 0.5, 0.7, 0.8, 0.9], "width")
     assert line == (
-        "block extent against width (1: 0.30±0.10, 2: 0.60±0.10):\n  Spearman +0.89 [+1.00, +1.00]"
+        "block extent against width (1: 0.30±0.10, 2: 0.60±0.10, 3: 0.85±0.05):\n"
+        "  Spearman +0.96 [+1.00, +1.00]"  # 16 / sqrt(16 x 17.5) by hand
     )  # every draw of one network per level rises
+    line = trend([1, 1, 2, 2], [0.2, 0.4, 0.5, 0.7], "width")
+    assert line.endswith("Spearman +0.89")  # 1 in 6 random assignments is as ordered: no interval
     assert (
         trend([1, 2], [0.2, 0.1], "depth") == "block extent against depth (1: 0.20, 2: 0.10):\n"
         "  Spearman -1.00"
     )  # one network per level: no interval
+
+
+def test_a_series_reaches_95_only_when_few_random_assignments_come_out_ordered():
+    import itertools
+
+    for xs, reaches in (([1, 1, 1, 2, 2, 2], False), ([1, 1, 2, 2, 3, 3], True),
+                        ([1, 2, 3, 4], False), ([1, 2, 3, 4, 5], True), ([16, 16, 16, 64], False)):
+        assignments = len(set(itertools.permutations(xs)))  # counted, not from the formula
+        assert can_reach_95(xs) == reaches == (assignments > 40), xs
+    # Chapter 4's case: three networks at 1/16, one at 1/64, every resample ordered, so the
+    # bootstrap said [-1, -1]; one such network in four ranks lowest by chance
+    assert all(np.isnan(rho_interval([16, 16, 16, 64], [0.49, 0.54, 0.59, 0.43])))
+    _, check = rank_check([1, 1, 1, 2, 2, 2], [0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
+    assert check.state == "cannot tell"
+    _, check = rank_check([1, 1, 2, 2, 3, 3], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    assert check.state == "holds"
 
 
 def test_the_rho_interval_resamples_one_network_per_level():
