@@ -342,9 +342,8 @@ class Comparison:
             "Fig. 7",
             f"{a} against {b}",
             {
-                f"mean accuracies match (Welch p = {self.accuracy['p']:.2g}, needs >= 0.05)": (
-                    self.accuracy["p"] >= 0.05
-                ),
+                f"no difference in mean accuracy found (Welch p = {self.accuracy['p']:.2g} "
+                ">= 0.05)": (self.accuracy["p"] >= 0.05),
                 f"per-example scatter above the baseline's ({d['ratio']:.1f}x; excess "
                 f"{d['excess']:.4f}, 95 % interval {d['low']:.4f}-{d['high']:.4f})": interval(
                     d["low"], d["high"]
