@@ -152,7 +152,9 @@ def heatmap_grid(
     margin = 1.0  # inches: the colour bar and the row labels
     width = fig.get_figwidth() if fig is not None else min(size * per_row + margin, page.WIDTH)
     panel = (width - margin) / per_row
-    titles = [_wrap(title, panel, TEXT) for title in titles]
+    # a panel's axes are narrower than its share of the figure (spacing, ticks): titles wrapped
+    # to the whole share ran into their neighbours
+    titles = [_wrap(title, 0.85 * panel, TEXT) for title in titles]
     if fig is None:
         lines = max((t.count("\n") + 1 for t in titles if t), default=0)
         fig = plt.figure(figsize=(width, (panel + lines * TEXT * 1.3 / 72) * nrows + 0.3))
