@@ -112,12 +112,20 @@ class Group:
         return len(self.correct)
 
 
-def equal_trained(groups: list[Group]) -> list[Group]:
+def equal_trained(groups: list[Group], *, minimum: int = 4) -> list[Group]:
     """The groups without their networks that did not train, each cut to its first k networks,
     k the fewest trained networks of any group: a failed network is wrong on most examples and
-    would widen the scatter, and the baseline comparison needs groups of equal size."""
+    would widen the scatter, and the baseline comparison needs groups of equal size. With fewer
+    than ``minimum`` (what a split half needs) the groups are returned whole, with a warning."""
     kept = [g.trained() for g in groups]
     k = min(map(len, kept))
+    if k < minimum:
+        warnings.warn(
+            f"a group has {k} trained networks, fewer than {minimum}: every network is compared, "
+            "trained or not",
+            stacklevel=2,
+        )
+        return list(groups)
     return [
         dataclasses.replace(
             g, seeds=g.seeds[:k], correct=g.correct[:k], train_accuracy=g.train_accuracy[:k]

@@ -177,10 +177,13 @@ def test_a_group_names_and_drops_its_networks_that_did_not_train():
 def test_equal_trained_drops_failed_networks_and_cuts_groups_to_one_size():
     a = Group("a", (0, 1, 2, 3), np.eye(4, dtype=bool), np.array([0.6, 0.2, 0.7, 0.8]))
     b = Group("b", (5, 6, 7, 8), ~np.eye(4, dtype=bool), np.full(4, 0.9))
-    kept_a, kept_b = equal_trained([a, b])
+    kept_a, kept_b = equal_trained([a, b], minimum=3)
     assert kept_a.seeds == (0, 2, 3) and kept_b.seeds == (5, 6, 7)
     assert kept_b.correct.tolist() == (~np.eye(4, dtype=bool))[:3].tolist()
     assert kept_a.train_accuracy.tolist() == [0.6, 0.7, 0.8]
+    with pytest.warns(UserWarning, match="fewer than 4: every network is compared"):
+        whole = equal_trained([a, b], minimum=4)
+    assert [g.seeds for g in whole] == [a.seeds, b.seeds]
 
 
 def test_growth_leaves_out_networks_that_did_not_train():
