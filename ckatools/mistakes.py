@@ -90,22 +90,26 @@ class Group:
         return self.correct.mean(1)
 
     @property
+    def _trained_mask(self) -> np.ndarray:
+        """(networks,) True where a network trained (:func:`ckatools.train.has_trained`)."""
+        return np.array([has_trained({"train_accuracy": a}) for a in self.train_accuracy], bool)
+
+    @property
     def untrained(self) -> tuple[int, ...]:
-        """The seeds whose network did not train (:func:`ckatools.train.has_trained`)."""
-        return tuple(
-            seed
-            for seed, accuracy in zip(self.seeds, self.train_accuracy)
-            if not has_trained({"train_accuracy": accuracy})
-        )
+        """The seeds whose network did not train."""
+        return tuple(np.array(self.seeds)[~self._trained_mask].tolist())
 
     def trained(self) -> Group:
         """The group without its networks that did not train."""
-        keep = np.array([seed not in self.untrained for seed in self.seeds], dtype=bool)
+        return self._take(self._trained_mask)
+
+    def _take(self, index) -> Group:
+        """The group of the networks ``index`` selects (a mask or a slice)."""
         return dataclasses.replace(
             self,
-            seeds=tuple(np.array(self.seeds)[keep].tolist()),
-            correct=self.correct[keep],
-            train_accuracy=self.train_accuracy[keep],
+            seeds=tuple(np.array(self.seeds)[index].tolist()),
+            correct=self.correct[index],
+            train_accuracy=self.train_accuracy[index],
         )
 
     def __len__(self) -> int:
@@ -126,12 +130,7 @@ def equal_trained(groups: list[Group], *, minimum: int = 4) -> list[Group]:
             stacklevel=2,
         )
         return list(groups)
-    return [
-        dataclasses.replace(
-            g, seeds=g.seeds[:k], correct=g.correct[:k], train_accuracy=g.train_accuracy[:k]
-        )
-        for g in kept
-    ]
+    return [g._take(slice(k)) for g in kept]
 
 
 def example_accuracy(correct) -> np.ndarray:

@@ -592,7 +592,6 @@ def dataset_table(items: list[dict]) -> pd.DataFrame:
 
 def panel_title(item: dict) -> str:
     """Two lines for a study heatmap: network and dataset; test accuracy and block."""
-
     c, block = item["config"], measured_block(item)
     found = f"block {block.score:.2f}" if block.present else "no block"
     if not has_trained(item):
