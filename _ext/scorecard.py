@@ -47,9 +47,26 @@ def profile(notebook: Path) -> str:
     """The profile the stored outputs came from (the setup cell prints 'profile NAME: ...')."""
     text = outputs_text(json.loads(notebook.read_text()))
     return next(
-        (line.split()[1].rstrip(":") for line in text.splitlines() if line.startswith("profile ")),
+        (line.split()[1].rstrip(":,") for line in text.splitlines() if line.startswith("profile ")),
         "?",
     )
+
+
+BRIEF = 400  # characters: longer evidence is cut to its tally in the boxes and the scorecard
+TALLY = re.compile(
+    r"(?P<head>.*?\d+ of \d+ hold, \d+ against), (?P<rest>\d+ cannot tell) \((?P<parts>.*)\)$"
+)
+
+
+def brief(evidence: str) -> str:
+    """Evidence short enough for a box: a long list of parts becomes its tally, naming the parts
+    that go against (the figure's own output lists them all)."""
+    match = TALLY.match(evidence)
+    if len(evidence) <= BRIEF or match is None:
+        return evidence
+    against = [p.split(": against (")[0] for p in match["parts"].split("; ") if ": against (" in p]
+    named = f" ({', '.join(against)})" if against else ""
+    return f"{match['head']}{named}, {match['rest']}; each part is listed at the figure"
 
 
 def anchor(figure: str) -> str:
@@ -92,7 +109,7 @@ class Scorecard(Directive):
                     claim,
                     f"**{outcome}**",
                     f"`{profile(path)}`",
-                    evidence,
+                    brief(evidence),
                 ]
                 rows += _rows([cells])
             else:
@@ -126,7 +143,7 @@ class ResultBox(Directive):
             lines += [f"What it found (`{profile(path)}` profile, from the outputs below):", ""]
             for figure, (outcome, evidence, _) in found.items():
                 target = f'<a href="#{anchor(figure)}">{figure}</a>'
-                lines += [f"- {target}: **{outcome}** - {evidence}"]
+                lines += [f"- {target}: **{outcome}** - {brief(evidence)}"]
         box = nodes.admonition(classes=["result-box", "tip"])
         box += nodes.title(text="This chapter in brief")
         self.state.nested_parse(StringList(lines), self.content_offset, box)

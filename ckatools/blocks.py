@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .page import COLUMN_CHARS
+
 __all__ = [
     "Block",
     "measure",
@@ -352,5 +354,12 @@ def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
     low, high = rho_interval(xs, scores)
     interval = "" if np.isnan(low) else f" [{low:+.2f}, {high:+.2f}]"
     rho = spearman(xs, scores)
-    head = textwrap.fill(f"block extent against {name} ({values}):", 88, subsequent_indent="  ")
-    return f"{head}\n  Spearman {rho:+.2f}{interval}"
+    if np.isnan(rho):
+        why = "one level" if len(levels) < 2 else "constant scores"
+        rho_text = f"undefined ({why})"
+    else:
+        rho_text = f"{rho:+.2f}{interval}"
+    head = textwrap.fill(
+        f"block extent against {name} ({values}):", COLUMN_CHARS, subsequent_indent="  "
+    )
+    return f"{head}\n  Spearman {rho_text}"

@@ -123,9 +123,12 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
         for f, n in sorted({(r.config.fraction, r.results["train_size"]) for r in runs})
     )
     seeds = ", ".join(map(str, sorted({r.config.seed for r in runs})))
+
+    def name(r: Run) -> str:
+        return f"{r.config.label} {fraction_label(r.config.fraction)} s{r.config.seed}"
+
     accuracies = "; ".join(
-        f"{r.config.label} {fraction_label(r.config.fraction)} s{r.config.seed} "
-        f"{r.results['train_accuracy']:.0%}/{r.results['accuracy']:.1%}"
+        f"{name(r)} {r.results['train_accuracy']:.0%}/{r.results['accuracy']:.1%}"
         + ("" if has_trained(r.results) else " (did not train)")
         for r in runs
     )
@@ -140,7 +143,7 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
     if failed:
         lines.append(
             f"Did not train (training accuracy < {TRAINED_ACCURACY:.0%}; they measure nothing): "
-            + ", ".join(f"{r.config.label} s{r.config.seed}" for r in failed)
+            + ", ".join(map(name, failed))
         )
     return "\n".join(textwrap.fill(line, CAPTION_WIDTH, subsequent_indent="  ") for line in lines)
 

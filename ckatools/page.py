@@ -7,12 +7,16 @@ at :data:`DPI` whose text chunks record that dpi and the smallest font it draws,
 
 from __future__ import annotations
 
+import math
 import struct
 import sys
+import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.figure import Figure
 
 DPI = 100  # pixels per inch of every saved figure
@@ -20,9 +24,59 @@ DPI = 100  # pixels per inch of every saved figure
 # measured in headless Chromium: 736 in an 800 px wide window, 784 in a 1400 px one.
 COLUMN_PX = 736
 WIDTH = 7.0  # inches: the widest figure, COLUMN_PX at DPI less bbox_inches="tight"'s padding
+COLUMN_CHARS = 88  # characters of printed (monospace) output that fit the column at 800 px
 MIN_PT = 8.0  # the smallest font a reader is asked to read, in points on the page (96 px/inch)
 DPI_KEY, FONT_KEY = "ckatools:dpi", "ckatools:smallest-font-pt"  # the PNG tEXt keywords
 NO_TEXT = "none"  # FONT_KEY's value for a figure without text
+
+
+def fit(text: str, width: int = COLUMN_CHARS) -> str:
+    """``text`` with every line longer than ``width`` wrapped, its continuation indented four
+    spaces past the line's own indentation: printed output that needs no horizontal scroll."""
+    lines = []
+    for line in text.splitlines():
+        indent = " " * (len(line) - len(line.lstrip()))
+        lines.append(
+            textwrap.fill(line, width, subsequent_indent=indent + "    ", break_on_hyphens=False)
+            if len(line) > width
+            else line
+        )
+    return "\n".join(lines)
+
+
+def readable(
+    frame: pd.DataFrame, digits: int = 2, signed: Sequence[str] = ("rho",)
+) -> pd.DataFrame:
+    """A table as a reader needs it: each ``X_low``/``X_high`` pair of columns joined into one
+    "X 95 % interval" column reading [low, high], floats to ``digits`` decimals (with their sign
+    in the ``signed`` columns), NaN as "n/a", underscores in column names as spaces. For display
+    only: every cell becomes text."""
+    import pandas as pd
+
+    def number(value: float, sign: str = "") -> str:
+        return f"{value:{sign}.{digits}f}" if math.isfinite(value) else "n/a"
+
+    out = frame.copy()
+    for low in [c for c in out.columns if str(c).endswith("_low")]:
+        stem = str(low)[: -len("_low")]
+        high = f"{stem}_high"
+        if high in out.columns:
+            joined = [
+                f"[{number(a, '+')}, {number(b, '+')}]" if math.isfinite(a + b) else "n/a"
+                for a, b in zip(out[low], out[high])
+            ]
+            out.insert(out.columns.get_loc(low), f"{stem} 95 % interval", joined)
+            out = out.drop(columns=[low, high])
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = [number(v, "+" if column in signed else "") for v in out[column]]
+    return out.rename(columns=lambda c: str(c).replace("_", " "))
+
+
+def signed(value: float, digits: int = 3, missing: str = "n/a") -> str:
+    """``value`` with its sign and ``digits`` decimals, or ``missing`` when it is not a number:
+    an undefined quantity reads as a word, never as "+nan"."""
+    return f"{value:+.{digits}f}" if math.isfinite(value) else missing
 
 
 def smallest_font(fig: Figure) -> float | None:

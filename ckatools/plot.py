@@ -15,7 +15,7 @@ from matplotlib.animation import FuncAnimation, HTMLWriter
 from matplotlib.axis import Axis
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from . import page
 from .mistakes import joint_counts
@@ -36,6 +36,7 @@ __all__ = [
     "slider",
     "stage_starts",
     "layer_ticks",
+    "plain_log_ticks",
 ]
 
 CMAP = "magma"
@@ -50,6 +51,15 @@ def layer_ticks(*axes: Axis) -> None:
     """Whole-number ticks on each given axis (``ax.xaxis``, ``ax.yaxis``): layers are counted."""
     for axis in axes:
         axis.set_major_locator(MaxNLocator("auto", integer=True))
+
+
+def plain_log_ticks(*axes: Axis) -> None:
+    """On each given log-scaled axis, ticks at 1, 2 and 5 times the powers of ten, labelled as
+    plain numbers (0.2, 5, 10), and unlabelled minor ticks: no crowd of 2x10^0, 3x10^0 ..."""
+    for axis in axes:
+        axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.set_minor_formatter(NullFormatter())
 
 
 def _text_width(text: str, fontsize: float) -> float:
@@ -289,8 +299,15 @@ def training_curves(histories: dict):
         axes[0].plot(epochs, [h["loss"] for h in history], label=name)
         axes[1].plot(epochs, [h["train_accuracy"] for h in history], label=name)
     axes[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
+    plain_log_ticks(axes[0].yaxis)
     axes[1].set(xlabel="epoch", ylabel="training accuracy (augmented)")
-    axes[0].legend(fontsize=LEGEND, ncol=2)
+    fig.legend(  # below both panels: inside one, the legend covers its curves
+        *axes[0].get_legend_handles_labels(),
+        loc="outside lower center",
+        ncol=min(len(histories), 5),
+        fontsize=LEGEND,
+        frameon=False,
+    )
     return fig
 
 
@@ -326,30 +343,49 @@ def pc_panels(components, layers, block=None, title: str = ""):
     return fig
 
 
-def under_heatmaps(runs: Sequence, draw: Callable, ylabel: str, *, size: float = 2.8):
+def under_heatmaps(
+    runs: Sequence, draw: Callable, ylabel: str, *, size: float = 3.4, most: int = 2
+):
     """The layout of Figs. 4 and 5: each run's heatmap on top and, on the same layer axis below
-    it, what ``draw(ax, run)`` plots, with stage boundaries and the block's extent (shaded).
-    Columns are ``size`` inches wide, or less so that the figure fits the page."""
-    size = min(size, page.WIDTH / len(runs))
+    it, what ``draw(ax, run)`` plots, with stage boundaries and the block's extent (shaded, where
+    there is one). At most ``most`` runs to a row, each ``size`` inches wide or less so that the
+    figure fits the page; one legend below them all, where it covers no curve."""
+    n_rows, n_cols = _rows(len(runs), most)
+    size = min(size, page.WIDTH / n_cols)
     fig, axes = plt.subplots(
-        2,
-        len(runs),
-        figsize=(size * len(runs), 2 * size),
+        2 * n_rows,
+        n_cols,
+        figsize=(size * n_cols, 2 * size * n_rows),
         layout="constrained",
         squeeze=False,
-        sharex="col",
     )
-    for col, run in enumerate(runs):
-        title = _wrap(run.title, 0.9 * size, 10)
-        heatmap(run.cka, axes[0, col], title=title, colorbar=col == len(runs) - 1)
-        axes[0, col].set_xlabel("")
-        ax = axes[1, col]
-        ax.axvspan(run.block.start - 0.5, run.block.end + 0.5, color="0.88", label="block")
+    for i, run in enumerate(runs):
+        top, ax = axes[2 * (i // n_cols), i % n_cols], axes[2 * (i // n_cols) + 1, i % n_cols]
+        heatmap(run.cka, top, title=_wrap(run.title, 0.85 * size, 10), colorbar=False)
+        top.set_xlabel("")
+        ax.sharex(top)
+        if run.block.present:
+            ax.axvspan(run.block.start - 0.5, run.block.end + 0.5, color="0.88", label="block")
         for x in stage_starts(run.cka.layers_a)[1:]:
             ax.axvline(x - 0.5, color=STAGE_LINE, lw=0.8)
         draw(ax, run)
-        ax.set(xlabel="layer", ylabel=ylabel if col == 0 else None)
-    axes[1, 0].legend(fontsize=LEGEND)
+        ax.set(xlabel="layer", ylabel=ylabel if i % n_cols == 0 else None)
+    for i in range(len(runs), n_rows * n_cols):  # the last row's empty places
+        axes[2 * (i // n_cols), i % n_cols].axis("off")
+        axes[2 * (i // n_cols) + 1, i % n_cols].axis("off")
+    # one colour bar for all: beside every row, it keeps each heatmap as wide as the panel below
+    fig.colorbar(axes[0, 0].images[0], ax=axes, shrink=0.4 / n_rows, label="CKA")
+    legend = {}  # label -> handle, over every panel: the first may lack the block's shading
+    for ax in axes[1::2].ravel():
+        legend.update(zip(*reversed(ax.get_legend_handles_labels())))
+    fig.legend(
+        legend.values(),
+        legend.keys(),
+        loc="outside lower center",
+        ncol=min(len(legend), 4),
+        fontsize=LEGEND,
+        frameon=False,
+    )
     return fig
 
 
@@ -438,7 +474,9 @@ def mistakes_panels(comparison, class_name: Callable[[int], str]):
 def growth_panels(series: dict, knob: str):
     """Figs. F.2 and F.3: the smallest network's example accuracies against each larger one's
     along a series (knob value -> ``mistakes.Group``), each titled with the groups' accuracy; at
-    most MAX_COLS panels to a row."""
+    most MAX_COLS panels to a row. Networks that did not train are left out, as in
+    :func:`ckatools.mistakes.growth`."""
+    series = {k: group.trained() for k, group in series.items()}
     knobs = sorted(series)
     first = series[knobs[0]]
     nrows, per_row = _rows(len(knobs) - 1, MAX_COLS)
@@ -452,8 +490,14 @@ def growth_panels(series: dict, knob: str):
     )
     for ax in axes.flat[len(knobs) - 1 :]:
         ax.axis("off")
+    image = None
     for ax, k in zip(axes.flat, knobs[1:]):
         other = series[k]
+        if not (len(first) and len(other)):  # a group none of whose networks trained
+            ax.set_title(_wrap(f"{knob} {k:g}: {other.label}", 0.95 * panel, TEXT), fontsize=TEXT)
+            ax.text(0.5, 0.5, "no trained network\nto compare", ha="center", va="center")
+            ax.set(xticks=[], yticks=[])
+            continue
         image = joint_panel(
             ax,
             joint_counts(first.correct, other.correct),
@@ -462,7 +506,8 @@ def growth_panels(series: dict, knob: str):
         )
         title = f"{knob} {k:g}: {other.label} ({other.accuracy.mean():.1%})"
         ax.set_title(_wrap(title, 0.95 * panel, TEXT), fontsize=TEXT)
-    fig.colorbar(image, ax=axes, label="examples", shrink=min(0.8, 1.6 / nrows))
+    if image is not None:
+        fig.colorbar(image, ax=axes, label="examples", shrink=min(0.8, 1.6 / nrows))
     return fig
 
 
@@ -485,11 +530,13 @@ def slider(
     live: bool | None = None,
     figsize=(4.4, 3.6),
     name: Callable = str,
+    title: bool = True,
 ):
     """A slider over ``values``; ``draw(value, fig)`` draws one frame onto an empty figure.
 
     ``name(value)`` is how a value is shown (e.g. '1/16' for a fraction); the static slider's
-    title reads '<label>: <name(value)>'. ``figsize`` is at most page.WIDTH wide.
+    title reads '<label>: <name(value)>' (``title=False``: none, for frames that ``draw`` titles
+    itself). ``figsize`` is at most page.WIDTH wide.
 
     Static (default outside Colab): every frame is rendered once (with its font record) and
     embedded as HTML with JavaScript controls (as matplotlib's ``to_jshtml``), so it works in the
@@ -517,7 +564,8 @@ def slider(
     def frame(i):
         fig.clear()
         draw(values[i], fig)
-        fig.suptitle(f"{label}: {name(values[i])}", fontsize=10)
+        if title:
+            fig.suptitle(f"{label}: {name(values[i])}", fontsize=10)
 
     animation = FuncAnimation(fig, frame, frames=len(values), interval=800)
     with TemporaryDirectory() as folder:  # as Animation.to_jshtml, with the frames recorded

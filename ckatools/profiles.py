@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
+from . import page
 from .capture import CKA_BATCH_SIZE
 from .train import TrainConfig
 
@@ -37,7 +38,7 @@ __all__ = [
 
 PROFILES = ("smoke", "cpu", "colab", "paper")
 GPU_PROFILES = ("colab", "paper")  # sized for a GPU: warned about on a machine without one
-CAPTION_WIDTH = 88  # columns of printed captions: they stay inside the book's text column
+CAPTION_WIDTH = page.COLUMN_CHARS  # columns of printed captions: inside the text column
 
 
 @dataclass(frozen=True)
@@ -351,8 +352,27 @@ def training_configs(exp: Experiment) -> list[TrainConfig]:
     ]
 
 
+TRAINING_FIELDS = ("fractions", "seeds", "epochs", "lr", "warmup_epochs", "bf16_cpu", "residual")
+
+
 def summary(exp: Experiment, width: int = CAPTION_WIDTH) -> str:
-    """The fields of ``exp`` that are set, wrapped to ``width`` columns: a chapter's budget line."""
+    """A chapter's budget line, wrapped to ``width`` columns: the profile, the experiment and its
+    fields that are set. An experiment without networks of its own (no architectures, no
+    epochs) measures Chapter 3's: it says so instead of listing training fields it does not use
+    (``epochs=0`` would read as "untrained", which it means only beside architectures)."""
+    reuses = exp.epochs == 0 and not exp.architectures
+    skipped = ("name", "profile") + (TRAINING_FIELDS if reuses else ())
     fields = {f.name: getattr(exp, f.name) for f in dataclasses.fields(exp)}
-    text = ", ".join(f"{k}={v!r}" for k, v in fields.items() if v not in ((), "", None))
+    shown = {  # counts of 0 left out, except epochs=0 (untrained networks)
+        k: v
+        for k, v in fields.items()
+        if k not in skipped
+        and v not in ((), "", None)
+        and (k == "epochs" or isinstance(v, bool) or v != 0)
+    }
+    text = f"profile {exp.profile}, {exp.name}: " + ", ".join(
+        f"{k}={v!r}" for k, v in shown.items()
+    )
+    if reuses:
+        text += "; its networks are Chapter 3's"
     return textwrap.fill(text, width, subsequent_indent="  ")

@@ -31,6 +31,7 @@ from .blocks import (
     spearman,
     strict_block,
 )
+from .page import COLUMN_CHARS
 from .train import TrainConfig, fraction_label, has_trained
 
 if TYPE_CHECKING:
@@ -66,110 +67,124 @@ __all__ = [
 PROTOCOL = """\
 Protocol of the Fashion-MNIST study (fixed before its first network was trained)
 
-Question. In which regime, if any, do networks trained on Fashion-MNIST on 2 CPU cores show the
-paper's block structure trends: a block that grows with width and with depth (Fig. 1), and
-with less data (Fig. 2)?
+Question. In which regime, if any, do networks trained on Fashion-MNIST on 2 CPU cores
+show the paper's block structure trends: a block that grows with width and with depth
+(Fig. 1), and with less data (Fig. 2)?
 
-Knobs and regimes. Official recipe (SGD, momentum 0.9, cosine decay, batch 128, weight decay on
-kernels, crops and flips), learning rate 0.05, class-balanced subsets.
-  Stage 1 (regime "1/64, 60 epochs"): 940 training images, 60 epochs.
-    width series: ResNet-14 x0.25, x0.5, x1, x2; depth series: ResNet-8, 14, 26, 56 x0.5.
-  Stage 2 (regime "1/16, 15 epochs", the cpu profile before this study): its width series
-    (ResNet-14 x0.25 to x2) and depth series (ResNet-8 to 44 x0.5).
-  Stage 3: the data axis and the widest network at 60 epochs:
-    ResNet-14 x0.5 and x1 on 1/16 (3,750 images); ResNet-14 x4 on 1/64.
-  Seeds 0, 1, 2 for every network. Training accuracy is measured on the unaugmented training
-  subset; whether a network fits its data (>= 99 %) is reported, not enforced.
+Knobs and regimes. Official recipe (SGD, momentum 0.9, cosine decay, batch 128, weight
+decay on kernels, crops and flips), learning rate 0.05, class-balanced subsets.
+  Stage 1 (regime "1/64, 60 epochs"): 940 training images, 60 epochs. width series:
+    ResNet-14 x0.25, x0.5, x1, x2; depth series: ResNet-8, 14, 26, 56 x0.5.
+  Stage 2 (regime "1/16, 15 epochs", the cpu profile before this study): its width
+    series (ResNet-14 x0.25 to x2) and depth series (ResNet-8 to 44 x0.5).
+  Stage 3: the data axis and the widest network at 60 epochs: ResNet-14 x0.5 and x1 on
+    1/16 (3,750 images); ResNet-14 x4 on 1/64.
+  Seeds 0, 1, 2 for every network. Training accuracy is measured on the unaugmented
+    training subset; whether a network fits its data (>= 99 %) is reported, not
+    enforced.
 
-Measurements. CKA on the first 2,048 test images, 2 passes, minibatches of 256. The block
-measure is ckatools.blocks.relative_block (score = fraction of representations in the block);
-the strict score (every pair >= 0.9) is recorded beside it. PC1 fraction of every
-representation on the first 512 test images.
+Measurements. CKA on the first 2,048 test images, 2 passes, minibatches of 256. The
+block measure is ckatools.blocks.relative_block (score = fraction of representations in
+the block); the strict score (every pair >= 0.9) is recorded beside it. PC1 fraction of
+every representation on the first 512 test images.
 
-Statistics. For each series: the mean and standard deviation of the score over seeds at each
-level of the knob; Spearman's rho between knob and score over all seeds' networks, with a 95 %
-bootstrap interval (2,000 resamples of one seed per level); the separation, the difference of
-mean scores between the largest and smallest level divided by the larger of their standard
-deviations.
+Statistics. For each series: the mean and standard deviation of the score over seeds at
+each level of the knob; Spearman's rho between knob and score over all seeds' networks,
+with a 95 % bootstrap interval (2,000 resamples of one seed per level); the separation,
+the difference of mean scores between the largest and smallest level divided by the
+larger of their standard deviations.
 
-Rule that chooses the cpu profile's regime. A series *shows* its trend when its rho is at least
-0.5 and its separation exceeds 2. Among the regimes run, the cpu profile takes the cheapest (by
-total training time of its series) in which both the width and the depth series show their
-trend; if none does, the one in which more series show it, ties broken by the higher mean rho;
-if no series shows its trend in any regime, the profile keeps its regime and the book says so.
-The chosen regime is never picked by looking at heatmaps.
+Rule that chooses the cpu profile's regime. A series *shows* its trend when its rho is
+at least 0.5 and its separation exceeds 2. Among the regimes run, the cpu profile takes
+the cheapest (by total training time of its series) in which both the width and the
+depth series show their trend; if none does, the one in which more series show it, ties
+broken by the higher mean rho; if no series shows its trend in any regime, the profile
+keeps its regime and the book says so. The chosen regime is never picked by looking at
+heatmaps.
 
 Amendment (committed after stages 1 and 2, before any network of stage 3 was measured).
-  Cost. Recorded training time was distorted by two jobs sharing the 2 cores (ResNet-14 x0.25
-    recorded 702 s, x2 215 s in the same regime). A regime's cost is now deterministic: the sum
-    over its series' networks of epochs x training images x parameters.
-  Complete regimes. Only a regime with a width series and a depth series of at least 3 levels
-    each enters the rule. Stage 3's "1/16, 60 epochs" networks answer the data question instead:
-    for ResNet-14 x0.5 and x1, the paper predicts a larger score on 1/64 than on 1/16 (Fig. 2);
-    the prediction holds for a width when the mean over seeds on 1/64 exceeds the mean on 1/16 by
-    more than the larger of their standard deviations. ResNet-14 x4 joins the width series of
-    "1/64, 60 epochs" (levels x0.25 to x4), which is then judged again by the rule.
-  Measure. The block measure stays as committed (relative_block; a network has a block when its
-    run spans at least 20 % of its representations). Its contrast is reported, not thresholded:
-    changing the measure after reading stages 1 and 2 would choose it by its results.
-  Profile. The chosen regime sets the cpu profile's data fraction and epochs; its chapters then
-    use the study's architectures and seeds in that regime, so they reuse the study's networks.
+  Cost. Recorded training time was distorted by two jobs sharing the 2 cores (ResNet-14
+    x0.25 recorded 702 s, x2 215 s in the same regime). A regime's cost is now
+    deterministic: the sum over its series' networks of epochs x training images x
+    parameters.
+  Complete regimes. Only a regime with a width series and a depth series of at least 3
+    levels each enters the rule. Stage 3's "1/16, 60 epochs" networks answer the data
+    question instead: for ResNet-14 x0.5 and x1, the paper predicts a larger score on
+    1/64 than on 1/16 (Fig. 2); the prediction holds for a width when the mean over
+    seeds on 1/64 exceeds the mean on 1/16 by more than the larger of their standard
+    deviations. ResNet-14 x4 joins the width series of "1/64, 60 epochs" (levels x0.25
+    to x4), which is then judged again by the rule.
+  Measure. The block measure stays as committed (relative_block; a network has a block
+    when its run spans at least 20 % of its representations). Its contrast is reported,
+    not thresholded: changing the measure after reading stages 1 and 2 would choose it
+    by its results.
+  Profile. The chosen regime sets the cpu profile's data fraction and epochs; its
+    chapters then use the study's architectures and seeds in that regime, so they reuse
+    the study's networks.
 
 Stage 4: pilot on Fashion-MNIST-M (committed before any of its networks was trained).
-  Why. Stages 1-3 found mean off-diagonal CKA of 0.80-0.90 in 50 of 51 networks: every layer
-    looks like every other. Every Fashion-MNIST image has the same black background, and the
-    block structure has been traced to examples that share background statistics (Nguyen et al.
-    2022). Fashion-MNIST-M (ckatools.photos) puts each garment on a crop of a photograph.
-  Networks. Fashion-MNIST-M, 1/16 of the data, 15 epochs, lr 0.05, pilot seeds 100 and 101
-    (never used by stage 5). Their results are kept apart (study_results/fashion-mnist-m/,
-    seeds >= 100) and enter no trend.
-    A (recipe): ResNet-44 x0.5 and ResNet-56 x1, seed 100, each without and with a 2-epoch
-      linear warm-up (ResNet-56 in bfloat16 to save time, the same for both).
+  Why. Stages 1-3 found mean off-diagonal CKA of 0.80-0.90 in 50 of 51 networks: every
+    layer looks like every other. Every Fashion-MNIST image has the same black
+    background, and the block structure has been traced to examples that share
+    background statistics (Nguyen et al. 2022). Fashion-MNIST-M (ckatools.photos) puts
+    each garment on a crop of a photograph.
+  Networks. Fashion-MNIST-M, 1/16 of the data, 15 epochs, lr 0.05, pilot seeds 100 and
+    101 (never used by stage 5). Their results are kept apart
+    (study_results/fashion-mnist-m/, seeds >= 100) and enter no trend.
+    A (recipe): ResNet-44 x0.5 and ResNet-56 x1, seed 100, each without and with a
+      2-epoch linear warm-up (ResNet-56 in bfloat16 to save time, the same for both).
     B (precision): ResNet-8 x1 and ResNet-14 x1, seeds 100 and 101, with the warm-up, in
       float32 and with bf16_cpu (bfloat16 autocast and channels-last on the CPU).
     C (heatmaps to label): ResNet-14 x0.25 and x2, seed 100, warm-up, bf16_cpu.
-  Trained. A network counts as trained when its training accuracy (unaugmented, after training)
-    is at least 50 %, five times chance. A network that is not trained is reported and measures
-    nothing (no block, no trend).
-  Rule for the warm-up. Stage 5 uses the 2-epoch warm-up if a network of A fails to train
-    without it and trains with it, or if the warm-up gives the higher test accuracy in both
-    pairs; otherwise no warm-up.
-  Rule for the precision. Speed measured beforehand on this CPU (one epoch on 2,048 images,
-    best of 2): bfloat16 autocast with channels-last 1.50x (ResNet-14 x0.25), 1.79x (ResNet-44
-    x1) faster than float32. Stage 5 trains with bf16_cpu if, over B's four pairs, the mean of
-    (bf16 - float32) test accuracy lies within the seed noise: the larger, over the two
-    architectures, of the float32 accuracy difference between seeds 100 and 101.
-  Labels. Every heatmap of stages 1-4 is labelled block / no block / unsure by eye, with the
-    span of a block, and the labels are committed before any new block measure is run on them.
+  Trained. A network counts as trained when its training accuracy (unaugmented, after
+    training) is at least 50 %, five times chance. A network that is not trained is
+    reported and measures nothing (no block, no trend).
+  Rule for the warm-up. Stage 5 uses the 2-epoch warm-up if a network of A fails to
+    train without it and trains with it, or if the warm-up gives the higher test
+    accuracy in both pairs; otherwise no warm-up.
+  Rule for the precision. Speed measured beforehand on this CPU (one epoch on 2,048
+    images, best of 2): bfloat16 autocast with channels-last 1.50x (ResNet-14 x0.25),
+    1.79x (ResNet-44 x1) faster than float32. Stage 5 trains with bf16_cpu if, over B's
+    four pairs, the mean of (bf16 - float32) test accuracy lies within the seed noise:
+    the larger, over the two architectures, of the float32 accuracy difference between
+    seeds 100 and 101.
+  Labels. Every heatmap of stages 1-4 is labelled block / no block / unsure by eye, with
+    the span of a block, and the labels are committed before any new block measure is
+    run on them.
 
 Stage 5: both datasets (to be committed before its first network is trained).
-  Networks. Fashion-MNIST and Fashion-MNIST-M, 1/16 of the data, 15 epochs, lr 0.05 with the
-    recipe stage 4 chose. Width series ResNet-14 x0.25, x0.5, x1, x2, x4; depth series ResNet-8,
-    14, 26, 44, 56 at x1 (narrow deep networks trained poorly here); seeds 0, 1, 2. Fashion-MNIST-M
-    seed 0 first, then its seeds 1 and 2, then Fashion-MNIST.
-  Measure. ckatools.blocks.measure, fixed on the labelled set before stage 5 is measured.
-  Trend. Spearman's rho between knob and presence-weighted block size over all seeds' trained
-    networks, with its 95 % bootstrap interval: the trend shows when the interval lies above
-    zero, goes against the paper when it lies below, and is inconclusive otherwise.
-  Rule for the cpu profile's dataset. The dataset with more series whose trend shows; a tie goes
-    to the dataset with more trained networks that have a block by the measure; a further tie to
-    Fashion-MNIST-M (natural-image backgrounds, as CIFAR's).
-  Recipe, from stage 4's rules (study.pilot_decisions on its committed results; a test checks
-    that STAGES[5] agrees): the 2-epoch warm-up (ResNet-44 x0.5 did not train without it,
-    training accuracy 0.47, and did with it, 0.63) and bf16_cpu (test accuracy bf16 - float32
-    -0.08 points on average, within the seed noise of 1.0 point; about 2x faster).
+  Networks. Fashion-MNIST and Fashion-MNIST-M, 1/16 of the data, 15 epochs, lr 0.05 with
+    the recipe stage 4 chose. Width series ResNet-14 x0.25, x0.5, x1, x2, x4; depth
+    series ResNet-8, 14, 26, 44, 56 at x1 (narrow deep networks trained poorly here);
+    seeds 0, 1, 2. Fashion-MNIST-M seed 0 first, then its seeds 1 and 2, then
+    Fashion-MNIST.
+  Measure. ckatools.blocks.measure, fixed on the labelled set before stage 5 is
+    measured.
+  Trend. Spearman's rho between knob and presence-weighted block size over all seeds'
+    trained networks, with its 95 % bootstrap interval: the trend shows when the
+    interval lies above zero, goes against the paper when it lies below, and is
+    inconclusive otherwise.
+  Rule for the cpu profile's dataset. The dataset with more series whose trend shows; a
+    tie goes to the dataset with more trained networks that have a block by the measure;
+    a further tie to Fashion-MNIST-M (natural-image backgrounds, as CIFAR's).
+  Recipe, from stage 4's rules (study.pilot_decisions on its committed results; a test
+    checks that STAGES[5] agrees): the 2-epoch warm-up (ResNet-44 x0.5 did not train
+    without it, training accuracy 0.47, and did with it, 0.63) and bf16_cpu (test
+    accuracy bf16 - float32 -0.08 points on average, within the seed noise of 1.0 point;
+    about 2x faster).
 
 Stage 5's result, and a defect found in the statistic when the rule was first applied.
-  As first computed, the rule picked Fashion-MNIST: its depth series "showed" its trend with a
-    95 % interval of [+0.71, +0.71], although the measure finds a block in 1 of its 15 networks.
-    The bootstrap dropped the resamples in which rho is undefined (every extent 0, a constant
-    series), so the interval sat on the few resamples that drew that one network. Fixed in
-    ckatools.blocks.rho_interval: when rho is undefined in more than 2.5 % of the resamples, the
-    95 % interval cannot be placed and the trend is inconclusive (tested). Nothing else changed.
-    With the fix no series of either dataset shows its trend (Fashion-MNIST: width and depth
-    inconclusive; Fashion-MNIST-M: width against the paper, depth inconclusive); the tie goes to
-    the dataset with more trained networks with a block, Fashion-MNIST-M (7 + 11 in its width
-    and depth series against 0 + 1). Both computations are reported in Chapter 4.
+  As first computed, the rule picked Fashion-MNIST: its depth series "showed" its trend
+    with a 95 % interval of [+0.71, +0.71], although the measure finds a block in 1 of
+    its 15 networks. The bootstrap dropped the resamples in which rho is undefined
+    (every extent 0, a constant series), so the interval sat on the few resamples that
+    drew that one network. Fixed in ckatools.blocks.rho_interval: when rho is undefined
+    in more than 2.5 % of the resamples, the 95 % interval cannot be placed and the
+    trend is inconclusive (tested). Nothing else changed. With the fix no series of
+    either dataset shows its trend (Fashion-MNIST: width and depth inconclusive;
+    Fashion-MNIST-M: width against the paper, depth inconclusive); the tie goes to the
+    dataset with more trained networks with a block, Fashion-MNIST-M (7 + 11 in its
+    width and depth series against 0 + 1). Both computations are reported in Chapter 4.
 """
 
 REGIME_1_64 = dict(dataset="fashion-mnist", fraction=1 / 64, epochs=60, lr=0.05)
@@ -623,7 +638,7 @@ def dataset_reading(datasets: pd.DataFrame, trends_table: pd.DataFrame) -> str:
             f"{dataset}: layers alike at a median mean CKA of {row['mean CKA (median)']:.2f}; "
             f"a block in {row['with a block']} of {row['trained']} trained networks; {moves}."
         )
-    lines = [textwrap.fill(line, 88, subsequent_indent="  ") for line in lines]
+    lines = [textwrap.fill(line, COLUMN_CHARS, subsequent_indent="  ") for line in lines]
     a, b = (
         datasets.loc[name, "mean CKA (median)"] for name in ("fashion-mnist", "fashion-mnist-m")
     )

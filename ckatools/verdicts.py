@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .blocks import can_reach_95, rho_interval, spearman
+from .page import signed
 
 __all__ = [
     "CLAIMS",
@@ -138,6 +139,7 @@ class Check:
 
     value: float
     uncertainty: float = 0.0
+    from_interval: bool = False  # made by interval(): value is the midpoint, not an estimate
 
     @property
     def state(self) -> str:
@@ -151,9 +153,18 @@ class Check:
         return "cannot tell"
 
     def describe(self) -> str:
+        """The numbers in words: yes/no, "undefined", an estimate ± half-width, or the interval
+        itself when the check was made from one (its midpoint is no statistic to quote)."""
+        if not math.isfinite(self.value):
+            return "undefined"
         if self.uncertainty == 0 and abs(self.value) == 1:
             return "yes" if self.value > 0 else "no"
-        return f"{self.value:+.3f} ± {self.uncertainty:.3f}"
+        if not math.isfinite(self.uncertainty):
+            return f"{signed(self.value)}, no interval"
+        if self.from_interval:
+            low, high = self.value - self.uncertainty, self.value + self.uncertainty
+            return f"95 % interval [{signed(low, 2)}, {signed(high, 2)}]"
+        return f"{signed(self.value)} ± {self.uncertainty:.3f}"
 
 
 def exact(answer: bool | None) -> Check:
@@ -175,7 +186,7 @@ def mean_difference(values_a: Sequence[float], values_b: Sequence[float]) -> Che
 
 def interval(low: float, high: float) -> Check:
     """The part "this quantity is positive", from its 95 % interval [low, high]."""
-    return Check((low + high) / 2, (high - low) / 2)
+    return Check((low + high) / 2, (high - low) / 2, from_interval=True)
 
 
 def mean_above(values: Sequence[float], level: float = 0.0) -> Check:
@@ -290,6 +301,16 @@ class Verdict:
         return f"**Verdict ({self.figure}): {self.outcome}** - {self.evidence}\n\n*{self.reading}*"
 
 
+def _rho_text(rho: float, check: Check) -> str:
+    """Spearman's rho and its 95 % interval, as a trend verdict lists them."""
+    if not math.isfinite(rho):
+        return "undefined"
+    if not math.isfinite(check.uncertainty):
+        return f"{rho:+.2f} [no interval]"
+    low, high = check.value - check.uncertainty, check.value + check.uncertainty
+    return f"{rho:+.2f} [{low:+.2f}, {high:+.2f}]"
+
+
 def trend_verdict(
     figure: str, claim: str, series: Mapping[str, tuple[Sequence[float], Sequence[float]]]
 ) -> Verdict:
@@ -300,15 +321,7 @@ def trend_verdict(
     """
     found = {name: rank_check(xs, ys) for name, (xs, ys) in series.items()}
     parts = [check for _, check in found.values()]
-    numbers = ", ".join(
-        f"{name} {rho:+.2f}"
-        + (
-            f" [{c.value - c.uncertainty:+.2f}, {c.value + c.uncertainty:+.2f}]"
-            if math.isfinite(c.uncertainty)
-            else " [no interval]"
-        )
-        for name, (rho, c) in found.items()
-    )
+    numbers = ", ".join(f"{name} {_rho_text(rho, c)}" for name, (rho, c) in found.items())
     evidence = (
         f"block extent rises with {claim}: {_tally(parts)} (Spearman, 95 % interval: {numbers})"
     )

@@ -137,6 +137,8 @@ def test_spearman_against_scipy_free_cases_and_the_trend_sentence():
         trend([1, 2], [0.2, 0.1], "depth") == "block extent against depth (1: 0.20, 2: 0.10):\n"
         "  Spearman -1.00"
     )  # one network per level: no interval
+    assert trend([16, 16], [0.5, 0.6], "data").endswith("Spearman undefined (one level)")
+    assert trend([1, 2], [0.5, 0.5], "width").endswith("Spearman undefined (constant scores)")
 
 
 def test_a_series_reaches_95_only_when_few_random_assignments_come_out_ordered():

@@ -218,3 +218,16 @@ def test_the_scorecard_lists_every_verdict_of_every_chapter():
     assert printed <= set(CLAIMS) and set().union(*FIGURES.values()) <= printed
     assert "{scorecard}" in (ROOT / "book" / "scorecard.md").read_text()
     assert "file: book/scorecard" in (ROOT / "_toc.yml").read_text()
+    for path in NOTEBOOKS:  # every page's box names its profile as its setup cell printed it
+        assert scorecard.profile(path) in ("cpu", "?"), path
+    from ckatools.verdicts import Check, checks_verdict
+
+    parts = {f"network {i}": Check(0.1 * (i % 3 - 1), 0.05) for i in range(30)}
+    long = checks_verdict("Fig. D.5", "PC1 explains more variance inside", parts).evidence
+    assert scorecard.brief(long) == (
+        "PC1 explains more variance inside: 10 of 30 hold, 10 against (network 0, network 3, "
+        "network 6, network 9, network 12, network 15, network 18, network 21, network 24, "
+        "network 27), 10 cannot tell; each part is listed at the figure"
+    )
+    short = checks_verdict("Fig. 3", "a claim", {"one part": Check(0.3, 0.1)}).evidence
+    assert scorecard.brief(short) == short

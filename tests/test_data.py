@@ -115,5 +115,14 @@ def test_profiles(monkeypatch):
 def test_profile_summary_fits_the_text_column():
     from ckatools import profiles
 
+    for name in profiles.EXPERIMENTS:
+        for profile in profiles.PROFILES:
+            text = profiles.summary(profiles.experiment(name, profile))
+            assert max(map(len, text.splitlines())) <= 88, (name, profile)
+            assert text.startswith(f"profile {profile}, {name}: ")
     text = profiles.summary(profiles.experiment("family", "paper"))
-    assert max(map(len, text.splitlines())) <= 88 and "architectures=((32, 1)" in text
+    assert "architectures=((32, 1)" in text and "epochs=300" in text
+    assert "residual=False" in profiles.summary(profiles.experiment("plain", "cpu"))
+    assert "epochs=0" in profiles.summary(profiles.experiment("cka_basics", "cpu"))  # untrained
+    reused = profiles.summary(profiles.experiment("principal_components", "cpu"))
+    assert "epochs" not in reused and reused.endswith("its networks are Chapter 3's")

@@ -147,3 +147,34 @@ def test_the_html_check_flags_small_figures_and_tables_that_do_not_scroll(tmp_pa
     assert check.layout_problems(tmp_path / "chapter.html", {}) == [
         "the page did not report its layout"
     ]
+
+
+def test_printed_text_fits_the_column_and_undefined_numbers_read_as_words():
+    long = (
+        "  (bn): BatchNorm2d(16, eps=0.001, momentum=0.01, affine=True, track_running_stats=True)"
+    )
+    fitted = page.fit("short\n" + long * 2, width=40)
+    assert all(len(line) <= 40 for line in fitted.splitlines())
+    assert fitted.splitlines()[0] == "short" and fitted.splitlines()[2].startswith("      ")
+    assert " ".join(fitted.split()) == " ".join(("short\n" + long * 2).split())  # nothing lost
+    assert page.signed(0.1234) == "+0.123" and page.signed(float("nan")) == "n/a"
+
+
+def test_readable_tables_join_intervals_and_name_undefined_values():
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        dict(
+            series=["width", "depth"],
+            rho=[-0.66, float("nan")],
+            rho_low=[-0.97, float("nan")],
+            rho_high=[-0.45, float("nan")],
+            with_block=[7, 0],
+            cost=[2.613, 0.9],
+        )
+    )
+    shown = page.readable(frame)
+    assert list(shown.columns) == ["series", "rho", "rho 95 % interval", "with block", "cost"]
+    assert list(shown["rho 95 % interval"]) == ["[-0.97, -0.45]", "n/a"]
+    assert list(shown["rho"]) == ["-0.66", "n/a"] and list(shown["cost"]) == ["2.61", "0.90"]
+    assert list(shown["with block"]) == [7, 0] and frame.shape == (2, 6)  # the input is kept

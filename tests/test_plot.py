@@ -120,10 +120,26 @@ def test_score_table_and_score_plot_show_every_score():
     plt.close("all")
 
 
+def test_under_heatmaps_puts_two_runs_to_a_row_and_its_legend_below_them():
+    runs = [run(seed=s) for s in range(3)]
+    fig = under_heatmaps(runs, lambda ax, r: ax.plot([0, 1], label="probe"), "accuracy")
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 8 and sum(ax.axison for ax in panels) == 6  # 2 + 1 runs, 2 rows each
+    assert [t.get_text() for t in fig.legends[0].texts] == ["probe"]  # no block: no shading
+    assert not any(ax.get_legend() for ax in fig.axes)
+    plt.close("all")
+
+
 def test_training_curves_have_a_line_per_network():
     history = [dict(epoch=e, loss=1 / e, train_accuracy=e / 10) for e in range(1, 4)]
     fig = training_curves({"ResNet-8": history, "ResNet-14": history})
     assert [len(ax.lines) for ax in fig.axes] == [2, 2] and fig.axes[0].get_yscale() == "log"
+    assert [t.get_text() for t in fig.legends[0].texts] == ["ResNet-8", "ResNet-14"]
+    assert not any(ax.get_legend() for ax in fig.axes)  # beside the curves, not over them
+    fig.draw_without_rendering()
+    labels = [t.get_text() for t in fig.axes[0].yaxis.get_ticklabels() if t.get_text()]
+    assert {"0.5", "1"} <= set(labels)  # loss 1/3 .. 1: ticks at 1, 2, 5 x 10^k, in plain numbers
+    assert all(re.fullmatch(r"[0-9.]+", label) for label in labels)
     plt.close("all")
 
 
@@ -135,6 +151,18 @@ def test_static_slider_embeds_every_frame():
     frames = re.findall(r'"data:image/png;base64,([^"]+)"', html)
     for frame in (base64.b64decode(f.replace("\\\n", "")) for f in frames):
         assert page.legibility(frame, page.png_text(frame)[0]) is None  # each carries its record
+
+
+def test_the_static_slider_titles_its_frames_unless_they_title_themselves():
+    figures = []
+
+    def draw(v, fig):
+        figures.append(fig)
+        fig.add_subplot().plot([0, v])
+
+    for title, expected in ((True, "x: v3"), (False, "")):
+        slider(draw, [1, 2, 3], "x", name=lambda v: f"v{v}", title=title)
+        assert figures[-1].get_suptitle() == expected  # the last frame drawn
 
 
 def test_the_live_slider_returns_nothing_a_notebook_would_print():
@@ -166,6 +194,8 @@ def test_seeds_sharing_a_cell_are_averaged_and_the_first_is_drawn():
 
 
 def test_fig_7_panels_count_every_example_and_mark_classes_that_differ(tmp_path):
+    import dataclasses
+
     from ckatools.mistakes import Group, compare
 
     rng = np.random.default_rng(0)
@@ -183,10 +213,17 @@ def test_fig_7_panels_count_every_example_and_mark_classes_that_differ(tmp_path)
     filled = c.collections[0].get_facecolors()[:, 3]  # alpha 0 where a class does not differ
     assert filled[0] > 0 and not filled[1:].any()  # only class 0 was planted
     assert legibility(fig, tmp_path) is None
+    failed = again.correct.copy()
+    failed[0] = False  # seed 0 did not train: it gets every example wrong
+    again = dataclasses.replace(again, correct=failed, train_accuracy=np.r_[0.1, np.ones(7)])
+    assert f"{again.trained().accuracy.mean():.1%}" != f"{again.accuracy.mean():.1%}"
     fig = growth_panels({8: wide, 14: deep, 20: again}, "depth")
     assert [ax.get_title() for ax in fig.axes[:2]] == [
         f"depth 14: ResNet-38 ×0.25 ({deep.accuracy.mean():.1%})",
-        f"depth 20: R ({again.accuracy.mean():.1%})",
+        f"depth 20: R ({again.trained().accuracy.mean():.1%})",  # as mistakes.growth counts
     ]
+    none = dataclasses.replace(again, train_accuracy=np.zeros(8))  # the smoke profile's groups
+    fig = growth_panels({8: wide, 20: none}, "depth")
+    assert fig.axes[0].texts[0].get_text() == "no trained network\nto compare"
     assert legibility(fig, tmp_path) is None
     plt.close("all")

@@ -15,6 +15,7 @@ from ckatools.verdicts import (
     checks_verdict,
     contrast_check,
     exact,
+    interval,
     mean_above,
     mean_difference,
     not_run,
@@ -37,6 +38,18 @@ def test_a_part_holds_goes_against_or_cannot_tell():
     assert Check(0.3, float("nan")).state == "cannot tell"
     assert exact(True).state == "holds" and exact(False).state == "against"
     assert exact(None).state == "cannot tell"
+
+
+def test_a_part_prints_undefined_values_as_words_and_intervals_as_intervals():
+    assert Check(0.1234, 0.05).describe() == "+0.123 ± 0.050"
+    assert Check(float("nan"), 0.1).describe() == "undefined"
+    assert Check(-0.129, float("nan")).describe() == "-0.129, no interval"
+    assert exact(True).describe() == "yes" and exact(None).describe() == "undefined"
+    assert interval(0.2, 0.9).describe() == "95 % interval [+0.20, +0.90]"  # not "+0.550 ± 0.350"
+    assert interval(0.2, 0.9).state == Check(0.55, 0.35).state == "holds"
+    flat = ([1, 2, 3, 4], [0.2, 0.2, 0.2, 0.2])
+    assert "a undefined" in trend_verdict("Fig. 1", "width", {"a": flat}).evidence
+    assert "nan" not in str(trend_verdict("Fig. 1", "width", {"a": flat}))
 
 
 def test_the_rule_separates_refuted_from_too_noisy():
