@@ -323,7 +323,9 @@ def snapshots(
     """The network of ``config`` as it was after each of ``epochs`` (in eval mode), from one
     training run that stops at each epoch and resumes; each snapshot is cached beside the entry.
 
-    On the CPU the snapshot at the last epoch equals the network :func:`get` trains.
+    On the CPU the snapshot at the last epoch equals the network :func:`get` trains with the same
+    number of threads; a network :func:`prepare` trained in a job of fewer threads differs by
+    floating-point rounding, grown over training.
     """
     device = torch.device(device) if device is not None else default_device()
     folder = entry_dir(config) / "snapshots"
