@@ -163,7 +163,7 @@ def block_table(runs: list[Run]):
             "from": r.block.first if r.block.present else "",
             "to": r.block.last if r.block.present else "",
             "extent": round(r.block.extent, 2),
-            "contrast": round(r.block.contrast, 2) if r.block.present else float("nan"),
+            "contrast": f"{r.block.contrast:+.2f}" if r.block.present else "",
         }
         for r in runs
     ]

@@ -352,7 +352,7 @@ class Comparison:
                 f"no difference in mean accuracy found (Welch p = {self.accuracy['p']:.2g} "
                 ">= 0.05)": (self.accuracy["p"] >= 0.05),
                 f"per-example scatter above the baseline's ({d['ratio']:.1f}x; excess "
-                f"{d['excess']:.4f}, 95 % interval {d['low']:.4f}-{d['high']:.4f})": interval(
+                f"{d['excess']:.4f})": interval(
                     d["low"], d["high"]
                 ),
                 f"more classes differ than in the baseline ({differ} vs {baseline_differ} of "
@@ -413,9 +413,7 @@ def growth(figure: str, knob: str, series: dict[float, Group], *, threshold: flo
         figure,
         f"from {series[knobs[0]].label} to {series[knobs[-1]].label}",
         {
-            f"accuracy rises with {knob} (Spearman {rho:+.2f}; the check: its 95 % interval)": (
-                rises
-            ),
+            f"accuracy rises with {knob} (Spearman {rho:+.2f})": rises,
             f"more examples get easier than harder ({moved['easier']} vs {moved['harder']})": (
                 moved["easier"] > moved["harder"]
             ),

@@ -76,7 +76,9 @@ def readable(
 def signed(value: float, digits: int = 3, missing: str = "n/a") -> str:
     """``value`` with its sign and ``digits`` decimals, or ``missing`` when it is not a number:
     an undefined quantity reads as a word, never as "+nan"."""
-    return f"{value:+.{digits}f}" if math.isfinite(value) else missing
+    if not math.isfinite(value):
+        return missing
+    return f"{value + 0.0 if round(value, digits) else 0.0:+.{digits}f}"  # no "-0.000"
 
 
 def smallest_font(fig: Figure) -> float | None:

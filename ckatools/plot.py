@@ -234,17 +234,21 @@ def score_table(
     row_name: Callable = str,
     col_name: Callable = str,
     *,
-    title: str = "block score",
+    title: str = "block extent",
 ):
-    """The block score of each cell as a small annotated table, laid out as :func:`run_grid`:
-    the mean over the cell's runs (seeds), with their standard deviation when there are several.
+    """The block extent of each cell (0 without a block) as a small annotated table, laid out as
+    :func:`run_grid`: the mean over the cell's trained runs (seeds), with their standard deviation
+    when there are several, as the trend lines count them; "did not train" where none trained.
     """
     row_keys, col_keys, cells = _layout(runs, rows, cols)
     scores = np.full((len(row_keys), len(col_keys)), np.nan)
     labels = np.full(scores.shape, "", dtype=object)
     for (row, col), members in cells.items():
-        values = np.array([r.block.score for r in members])
+        values = np.array([r.block.extent for r in members if r.trained])
         i, j = row_keys.index(row), col_keys.index(col)
+        if not len(values):
+            labels[i, j] = "did not\ntrain"
+            continue
         scores[i, j] = values.mean()
         labels[i, j] = f"{values.mean():.2f}" + (f"±{values.std():.2f}" if len(values) > 1 else "")
     column = min(1.2, (page.WIDTH - 1.6) / len(col_keys))
@@ -259,7 +263,7 @@ def score_table(
             labels[i, j],
             ha="center",
             va="center",
-            color="white" if s < 0.6 else "black",
+            color="white" if s < 0.6 else "black",  # NaN (did not train): on white, black
             fontsize=TEXT,
         )
     names = [_wrap(col_name(k), 0.95 * column, TEXT) for k in col_keys]
@@ -270,18 +274,19 @@ def score_table(
 
 
 def score_plot(groups: dict, knob: Callable, xlabel: str, ax=None, *, log: bool = False):
-    """Block score against ``knob(config)`` for each named group of runs: seeds as dots, their mean
-    as a line.
+    """Block extent (0 without a block) against ``knob(config)`` for each named group of runs,
+    as the trend lines count it: trained seeds as dots, their mean as a line.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(4.2, 3), layout="constrained")
     for i, (name, runs) in enumerate(groups.items()):
+        runs = [r for r in runs if r.trained]
         xs = np.array([knob(r.config) for r in runs], dtype=float)
-        ys = np.array([r.block.score for r in runs])
+        ys = np.array([r.block.extent for r in runs])
         levels = np.unique(xs)
         ax.plot(levels, [ys[xs == x].mean() for x in levels], "-", color=f"C{i}", label=name)
         ax.plot(xs, ys, "o", color=f"C{i}", ms=4, alpha=0.7)
-    ax.set(xlabel=xlabel, ylabel="block score", ylim=(0, 1))
+    ax.set(xlabel=xlabel, ylabel="block extent", ylim=(0, 1))
     if log:
         ax.set_xscale("log", base=2)
     levels = sorted({knob(r.config) for runs in groups.values() for r in runs})
@@ -326,7 +331,7 @@ def pc_panels(components, layers, block=None, title: str = ""):
     heatmap(square(components.cka()), axes[0, 1], title="CKA", colorbar=False)
     ax = axes[1, 0]
     ax.plot(components.fraction, lw=1)
-    if block is not None:
+    if block is not None and block.present:
         ax.axvspan(block.start, block.end, color="0.85", label="block")
         ax.legend(fontsize=LEGEND)
     ax.set(xlabel="layer", ylabel="PC1 fraction of variance", ylim=(0, 1), title="PC1 variance")

@@ -160,10 +160,10 @@ class Check:
         if self.uncertainty == 0 and abs(self.value) == 1:
             return "yes" if self.value > 0 else "no"
         if not math.isfinite(self.uncertainty):
-            return f"{signed(self.value)}, no interval"
+            return f"{signed(self.value)}, too few values for an interval"
         if self.from_interval:
             low, high = self.value - self.uncertainty, self.value + self.uncertainty
-            return f"95 % interval [{signed(low, 2)}, {signed(high, 2)}]"
+            return f"95 % interval [{signed(low)}, {signed(high)}]"
         return f"{signed(self.value)} ± {self.uncertainty:.3f}"
 
 
@@ -304,9 +304,9 @@ class Verdict:
 def _rho_text(rho: float, check: Check) -> str:
     """Spearman's rho and its 95 % interval, as a trend verdict lists them."""
     if not math.isfinite(rho):
-        return "undefined"
+        return "undefined (one level, or no extent varies)"
     if not math.isfinite(check.uncertainty):
-        return f"{rho:+.2f} [no interval]"
+        return f"{rho:+.2f} [too few networks for an interval]"
     low, high = check.value - check.uncertainty, check.value + check.uncertainty
     return f"{rho:+.2f} [{low:+.2f}, {high:+.2f}]"
 
@@ -329,9 +329,12 @@ def trend_verdict(
     return Verdict(figure, outcome(parts), evidence, against)
 
 
-def presence_verdict(figure: str, claim: str, present: Mapping[str, bool | None]) -> Verdict:
+def presence_verdict(
+    figure: str, claim: str, present: Mapping[str, bool | None], missing: str = "no block"
+) -> Verdict:
     """Verdict on "every one of these networks has it": ``present`` maps names to answers (each
-    an exact part; ``None``, unknown, cannot tell)."""
+    an exact part; ``None``, unknown, cannot tell). ``missing`` says what a "no" means, as the
+    parts that go against are named: "ResNet-8 ×1 s0 (no block)"."""
     parts = [exact(p) for p in present.values()]
     hits = sum(p is True for p in present.values())
     names = ", ".join(name for name, p in present.items() if p) or "none"
@@ -339,7 +342,7 @@ def presence_verdict(figure: str, claim: str, present: Mapping[str, bool | None]
     evidence = f"{claim} in {hits} of {len(present)} networks (where it holds: {names})" + (
         f"; {unknown} cannot tell" if unknown else ""
     )
-    against = tuple(f"{name} (no block)" for name, p in present.items() if p is False)
+    against = tuple(f"{name} ({missing})" for name, p in present.items() if p is False)
     return Verdict(figure, outcome(parts) if parts else "inconclusive", evidence, against)
 
 

@@ -158,6 +158,7 @@ def test_printed_text_fits_the_column_and_undefined_numbers_read_as_words():
     assert fitted.splitlines()[0] == "short" and fitted.splitlines()[2].startswith("      ")
     assert " ".join(fitted.split()) == " ".join(("short\n" + long * 2).split())  # nothing lost
     assert page.signed(0.1234) == "+0.123" and page.signed(float("nan")) == "n/a"
+    assert page.signed(-0.0004) == "+0.000" and page.signed(-0.0006) == "-0.001"
 
 
 def test_readable_tables_join_intervals_and_name_undefined_values():

@@ -108,12 +108,17 @@ def test_grids_lay_out_rows_largest_first_with_titles_and_one_colour_bar():
 
 
 def test_score_table_and_score_plot_show_every_score():
+    import dataclasses
+
     runs = [
         run(width=w, fraction=f, value=v) for f, v in ((0.5, 0.2), (1.0, 0.9)) for w in (0.25, 0.5)
     ]
     fig = score_table(runs, rows=lambda c: c.fraction, cols=lambda c: c.width)
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert len(texts) == 4 and texts[0] == f"{runs[2].block.score:.2f}"  # all data on top
+    assert len(texts) == 4 and texts[0] == f"{runs[2].block.extent:.2f}"  # all data on top
+    failed = dataclasses.replace(runs[0], results=dict(runs[0].results, train_accuracy=0.1))
+    fig = score_table([failed, *runs[1:]], rows=lambda c: c.fraction, cols=lambda c: c.width)
+    assert "did not\ntrain" in [t.get_text() for t in fig.axes[0].texts]  # left out, as trends
     ax = score_plot({"a": runs[:2], "b": runs[2:]}, lambda c: c.width, "width", log=True)
     assert ax.get_xscale() == "log" and len(ax.lines) == 4 and ax.get_ylim() == (0, 1)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0.25", "0.5"]
@@ -187,7 +192,7 @@ def test_seeds_sharing_a_cell_are_averaged_and_the_first_is_drawn():
     a = dataclasses.replace(run(seed=0), block=Block(0, 1, 0.2, 0.0))
     b = dataclasses.replace(run(seed=1), block=Block(0, 1, 0.4, 0.0))
     fig = score_table([a, b], rows=lambda c: c.fraction, cols=lambda c: c.width)
-    assert [t.get_text() for t in fig.axes[0].texts] == ["0.30±0.10"]
+    assert [t.get_text() for t in fig.axes[0].texts] == ["0.30±0.10"]  # both have a block
     fig = run_grid([a, b], rows=lambda c: c.fraction, cols=lambda c: c.width)
     assert fig.axes[0].get_title() == a.title
     plt.close("all")

@@ -43,13 +43,22 @@ def test_a_part_holds_goes_against_or_cannot_tell():
 def test_a_part_prints_undefined_values_as_words_and_intervals_as_intervals():
     assert Check(0.1234, 0.05).describe() == "+0.123 ± 0.050"
     assert Check(float("nan"), 0.1).describe() == "undefined"
-    assert Check(-0.129, float("nan")).describe() == "-0.129, no interval"
+    assert Check(-0.129, float("nan")).describe() == "-0.129, too few values for an interval"
+    assert Check(-0.00004, 0.026).describe() == "+0.000 ± 0.026"  # no "-0.000"
     assert exact(True).describe() == "yes" and exact(None).describe() == "undefined"
-    assert interval(0.2, 0.9).describe() == "95 % interval [+0.20, +0.90]"  # not "+0.550 ± 0.350"
+    assert interval(0.2, 0.9).describe() == "95 % interval [+0.200, +0.900]"  # not +0.550 ± 0.350
     assert interval(0.2, 0.9).state == Check(0.55, 0.35).state == "holds"
     flat = ([1, 2, 3, 4], [0.2, 0.2, 0.2, 0.2])
-    assert "a undefined" in trend_verdict("Fig. 1", "width", {"a": flat}).evidence
+    assert "a undefined (one level" in trend_verdict("Fig. 1", "width", {"a": flat}).evidence
     assert "nan" not in str(trend_verdict("Fig. 1", "width", {"a": flat}))
+
+
+def test_a_presence_verdict_names_what_each_no_means():
+    fades = {"ResNet-8 s0": False, "ResNet-8 s1": True}
+    assert presence_verdict(
+        "Fig. D.6", "no block once PC1 is removed", fades, missing="a block remains"
+    ).against == ("ResNet-8 s0 (a block remains)",)
+    assert presence_verdict("Fig. D.1", "a block", fades).against == ("ResNet-8 s0 (no block)",)
 
 
 def test_the_rule_separates_refuted_from_too_noisy():
