@@ -78,7 +78,7 @@ def signed(value: float, digits: int = 3, missing: str = "n/a") -> str:
     an undefined quantity reads as a word, never as "+nan"."""
     if not math.isfinite(value):
         return missing
-    return f"{value + 0.0 if round(value, digits) else 0.0:+.{digits}f}"  # no "-0.000"
+    return f"{value if round(value, digits) else 0.0:+.{digits}f}"  # no "-0.000"
 
 
 def smallest_font(fig: Figure) -> float | None:

@@ -365,7 +365,8 @@ def under_heatmaps(
         squeeze=False,
     )
     for i, run in enumerate(runs):
-        top, ax = axes[2 * (i // n_cols), i % n_cols], axes[2 * (i // n_cols) + 1, i % n_cols]
+        row, col = divmod(i, n_cols)
+        top, ax = axes[2 * row, col], axes[2 * row + 1, col]
         heatmap(run.cka, top, title=_wrap(run.title, 0.85 * size, 10), colorbar=False)
         top.set_xlabel("")
         ax.sharex(top)
@@ -374,10 +375,11 @@ def under_heatmaps(
         for x in stage_starts(run.cka.layers_a)[1:]:
             ax.axvline(x - 0.5, color=STAGE_LINE, lw=0.8)
         draw(ax, run)
-        ax.set(xlabel="layer", ylabel=ylabel if i % n_cols == 0 else None)
+        ax.set(xlabel="layer", ylabel=ylabel if col == 0 else None)
     for i in range(len(runs), n_rows * n_cols):  # the last row's empty places
-        axes[2 * (i // n_cols), i % n_cols].axis("off")
-        axes[2 * (i // n_cols) + 1, i % n_cols].axis("off")
+        row, col = divmod(i, n_cols)
+        axes[2 * row, col].axis("off")
+        axes[2 * row + 1, col].axis("off")
     # one colour bar for all: beside every row, it keeps each heatmap as wide as the panel below
     fig.colorbar(axes[0, 0].images[0], ax=axes, shrink=0.4 / n_rows, label="CKA")
     legend = {}  # label -> handle, over every panel: the first may lack the block's shading
