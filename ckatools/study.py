@@ -185,6 +185,43 @@ Stage 5's result, and a defect found in the statistic when the rule was first ap
     Fashion-MNIST-M: width against the paper, depth inconclusive); the tie goes to the
     dataset with more trained networks with a block, Fashion-MNIST-M (7 + 11 in its
     width and depth series against 0 + 1). Both computations are reported in Chapter 4.
+
+Stage 6: networks that fit their data (committed before any of its networks was trained).
+  Why. Not one of the 105 networks of stages 1-5 fits its training set (>= 99 %
+    unaugmented training accuracy); the widest reached 84 %. The paper's claims are about
+    networks trained until they fit (300 epochs of CIFAR-10), and its width row stands
+    on ResNet-38, ours on ResNet-14. A verdict on networks that do not fit judges the
+    paper outside its regime.
+  Recipe. Stage 5's: Fashion-MNIST-M, lr 0.05, batch 128, a 2-epoch warm-up, cosine
+    decay, crops and flips, bf16_cpu on the CPU. Nothing else is changed to make a
+    network fit.
+  Regimes. Steps, not epochs, decide fitting, and a regime's CPU cost is its number of
+    SGD steps. Three training-set sizes, 1/64, 1/32 and 1/16 (937, 1,875 and 3,750
+    images: 8, 15 and 30 steps an epoch), each at 480, 960 and 1,920 steps: 1/64 for 60,
+    120 or 240 epochs, 1/32 for 32, 64 or 128, 1/16 for 16, 32 or 64. The regimes are
+    ordered by steps, and at equal steps by more data first (nearer the paper's 50,000
+    images): that order is "cheapest".
+  Pilot (stage 6). Every regime; seeds 100 and 101 (pilot seeds: they enter no trend).
+    Networks: the base candidates ResNet-20, 26 and 32, each at x1 and x4, and ResNet-56
+    x1, the depth series' deepest. Measured as every stage's networks (CKA, the block
+    measure ckatools.blocks.measure, PC1). The pilot runs on a GPU (one NVIDIA H200
+    lent to this project for minutes; bfloat16 autocast there): training accuracy is
+    what the rule reads, and a network's ability to fit does not hinge on the device's
+    rounding. Its training times are GPU seconds and say nothing of the CPU.
+  Rule for the regime. The cheapest regime in which, for both pilot seeds, ResNet-56
+    x1 and ResNet-20 x4 (the smallest candidate width series' widest) each reach at
+    least 99 % unaugmented training accuracy. If none does, the profile keeps its
+    regime and every capacity verdict says not testable.
+  Rule for the base depth of the width series. In the chosen regime: the shallowest of
+    20, 26, 32 whose x1 network has no block (by the measure) in both pilot seeds and
+    whose x4 network fits in both; if none, the shallowest whose x4 fits in both.
+  Series (stage 7, in the chosen regime). Width: the base at x0.5, x1, x2 and x4;
+    depth: ResNet-8, 14, 20, 32, 44 and 56 at x1; seeds 0, 1, 2, trained on the CPU.
+    Their statistics are stage 5's (Spearman's rho of presence-weighted block extent
+    against the knob, over trained networks, with its bootstrap interval), plus, per
+    series, how many networks fit. The estimated CPU time of the series is stated
+    beside the rule's choice (ckatools.cost); if it exceeds the cold build's 4 hours,
+    the book says so rather than shortening the schedule.
 """
 
 REGIME_1_64 = dict(dataset="fashion-mnist", fraction=1 / 64, epochs=60, lr=0.05)
@@ -220,6 +257,27 @@ STAGES: dict[int, list[tuple[dict, tuple, tuple]]] = {  # stage -> [(regime, arc
         for name in ("fashion-mnist-m", "fashion-mnist")
     ],
 }
+FIT_ACCURACY = 0.99  # a network fits its data at this unaugmented training accuracy
+STAGE6_RECIPE = dict(dataset="fashion-mnist-m", lr=0.05, warmup_epochs=2, bf16_cpu=True)
+STAGE6_STEPS = (480, 960, 1920)  # SGD steps of a regime, at batch 128
+STAGE6_FRACTIONS = {1 / 16: 30, 1 / 32: 15, 1 / 64: 8}  # fraction -> steps an epoch
+STAGE6_BASES = (20, 26, 32)  # candidate base depths of the width series
+STAGE6_DEEPEST = (56, 1)
+STAGE6_PILOT = tuple((d, w) for d in STAGE6_BASES for w in (1, 4)) + (STAGE6_DEEPEST,)
+
+
+def stage6_regimes() -> list[dict]:
+    """Stage 6's regimes, cheapest first: by steps, then more data first."""
+    return [
+        dict(STAGE6_RECIPE, fraction=fraction, epochs=steps // per_epoch)
+        for steps in STAGE6_STEPS
+        for fraction, per_epoch in STAGE6_FRACTIONS.items()
+    ]
+
+
+# The rule's deciding networks in every regime first, then the base candidates.
+STAGES[6] = [(r, (STAGE6_DEEPEST, (STAGE6_BASES[0], 4)), PILOT_SEEDS) for r in stage6_regimes()]
+STAGES[6] += [(r, STAGE6_PILOT, PILOT_SEEDS) for r in stage6_regimes()]
 RESULTS = Path(__file__).resolve().parent / "study_results"
 CKA_IMAGES, CKA_PASSES, PCA_IMAGES = 2048, 2, 512
 
@@ -284,14 +342,43 @@ def measure(config: TrainConfig) -> Path:
     return path
 
 
-def run(stages=(1, 2, 3)) -> None:
-    """Measure every network of ``stages`` that has no result file yet (resumable at any point)."""
+def run(stages=(1, 2, 3), *, jobs: int = 1, minutes: float | None = None) -> None:
+    """Measure every network of ``stages`` that has no result file yet (resumable at any point).
+
+    With ``jobs`` > 1, that many worker processes measure networks at once, in the stages'
+    order (on a GPU, several small networks share it). With ``minutes``, no network is started
+    after that many minutes; those running finish.
+    """
+    import time
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from multiprocessing import get_context
+
     from tqdm.auto import tqdm
 
     todo = [c for c in configs(stages) if not _path(c).exists()]
     print(f"{len(configs(stages)) - len(todo)} networks measured, {len(todo)} to go")
-    for config in tqdm(todo, desc="study", unit="net"):
-        measure(config)
+    deadline = None if minutes is None else time.monotonic() + 60 * minutes
+    late = lambda: deadline is not None and time.monotonic() > deadline
+    bar = tqdm(total=len(todo), desc="study", unit="net")
+    if jobs == 1:
+        for config in todo:
+            if late():
+                break
+            measure(config)
+            bar.update()
+    else:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            queue, pending = list(todo), set()
+            while queue or pending:
+                while queue and len(pending) < jobs and not late():
+                    pending.add(pool.submit(measure, queue.pop(0)))
+                if not pending:
+                    break
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()  # a failure stops the run, naming its network
+                    bar.update()
+    bar.close()
 
 
 def load(dataset: str = "fashion-mnist") -> list[dict]:
@@ -660,6 +747,60 @@ def choose_dataset(table: pd.DataFrame) -> str:
     return per.sort_values(["shows", "blocks", "prefer"], ascending=False).index[0]
 
 
+def stage6_decisions(items: list[dict]) -> dict:
+    """Stage 6's two rules applied to its pilot's results: the regime (the cheapest in which
+    ResNet-56 x1 and ResNet-20 x4 fit for both pilot seeds; None if none does) and the base
+    depth of the width series, with the training accuracies that decided them.
+
+    A regime whose deciding networks are not all measured yet stops the search (its answer is
+    unknown, so no costlier regime can be the cheapest that fits): ``complete`` is then False.
+    """
+    from .blocks import measure as block_of
+
+    def found(regime: dict, depth: int, width: float) -> list[dict]:
+        return [
+            i
+            for i in items
+            if i["config"].seed in PILOT_SEEDS
+            and (i["config"].depth, i["config"].width) == (depth, width)
+            and all(getattr(i["config"], k) == v for k, v in regime.items())
+        ]
+
+    def fits(regime: dict, depth: int, width: float) -> bool | None:
+        runs = found(regime, depth, width)
+        if len(runs) < len(PILOT_SEEDS):
+            return None
+        return all(i["train_accuracy"] >= FIT_ACCURACY for i in runs)
+
+    rows, chosen, complete = [], None, True
+    for regime in stage6_regimes():
+        deciding = [fits(regime, *STAGE6_DEEPEST), fits(regime, STAGE6_BASES[0], 4)]
+        accuracies = {
+            TrainConfig(**regime, depth=d, width=w).label: [
+                round(i["train_accuracy"], 4) for i in found(regime, d, w)
+            ]
+            for d, w in (STAGE6_DEEPEST, (STAGE6_BASES[0], 4))
+        }
+        rows.append(dict(regime=_regime(TrainConfig(**regime)), fits=deciding, **accuracies))
+        if None in deciding:
+            complete = False
+            break
+        if all(deciding):
+            chosen = regime
+            break
+    base = None
+    if chosen is not None:
+        fitting = [b for b in STAGE6_BASES if fits(chosen, b, 4)]
+        plain = [
+            b
+            for b in fitting
+            if len(found(chosen, b, 1)) == len(PILOT_SEEDS)
+            and not any(block_of(i["cka"]).present for i in found(chosen, b, 1))
+        ]
+        base = (plain or fitting)[0]
+    return dict(regime=chosen, base=base, complete=complete, searched=rows)
+
+
 def less_data(items: list[dict], *, width_levels=(0.5, 1)) -> pd.DataFrame:
     """The amendment's data question: ResNet-14's score on 1/64 and 1/16 (60 epochs) per width."""
     import pandas as pd
@@ -697,13 +838,23 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m ckatools.study", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("command", choices=("run", "table", "protocol", "stage5"))
+    parser.add_argument("command", choices=("run", "table", "protocol", "stage5", "stage6"))
     parser.add_argument("--stages", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--jobs", type=int, default=1, help="networks measured at once")
+    parser.add_argument("--minutes", type=float, help="start no network after this many minutes")
     args = parser.parse_args(argv)
     if args.command == "protocol":
         print(PROTOCOL)
     elif args.command == "run":
-        run(args.stages)
+        run(args.stages, jobs=args.jobs, minutes=args.minutes)
+    elif args.command == "stage6":
+        decisions = stage6_decisions(load("fashion-mnist-m"))
+        for row in decisions["searched"]:
+            print(row)
+        print(
+            f"regime: {decisions['regime']}; base depth: {decisions['base']}"
+            + ("" if decisions["complete"] else " (pilot incomplete: the search stopped)")
+        )
     elif args.command == "stage5":
         items = stage5_items("fashion-mnist-m") + stage5_items("fashion-mnist")
         table = stage5_trends(items)

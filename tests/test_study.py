@@ -211,3 +211,35 @@ def test_the_cpu_profile_is_stage_5s_choice_with_the_studys_networks():
     series = [profiles.experiment(n, "cpu") for n in ("depth_series", "width_series")]
     assert set(sum((e.architectures for e in series), ())) == set(study.STUDY_ARCHITECTURES)
     assert all(e.seeds == study.SEEDS for e in series)
+
+
+def pilot6(regime, depth, width, seed, accuracy, cka=None):
+    config = TrainConfig(**regime, depth=depth, width=width, seed=seed)
+    return dict(config=config, train_accuracy=accuracy, cka=cka)
+
+
+def test_stage6_picks_the_cheapest_regime_in_which_the_largest_networks_fit():
+    import numpy as np
+
+    regimes = study.stage6_regimes()
+    assert [r["epochs"] * study.STAGE6_FRACTIONS[r["fraction"]] for r in regimes] == [
+        s for s in study.STAGE6_STEPS for _ in range(3)
+    ]
+    plain = np.full((20, 20), 0.5) + 0.5 * np.eye(20)  # no block
+    items = []
+    for index, regime in enumerate(regimes):
+        fit = 0.995 if index >= 4 else 0.97  # the fifth regime is the first in which all fit
+        for seed in study.PILOT_SEEDS:
+            items += [
+                pilot6(regime, 56, 1, seed, fit),
+                pilot6(regime, 20, 4, seed, fit if seed == 100 or index >= 5 else 0.98),
+            ]
+            items += [pilot6(regime, d, w, seed, 0.995, plain) for d in (20, 26, 32) for w in (1, 4)]
+    decisions = study.stage6_decisions(items)
+    assert decisions["regime"] == regimes[5] and decisions["complete"]  # both seeds must fit
+    assert decisions["base"] == 20
+    assert [row["fits"] for row in decisions["searched"]][4] == [True, False]
+    # a regime whose deciding networks are missing stops the search: no answer yet
+    missing = [i for i in items if i["config"].epochs != regimes[2]["epochs"]]
+    partial = study.stage6_decisions(missing)
+    assert partial["regime"] is None and not partial["complete"]
