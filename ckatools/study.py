@@ -754,6 +754,8 @@ def stage6_decisions(items: list[dict]) -> dict:
 
     A regime whose deciding networks are not all measured yet stops the search (its answer is
     unknown, so no costlier regime can be the cheapest that fits): ``complete`` is then False.
+    The base depth stays None until every candidate of the chosen regime is measured
+    (``base_missing`` names those that are not).
     """
     from .blocks import measure as block_of
 
@@ -788,17 +790,21 @@ def stage6_decisions(items: list[dict]) -> dict:
         if all(deciding):
             chosen = regime
             break
-    base = None
+    base, missing = None, []
     if chosen is not None:
+        missing = [
+            TrainConfig(**chosen, depth=b, width=w).label
+            for b in STAGE6_BASES
+            for w in (1, 4)
+            if len(found(chosen, b, w)) < len(PILOT_SEEDS)
+        ]
+    if chosen is not None and not missing:  # the base rule reads every candidate
         fitting = [b for b in STAGE6_BASES if fits(chosen, b, 4)]
         plain = [
-            b
-            for b in fitting
-            if len(found(chosen, b, 1)) == len(PILOT_SEEDS)
-            and not any(block_of(i["cka"]).present for i in found(chosen, b, 1))
+            b for b in fitting if not any(block_of(i["cka"]).present for i in found(chosen, b, 1))
         ]
         base = (plain or fitting)[0]
-    return dict(regime=chosen, base=base, complete=complete, searched=rows)
+    return dict(regime=chosen, base=base, complete=complete, searched=rows, base_missing=missing)
 
 
 def less_data(items: list[dict], *, width_levels=(0.5, 1)) -> pd.DataFrame:
@@ -855,6 +861,8 @@ def main(argv: list[str] | None = None) -> None:
             f"regime: {decisions['regime']}; base depth: {decisions['base']}"
             + ("" if decisions["complete"] else " (pilot incomplete: the search stopped)")
         )
+        if decisions["base_missing"]:
+            print("the base rule waits for: " + ", ".join(decisions["base_missing"]))
     elif args.command == "stage5":
         items = stage5_items("fashion-mnist-m") + stage5_items("fashion-mnist")
         table = stage5_trends(items)

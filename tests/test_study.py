@@ -107,7 +107,7 @@ def test_the_cpu_profile_trains_in_the_regime_the_rule_chose():
 
 
 def test_stage_5_trains_with_the_recipe_the_pilots_rules_chose():
-    pilot = [i for i in study.load("fashion-mnist-m") if i["config"].seed in study.PILOT_SEEDS]
+    pilot = study.of_stages(study.load("fashion-mnist-m"), (4,))
     assert len(pilot) == 14
     decided = study.pilot_decisions(pilot)
     for config in study.configs((5,)):
@@ -234,7 +234,9 @@ def test_stage6_picks_the_cheapest_regime_in_which_the_largest_networks_fit():
                 pilot6(regime, 56, 1, seed, fit),
                 pilot6(regime, 20, 4, seed, fit if seed == 100 or index >= 5 else 0.98),
             ]
-            items += [pilot6(regime, d, w, seed, 0.995, plain) for d in (20, 26, 32) for w in (1, 4)]
+            items += [
+                pilot6(regime, d, w, seed, 0.995, plain) for d in (20, 26, 32) for w in (1, 4)
+            ]
     decisions = study.stage6_decisions(items)
     assert decisions["regime"] == regimes[5] and decisions["complete"]  # both seeds must fit
     assert decisions["base"] == 20
@@ -243,3 +245,28 @@ def test_stage6_picks_the_cheapest_regime_in_which_the_largest_networks_fit():
     missing = [i for i in items if i["config"].epochs != regimes[2]["epochs"]]
     partial = study.stage6_decisions(missing)
     assert partial["regime"] is None and not partial["complete"]
+    # the base rule waits until every candidate of the chosen regime is measured
+    chosen = regimes[5]
+    gap = [
+        i
+        for i in items
+        if not (
+            i["config"].depth == 26
+            and i["config"].epochs == chosen["epochs"]
+            and i["config"].fraction == chosen["fraction"]
+            and i["config"].width == 1
+        )
+    ]
+    waiting = study.stage6_decisions(gap)
+    assert waiting["regime"] == chosen and waiting["base"] is None
+    assert waiting["base_missing"] == ["ResNet-26 ×1"]
+
+
+def test_stage6_pilot_results_choose_a_regime_in_which_the_largest_networks_fit():
+    decisions = study.stage6_decisions(study.load("fashion-mnist-m"))
+    if decisions["regime"] is None:
+        pytest.skip("the GPU pilot's results are not all in yet")
+    c = decisions["regime"]
+    assert decisions["complete"] and (c["fraction"], c["epochs"]) == (1 / 32, 128)
+    assert all(row["fits"] == [True, True] for row in decisions["searched"][-1:])
+    assert not any(all(row["fits"]) for row in decisions["searched"][:-1])
