@@ -247,26 +247,16 @@ def test_stage6_picks_the_cheapest_regime_in_which_the_largest_networks_fit():
     assert partial["regime"] is None and not partial["complete"]
     # the base rule waits until every candidate of the chosen regime is measured
     chosen = regimes[5]
-    gap = [
-        i
-        for i in items
-        if not (
-            i["config"].depth == 26
-            and i["config"].epochs == chosen["epochs"]
-            and i["config"].fraction == chosen["fraction"]
-            and i["config"].width == 1
-        )
-    ]
+    dropped = TrainConfig(**chosen, depth=26, width=1).replace
+    gap = [i for i in items if i["config"] != dropped(seed=i["config"].seed)]
     waiting = study.stage6_decisions(gap)
     assert waiting["regime"] == chosen and waiting["base"] is None
     assert waiting["base_missing"] == ["ResNet-26 ×1"]
 
 
 def test_stage6_pilot_results_choose_a_regime_in_which_the_largest_networks_fit():
-    decisions = study.stage6_decisions(study.load("fashion-mnist-m"))
-    if decisions["regime"] is None:
-        pytest.skip("the GPU pilot's results are not all in yet")
+    decisions = study.stage6_decisions(study.load("fashion-mnist-m"))  # committed results
     c = decisions["regime"]
     assert decisions["complete"] and (c["fraction"], c["epochs"]) == (1 / 32, 128)
-    assert all(row["fits"] == [True, True] for row in decisions["searched"][-1:])
+    assert decisions["searched"][-1]["fits"] == [True, True]
     assert not any(all(row["fits"]) for row in decisions["searched"][:-1])
