@@ -19,7 +19,7 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
 
-from ckatools.verdicts import CLAIMS, LINE, OUTCOMES, UNVERDICTED
+from ckatools.analysis.verdicts import CLAIMS, LINE, OUTCOMES, UNVERDICTED
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     dataset = offline_dataset()
-    images = load(dataset, train=False).float()[: args.images]
+    images = load(dataset, train=False).unit()[: args.images]
     torch.manual_seed(0)
     model = resnet(args.depth, args.width, in_channels=images.shape[1]).eval()
     layers = len(representations_of(model))

@@ -32,7 +32,7 @@ FIXED_MMAP = 131072
 def setup(depth: int, images: int):
     torch.manual_seed(0)
     model = ckatools.resnet(depth).eval()
-    x = synthetic(images, seed=1).float()
+    x = synthetic(images, seed=1).unit()
     names = [r.name for r in model.representations() if r.kind != "input"]
     return model, x, names
 

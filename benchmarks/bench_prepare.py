@@ -17,8 +17,7 @@ import time
 import torch
 from timing import offline_dataset
 
-from ckatools import zoo
-from ckatools.train import TrainConfig
+from ckatools.training import TrainConfig, zoo
 
 ARCHITECTURES = ((38, 0.25), (8, 0.5), (14, 1))  # deep and narrow, shallow, wide
 

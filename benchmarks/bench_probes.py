@@ -2,7 +2,7 @@
 
 Both run the same protocol on the same features: standardize with the fitting split's
 statistics, fit multinomial L2-penalized logistic regression (L-BFGS, at most 200 iterations)
-for each of ckatools.probes.PENALTIES on 80 % of the training images, keep the penalty with the
+for each of probes.PENALTIES on 80 % of the training images, keep the penalty with the
 best accuracy on the other 20 %, refit on all training images and score the test images once.
 scikit-learn's C is the same penalty: C = 1 / (2 n penalty) for its sum-of-losses objective.
 The network is untrained (seeded): a probe's cost depends on the features' size, not on what
@@ -22,14 +22,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from timing import best_of, offline_dataset
 
+from ckatools.analysis.probes import PENALTIES, fit_probe, probe_data
 from ckatools.capture import activations, representations_of
 from ckatools.data import balanced_subset
 from ckatools.models import resnet
-from ckatools.probes import PENALTIES, fit_probe, probe_data
 
 
 def sklearn_probe(x, y, test_x, test_y, seed: int = 0) -> float:
-    """The same protocol as ckatools.probes.fit_probe, with scikit-learn's LogisticRegression."""
+    """The same protocol as probes.fit_probe, with scikit-learn's LogisticRegression."""
     x, test_x, y, test_y = x.numpy(), test_x.numpy(), y.numpy(), test_y.numpy()
     held = balanced_subset(torch.as_tensor(y), 0.2, seed=seed).numpy()
     mask = np.ones(len(y), dtype=bool)

@@ -1,4 +1,4 @@
-"""Training throughput: ckatools.train against a plain PyTorch loop with a torchvision DataLoader.
+"""Training throughput: ckatools.training vs a plain PyTorch loop with a torchvision DataLoader.
 
 Same network (initialized from the same seed), same images (CIFAR-sized synthetic images, or any
 dataset ckatools can load), same augmentation (reflect-pad 4, random crop, flip), optimizer,
@@ -20,9 +20,9 @@ import torchvision.transforms as T
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from ckatools import train as training
+from ckatools import training
 from ckatools.data import load
-from ckatools.train import TrainConfig
+from ckatools.training import TrainConfig
 
 
 class PILImages(Dataset):
@@ -101,7 +101,7 @@ def main() -> None:
     )  # warm-up: the first run in a process pays for kernel setup
     ours = ckatools_loop(config)
     print("| loop | images/s | ckatools / this |\n|---|---|---|")
-    print(f"| ckatools.train (on-device uint8 data, batched augmentation) | {ours:.0f} | 1.00 |")
+    print(f"| ckatools.training (on-device uint8 data, batched augmentation) | {ours:.0f} | 1.00 |")
     for workers in (0, 2):
         theirs = plain_loop(config, workers)
         print(

@@ -1,11 +1,13 @@
-"""ckatools: fast minibatch CKA and the CIFAR ResNets of Nguyen, Raghu & Kornblith (ICLR 2021)."""
+"""ckatools: fast minibatch CKA and the CIFAR ResNets of Nguyen, Raghu & Kornblith (ICLR 2021).
 
-from . import cka, models, page
-from .capture import CKAResult, PopulationCKA, model_cka, population_cka
-from .cka import MinibatchCKA, linear_cka
-from .models import resnet
+The engine's public API. Importing it changes nothing global (no pandas option, no IPython
+formatter): a notebook that wants the book's display calls :func:`ckatools.book.setup`.
+"""
 
-page.install()  # in IPython (a notebook): figures carry their font record, tables show whole
+from ckatools import cka, models
+from ckatools.capture import CKAResult, PopulationCKA, model_cka, population_cka
+from ckatools.cka import MinibatchCKA, linear_cka
+from ckatools.models import resnet
 
 __version__ = "0.1.0"
 __all__ = [

@@ -12,9 +12,9 @@ import dataclasses
 
 import torch
 
-from . import cost, profiles, zoo
-from .data import DATASETS
-from .train import TrainConfig
+from ckatools.book import profiles
+from ckatools.data import DATASETS
+from ckatools.training import TrainConfig, cost, zoo
 
 # What each field of TrainConfig means, for --help (the defaults are added from the dataclass).
 FIELD_HELP = {

@@ -15,9 +15,9 @@ import torch
 import torch.nn as nn
 from torch.utils.data import Dataset
 
-from .cka import MIN_EXAMPLES, MinibatchCKA, gram
-from .data import to_unit
-from .models import Representation
+from ckatools.cka import MIN_EXAMPLES, MinibatchCKA, gram
+from ckatools.data import to_unit
+from ckatools.models import Representation
 
 CKA_BATCH_SIZE = 256  # minibatch size n of Eq. 2 in the paper's code
 
@@ -233,7 +233,7 @@ class CKAResult:
 
     def plot(self, ax=None, **kwargs):
         """Heatmap in the paper's style; see :func:`ckatools.plot.heatmap`."""
-        from .plot import heatmap
+        from ckatools.plot import heatmap
 
         return heatmap(self, ax=ax, **kwargs)
 

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .blocks import split_means
-from .capture import _evaluating, capture_grams, representations_of
-from .cka import MinibatchCKA
+from ckatools.capture import _evaluating, capture_grams, representations_of
+from ckatools.cka import MinibatchCKA
+from ckatools.stats import split_means
 
 __all__ = [
     "Components",

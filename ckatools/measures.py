@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .blocks import spearman
-from .cka import hsic, linear_cka
+from ckatools.cka import hsic, linear_cka
+from ckatools.stats import spearman
 
 __all__ = [
     "canonical_correlations",

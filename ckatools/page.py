@@ -1,7 +1,7 @@
 """Outputs sized for the book's page: figures saved with a record of their smallest font, checked
 against the text column (tools/check_html.py), and tables shown whole.
 
-In IPython, ``import ckatools`` calls :func:`install`, so every figure a notebook shows is a PNG
+In IPython, :func:`ckatools.book.setup` makes every figure a notebook shows a PNG
 at :data:`DPI` whose text chunks record that dpi and the smallest font it draws, in points.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import struct
-import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -120,31 +119,6 @@ def figure_png(fig: Figure) -> str | None:
     from IPython.core.pylabtools import print_figure
 
     return print_figure(fig, "png", base64=True, dpi=DPI, metadata=record(fig))
-
-
-def install() -> bool:
-    """In a running IPython: show matplotlib figures through :func:`figure_png`, and pandas
-    tables with every column and the whole of every cell. False (and nothing done) elsewhere."""
-    if "IPython" not in sys.modules:
-        return False
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is None:
-        return False
-    import matplotlib
-    import pandas as pd
-    from matplotlib.figure import Figure
-
-    if "inline" in (matplotlib.get_backend(auto_select=False) or ""):
-        # The inline backend sets IPython's PNG formatter once, when it is first imported (on the
-        # first figure): import it now, so that the formatter set below is the one it uses.
-        import matplotlib_inline.backend_inline  # noqa: F401
-    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
-    pd.set_option("display.max_columns", None)
-    pd.set_option("display.max_colwidth", None)
-    pd.set_option("display.width", 100)  # the book's code lines (tests/test_book.py)
-    return True
 
 
 def png_text(data: bytes) -> tuple[int, dict[str, str]]:

@@ -17,22 +17,14 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from . import page
-from .mistakes import joint_counts
+from ckatools import page
 
 __all__ = [
-    "joint_panel",
-    "mistakes_panels",
-    "growth_panels",
-    "pc_panels",
-    "under_heatmaps",
+    "wrap_text",
+    "grid_shape",
     "image_grid",
     "heatmap",
     "heatmap_grid",
-    "run_grid",
-    "score_table",
-    "score_plot",
-    "training_curves",
     "slider",
     "stage_starts",
     "layer_ticks",
@@ -70,7 +62,7 @@ def _text_width(text: str, fontsize: float) -> float:
     return width / 72
 
 
-def _wrap(text: str, width: float, fontsize: float) -> str:
+def wrap_text(text: str, width: float, fontsize: float) -> str:
     """``text`` with each line broken to fit ``width`` inches at ``fontsize``: after a comma or a
     colon where it can ('ResNet-8 ×0.25,' / 'all data'), else between words."""
     lines = []
@@ -87,7 +79,7 @@ def _wrap(text: str, width: float, fontsize: float) -> str:
     return "\n".join(lines)
 
 
-def _rows(n: int, most: int) -> tuple[int, int]:
+def grid_shape(n: int, most: int) -> tuple[int, int]:
     """``n`` panels on rows of at most ``most``, evenly (5 -> 3 + 2): (rows, panels per row)."""
     rows = -(-n // most)
     return rows, -(-n // rows)
@@ -157,14 +149,14 @@ def heatmap_grid(
     the rows on the left (e.g. the fraction of training data), on each row a wrapped row takes.
     """
     ncols = ncols or len(results)
-    wraps, per_row = _rows(ncols, MAX_COLS)  # each row of the grid takes `wraps` rows
+    wraps, per_row = grid_shape(ncols, MAX_COLS)  # each row of the grid takes `wraps` rows
     nrows = -(-len(results) // ncols) * wraps
     margin = 1.0  # inches: the colour bar and the row labels
     width = fig.get_figwidth() if fig is not None else min(size * per_row + margin, page.WIDTH)
     panel = (width - margin) / per_row
     # a panel's axes are narrower than its share of the figure (spacing, ticks): titles wrapped
     # to the whole share ran into their neighbours
-    titles = [_wrap(title, 0.85 * panel, TEXT) for title in titles]
+    titles = [wrap_text(title, 0.85 * panel, TEXT) for title in titles]
     if fig is None:
         lines = max((t.count("\n") + 1 for t in titles if t), default=0)
         fig = plt.figure(figsize=(width, (panel + lines * TEXT * 1.3 / 72) * nrows + 0.3))
@@ -187,221 +179,12 @@ def heatmap_grid(
     return fig
 
 
-def _layout(runs: Sequence, rows: Callable | None, cols: Callable | None):
-    """Row keys (largest first, as in the paper's Fig. 2), column keys, and the runs of each
-    cell (several when seeds share a cell)."""
-    rows = rows or (lambda config: 0)
-    cols = cols or (lambda config: id(config))
-    row_keys = sorted({rows(r.config) for r in runs}, reverse=True)
-    col_keys = list(dict.fromkeys(cols(r.config) for r in runs))
-    cells: dict = {}
-    for r in runs:
-        cells.setdefault((rows(r.config), cols(r.config)), []).append(r)
-    return row_keys, col_keys, cells
-
-
-def run_grid(
-    runs: Sequence,
-    rows: Callable | None = None,
-    cols: Callable | None = None,
-    row_name: Callable | None = None,
-    *,
-    size: float = 2.4,
-    fig=None,
-):
-    """Heatmaps of ``runs`` (:class:`~ckatools.experiments.Run`), each titled by its run.
-
-    Without ``rows`` and ``cols``, one row in the runs' order; otherwise ``rows(config)`` down
-    (largest key on top) and ``cols(config)`` across, rows labelled by ``row_name(key)``. When
-    several runs share a cell (seeds), the first is drawn.
-    """
-    row_keys, col_keys, cells = _layout(runs, rows, cols)
-    order = [cells.get((i, j), [None])[0] for i in row_keys for j in col_keys]
-    return heatmap_grid(
-        [r.cka if r else np.full((1, 1), np.nan) for r in order],
-        [r.title if r else "" for r in order],
-        ncols=len(col_keys),
-        size=size,
-        fig=fig,
-        row_labels=[row_name(k) for k in row_keys] if row_name else None,
-    )
-
-
-def score_table(
-    runs: Sequence,
-    rows: Callable,
-    cols: Callable,
-    row_name: Callable = str,
-    col_name: Callable = str,
-    *,
-    title: str = "block extent",
-):
-    """The block extent of each cell (0 without a block) as a small annotated table, laid out as
-    :func:`run_grid`: the mean over the cell's trained runs (seeds), with their standard deviation
-    when there are several, as the trend lines count them; "did not train" where none trained.
-    """
-    row_keys, col_keys, cells = _layout(runs, rows, cols)
-    scores = np.full((len(row_keys), len(col_keys)), np.nan)
-    labels = np.full(scores.shape, "", dtype=object)
-    for (row, col), members in cells.items():
-        values = np.array([r.block.extent for r in members if r.trained])
-        i, j = row_keys.index(row), col_keys.index(col)
-        if not len(values):
-            labels[i, j] = "did not\ntrain"
-            continue
-        scores[i, j] = values.mean()
-        labels[i, j] = f"{values.mean():.2f}" + (f"±{values.std():.2f}" if len(values) > 1 else "")
-    column = min(1.2, (page.WIDTH - 1.6) / len(col_keys))
-    fig, ax = plt.subplots(
-        figsize=(1.6 + column * len(col_keys), 0.9 + 0.45 * len(row_keys)), layout="constrained"
-    )
-    ax.imshow(scores, cmap=CMAP, vmin=0, vmax=1, aspect="auto")
-    for (i, j), s in np.ndenumerate(scores):
-        ax.text(
-            j,
-            i,
-            labels[i, j],
-            ha="center",
-            va="center",
-            color="white" if s < 0.6 else "black",  # NaN (did not train): on white, black
-            fontsize=TEXT,
-        )
-    names = [_wrap(col_name(k), 0.95 * column, TEXT) for k in col_keys]
-    ax.set_xticks(range(len(col_keys)), names, fontsize=TEXT)
-    ax.set_yticks(range(len(row_keys)), [row_name(k) for k in row_keys], fontsize=TEXT)
-    ax.set_title(title, fontsize=10)
-    return fig
-
-
-def score_plot(groups: dict, knob: Callable, xlabel: str, ax=None, *, log: bool = False):
-    """Block extent (0 without a block) against ``knob(config)`` for each named group of runs,
-    as the trend lines count it: trained seeds as dots, their mean as a line.
-    """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.2, 3), layout="constrained")
-    for i, (name, runs) in enumerate(groups.items()):
-        runs = [r for r in runs if r.trained]
-        xs = np.array([knob(r.config) for r in runs], dtype=float)
-        ys = np.array([r.block.extent for r in runs])
-        levels = np.unique(xs)
-        ax.plot(levels, [ys[xs == x].mean() for x in levels], "-", color=f"C{i}", label=name)
-        ax.plot(xs, ys, "o", color=f"C{i}", ms=4, alpha=0.7)
-    ax.set(xlabel=xlabel, ylabel="block extent", ylim=(0, 1))
-    if log:
-        ax.set_xscale("log", base=2)
-    levels = sorted({knob(r.config) for runs in groups.values() for r in runs})
-    ax.set_xticks(levels, [f"{x:g}" for x in levels])
-    ax.minorticks_off()
-    ax.legend(fontsize=LEGEND)
-    return ax
-
-
-def training_curves(histories: dict):
-    """Training loss and (augmented) training accuracy per epoch, one line per named history."""
-    fig, axes = plt.subplots(1, 2, figsize=(page.WIDTH, 3.0), layout="constrained")
-    for name, history in histories.items():
-        epochs = [h["epoch"] for h in history]
-        axes[0].plot(epochs, [h["loss"] for h in history], label=name)
-        axes[1].plot(epochs, [h["train_accuracy"] for h in history], label=name)
-    axes[0].set(xlabel="epoch", ylabel="training loss", yscale="log")
-    plain_log_ticks(axes[0].yaxis)
-    axes[1].set(xlabel="epoch", ylabel="training accuracy (augmented)")
-    fig.legend(  # below both panels: inside one, the legend covers its curves
-        *axes[0].get_legend_handles_labels(),
-        loc="outside lower center",
-        ncol=min(len(histories), 5),
-        fontsize=LEGEND,
-        frameon=False,
-    )
-    return fig
-
-
-def pc_panels(components, layers, block=None, title: str = ""):
-    """Fig. 3's four panels for one network: cos^2 between the layers' PC1s, CKA, the PC1 fraction
-    of variance per layer (the block's extent shaded) and CKA with PC1 removed."""
-    import torch
-
-    from .capture import CKAResult
-
-    def square(matrix):
-        return CKAResult(torch.as_tensor(matrix), layers, layers)
-
-    fig, axes = plt.subplots(2, 2, figsize=(page.WIDTH, 6.0), layout="constrained")
-    heatmap(square(components.cosines()), axes[0, 0], title="cos² of PC1s", colorbar=False)
-    heatmap(square(components.cka()), axes[0, 1], title="CKA", colorbar=False)
-    ax = axes[1, 0]
-    ax.plot(components.fraction, lw=1)
-    if block is not None and block.present:
-        ax.axvspan(block.start, block.end, color="0.85", label="block")
-        ax.legend(fontsize=LEGEND)
-    ax.set(xlabel="layer", ylabel="PC1 fraction of variance", ylim=(0, 1), title="PC1 variance")
-    layer_ticks(ax.xaxis)
-    ax.title.set_fontsize(10)
-    heatmap(
-        square(components.cka(without_pc1=True)),
-        axes[1, 1],
-        title="CKA without PC1",
-        colorbar=False,
-    )
-    fig.colorbar(axes[0, 0].images[0], ax=axes, shrink=0.6, label="cos² / CKA")
-    fig.suptitle(title, fontsize=10)
-    return fig
-
-
-def under_heatmaps(
-    runs: Sequence, draw: Callable, ylabel: str, *, size: float = 3.4, most: int = 2
-):
-    """The layout of Figs. 4 and 5: each run's heatmap on top and, on the same layer axis below
-    it, what ``draw(ax, run)`` plots, with stage boundaries and the block's extent (shaded, where
-    there is one). At most ``most`` runs to a row, each ``size`` inches wide or less so that the
-    figure fits the page; one legend below them all, where it covers no curve."""
-    n_rows, n_cols = _rows(len(runs), most)
-    size = min(size, page.WIDTH / n_cols)
-    fig, axes = plt.subplots(
-        2 * n_rows,
-        n_cols,
-        figsize=(size * n_cols, 2 * size * n_rows),
-        layout="constrained",
-        squeeze=False,
-    )
-    for i, run in enumerate(runs):
-        row, col = divmod(i, n_cols)
-        top, ax = axes[2 * row, col], axes[2 * row + 1, col]
-        heatmap(run.cka, top, title=_wrap(run.title, 0.85 * size, 10), colorbar=False)
-        top.set_xlabel("")
-        ax.sharex(top)
-        if run.block.present:
-            ax.axvspan(run.block.start - 0.5, run.block.end + 0.5, color="0.88", label="block")
-        for x in stage_starts(run.cka.layers_a)[1:]:
-            ax.axvline(x - 0.5, color=STAGE_LINE, lw=0.8)
-        draw(ax, run)
-        ax.set(xlabel="layer", ylabel=ylabel if col == 0 else None)
-    for i in range(len(runs), n_rows * n_cols):  # the last row's empty places
-        row, col = divmod(i, n_cols)
-        axes[2 * row, col].axis("off")
-        axes[2 * row + 1, col].axis("off")
-    # one colour bar for all: beside every row, it keeps each heatmap as wide as the panel below
-    fig.colorbar(axes[0, 0].images[0], ax=axes, shrink=0.4 / n_rows, label="CKA")
-    legend = {}  # label -> handle, over every panel: the first may lack the block's shading
-    for ax in axes[1::2].ravel():
-        legend.update(zip(*reversed(ax.get_legend_handles_labels())))
-    fig.legend(
-        legend.values(),
-        legend.keys(),
-        loc="outside lower center",
-        ncol=min(len(legend), 4),
-        fontsize=LEGEND,
-        frameon=False,
-    )
-    return fig
-
-
 def image_grid(images, captions, ncols: int = 8, size: float = 1.0, fontsize: float = 8):
     """Small images with a caption each (e.g. the examples that carry a layer's PC1): ``size``
     inches each, or less so that ``ncols`` fit the page, captions broken to fit under them."""
     nrows = -(-len(images) // ncols)
     size = min(size, page.WIDTH / ncols)
-    captions = [_wrap(caption, 0.95 * size, fontsize) for caption in captions]
+    captions = [wrap_text(caption, 0.95 * size, fontsize) for caption in captions]
     lines = max((c.count("\n") + 1 for c in captions), default=0)
     fig, axes = plt.subplots(
         nrows,
@@ -417,104 +200,6 @@ def image_grid(images, captions, ncols: int = 8, size: float = 1.0, fontsize: fl
         image = image.transpose(1, 2, 0) if image.ndim == 3 else image
         ax.imshow(image.squeeze(), cmap="gray" if image.squeeze().ndim == 2 else None)
         ax.set_title(caption, fontsize=fontsize)
-    return fig
-
-
-def joint_panel(ax, counts: np.ndarray, xlabel: str, ylabel: str):
-    """How many examples sit at each pair of example accuracies (``mistakes.joint_counts``), in
-    a logarithmic colour scale with empty cells left white; the diagonal is where the two
-    groups agree. Returns the image, for a colour bar."""
-    from matplotlib.colors import LogNorm
-
-    na, nb = (n - 1 for n in counts.shape)
-    image = ax.imshow(
-        np.ma.masked_equal(counts.T, 0),
-        origin="lower",
-        extent=(-50 / na, 100 + 50 / na, -50 / nb, 100 + 50 / nb),
-        aspect="auto",
-        cmap="viridis",
-        norm=LogNorm(vmin=1, vmax=max(counts.max(), 2)),
-    )
-    ax.plot([0, 100], [0, 100], color="0.5", lw=0.8, ls="--")
-    ax.set(xlabel=xlabel, ylabel=ylabel, xlim=(-5, 105), ylim=(-5, 105))
-    return image
-
-
-def mistakes_panels(comparison, class_name: Callable[[int], str]):
-    """Fig. 7: a the pair's example accuracies against each other, b the baseline pair's, c
-    each class's accuracy difference (first group minus second), filled where it survives the
-    Holm-Sidak correction, with the baseline pair's differences beside it."""
-    fig = plt.figure(figsize=(page.WIDTH, 7.0), layout="constrained")
-    axes = list(fig.subplot_mosaic([["a", "b"], ["c", "c"]]).values())
-    for ax, pair, tag in zip(axes[:2], (comparison.pair, comparison.baseline), "ab"):
-        a, b = pair
-        image = joint_panel(
-            ax,
-            joint_counts(a.correct, b.correct),
-            f"{a.name}\nexample accuracy (%)",
-            f"{b.name}\nexample accuracy (%)",
-        )
-        ax.set_title(f"{tag}: {a.label}\nvs {b.label}", loc="left", fontsize=10)
-    fig.colorbar(image, ax=axes[:2], label="examples", shrink=0.8)
-    ax = axes[2]
-    for rows, color, offset, name in (
-        (
-            comparison.classes,
-            "C0",
-            -0.15,
-            f"{comparison.pair[0].label} - {comparison.pair[1].label}",
-        ),
-        (comparison.baseline_classes, "C1", 0.15, "baseline (same architecture)"),
-    ):
-        x = np.arange(len(rows)) + offset
-        gap = np.array([100 * (r["accuracy_a"] - r["accuracy_b"]) for r in rows])
-        differs = np.array([r["differs"] for r in rows])
-        ax.scatter(x, gap, facecolor=np.where(differs, color, "none"), edgecolor=color, label=name)
-    ax.axhline(0, color="0.5", lw=0.8)
-    ax.set_xticks(range(len(rows)), [class_name(r["label"]) for r in rows], rotation=60)
-    ax.set(ylabel="class accuracy difference (points)")
-    ax.set_title("c: per class (filled: differs)", loc="left", fontsize=10)
-    ax.legend(fontsize=LEGEND)
-    return fig
-
-
-def growth_panels(series: dict, knob: str):
-    """Figs. F.2 and F.3: the smallest network's example accuracies against each larger one's
-    along a series (knob value -> ``mistakes.Group``), each titled with the groups' accuracy; at
-    most MAX_COLS panels to a row. Networks that did not train are left out, as in
-    :func:`ckatools.mistakes.growth`."""
-    series = {k: group.trained() for k, group in series.items()}
-    knobs = sorted(series)
-    first = series[knobs[0]]
-    nrows, per_row = _rows(len(knobs) - 1, MAX_COLS)
-    panel = min(3.2, (page.WIDTH - 0.8) / per_row)
-    fig, axes = plt.subplots(
-        nrows,
-        per_row,
-        figsize=(panel * per_row + 0.8, 3.4 * nrows),
-        squeeze=False,
-        layout="constrained",
-    )
-    for ax in axes.flat[len(knobs) - 1 :]:
-        ax.axis("off")
-    image = None
-    for ax, k in zip(axes.flat, knobs[1:]):
-        other = series[k]
-        if not (len(first) and len(other)):  # a group none of whose networks trained
-            ax.set_title(_wrap(f"{knob} {k:g}: {other.label}", 0.95 * panel, TEXT), fontsize=TEXT)
-            ax.text(0.5, 0.5, "no trained network\nto compare", ha="center", va="center")
-            ax.set(xticks=[], yticks=[])
-            continue
-        image = joint_panel(
-            ax,
-            joint_counts(first.correct, other.correct),
-            f"{first.label} ({first.accuracy.mean():.1%})\nexample accuracy (%)",
-            "example accuracy (%)" if ax in axes[:, 0] else None,
-        )
-        title = f"{knob} {k:g}: {other.label} ({other.accuracy.mean():.1%})"
-        ax.set_title(_wrap(title, 0.95 * panel, TEXT), fontsize=TEXT)
-    if image is not None:
-        fig.colorbar(image, ax=axes, label="examples", shrink=min(0.8, 1.6 / nrows))
     return fig
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from ckatools.across import best_matches, corresponding_layers
-from ckatools.blocks import Block
+from ckatools.analysis.across import best_matches, corresponding_layers
+from ckatools.analysis.blocks import Block
 from ckatools.capture import CKAResult, PopulationCKA
 from ckatools.models import resnet
 

@@ -3,19 +3,17 @@
 import numpy as np
 import pytest
 
-from ckatools.blocks import (
+from ckatools.analysis.blocks import (
     MIN_BLOCK_FRACTION,
-    can_reach_95,
     diagonal_profile,
     measure,
     relative_block,
-    rho_interval,
-    spearman,
     strict_block,
     trend,
 )
+from ckatools.analysis.verdicts import rank_check
 from ckatools.models import resnet
-from ckatools.verdicts import rank_check
+from ckatools.stats import can_reach_95, rho_interval, spearman
 
 N = 120
 
@@ -144,8 +142,13 @@ def test_spearman_against_scipy_free_cases_and_the_trend_sentence():
 def test_a_series_reaches_95_only_when_few_random_assignments_come_out_ordered():
     import itertools
 
-    for xs, reaches in (([1, 1, 1, 2, 2, 2], False), ([1, 1, 2, 2, 3, 3], True),
-                        ([1, 2, 3, 4], False), ([1, 2, 3, 4, 5], True), ([16, 16, 16, 64], False)):
+    for xs, reaches in (
+        ([1, 1, 1, 2, 2, 2], False),
+        ([1, 1, 2, 2, 3, 3], True),
+        ([1, 2, 3, 4], False),
+        ([1, 2, 3, 4, 5], True),
+        ([16, 16, 16, 64], False),
+    ):
         assignments = len(set(itertools.permutations(xs)))  # counted, not from the formula
         assert can_reach_95(xs) == reaches == (assignments > 40), xs
     # Chapter 4's case: three networks at 1/16, one at 1/64, every resample ordered, so the
@@ -171,7 +174,7 @@ def test_the_rho_interval_resamples_one_network_per_level():
     assert all(np.isnan(rho_interval(levels, extents)))
 
 
-# ckatools.blocks.measure: the book's block measure, one synthetic case per way of fooling it
+# blocks.measure: the book's block measure, one synthetic case per way of fooling it
 @pytest.mark.parametrize("background", [0.2, 0.75])
 def test_measure_finds_a_bright_square_on_a_darker_background_with_its_span(background):
     b = measure(planted(background))
@@ -210,7 +213,7 @@ def test_the_diagonal_profile_is_the_mean_at_each_distance():
 
 def test_measure_agrees_with_the_labelled_heatmaps():
     """The labels were made by eye and committed before the measure was run on them
-    (ckatools/study_results/labels.csv); the table is what the book reports."""
+    (ckatools/study/results/labels.csv); the table is what the book reports."""
     from ckatools import study
 
     table = study.agreement()

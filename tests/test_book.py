@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+import ckatools.book.figures
 import ckatools.page
 import ckatools.plot
-from ckatools.verdicts import LINE
+from ckatools.analysis.verdicts import LINE
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -48,7 +49,11 @@ DRAWING = {
     "bar",
     "matshow",
     "add_subplot",
-} | set(ckatools.plot.__all__) - {"stage_starts"}
+} | (set(ckatools.plot.__all__) | set(ckatools.book.figures.__all__)) - {
+    "stage_starts",
+    "wrap_text",
+    "grid_shape",
+}
 
 
 def _config_value(key: str) -> str:
@@ -119,7 +124,7 @@ def test_every_notebook_is_in_the_table_of_contents():
         assert f"file: notebooks/{nb.stem}" in toc, f"{nb.name} is missing from _toc.yml"
 
 
-def test_chapters_open_with_a_hidden_install_cell_a_running_note_and_the_profile():
+def test_chapters_open_with_a_hidden_install_cell_a_running_note_setup_and_the_profile():
     url = _config_value("url")
     for path in NOTEBOOKS:
         nb = _notebook(path)
@@ -133,6 +138,9 @@ def test_chapters_open_with_a_hidden_install_cell_a_running_note_and_the_profile
         )
         assert "profiles.active(" in "".join(code[1]["source"]), (
             f"{path.name}: second code cell chooses the profile"
+        )
+        assert "setup()" in "".join(code[1]["source"]), (
+            f"{path.name}: second code cell calls ckatools.book.setup() (import changes nothing)"
         )
         assert "hide-input" in code[1]["metadata"].get("tags", []), (
             f"{path.name}: hide the setup cell's code"
@@ -210,7 +218,7 @@ def test_code_and_printed_lines_fit_the_text_column():
 def test_the_scorecard_lists_every_verdict_of_every_chapter():
     import importlib.util
 
-    from ckatools.verdicts import CLAIMS
+    from ckatools.analysis.verdicts import CLAIMS
 
     spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
     scorecard = importlib.util.module_from_spec(spec)
@@ -222,7 +230,7 @@ def test_the_scorecard_lists_every_verdict_of_every_chapter():
     assert "file: book/scorecard" in (ROOT / "_toc.yml").read_text()
     for path in NOTEBOOKS:  # every page's box names its profile as its setup cell printed it
         assert scorecard.profile(path) in ("cpu", "?"), path
-    from ckatools.verdicts import Check, checks_verdict
+    from ckatools.analysis.verdicts import Check, checks_verdict
 
     parts = {f"network {i}": Check(0.1 * (i % 3 - 1), 0.05) for i in range(30)}
     long = checks_verdict("Fig. D.5", "PC1 explains more variance inside", parts).evidence

@@ -148,8 +148,8 @@ def test_activations_are_whole_flattened_and_in_the_requested_order(small):
 
 
 def test_minibatch_trajectory_approaches_full_data_unbiased_cka():
+    from ckatools.analysis.convergence import minibatch_trajectory
     from ckatools.cka import linear_cka
-    from ckatools.convergence import minibatch_trajectory
 
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(240, 20, generator=gen, dtype=torch.float64)

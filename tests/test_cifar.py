@@ -9,8 +9,8 @@ import torch
 
 torchvision = pytest.importorskip("torchvision")
 
-from ckatools import data, zoo  # noqa: E402
-from ckatools.train import TrainConfig  # noqa: E402
+from ckatools import data  # noqa: E402
+from ckatools.training import TrainConfig, zoo  # noqa: E402
 
 
 def write_batch(path, images: np.ndarray, labels: np.ndarray, label_key: str) -> None:
@@ -23,7 +23,7 @@ def write_batch(path, images: np.ndarray, labels: np.ndarray, label_key: str) ->
 
 
 @pytest.fixture
-def fake_cifar(monkeypatch, tmp_path):
+def fake_cifar(cache, monkeypatch, tmp_path):
     """CIFAR-10 (5 x 40 training, 60 test images) and CIFAR-100 (80 + 60) under a temporary
     cache. The files cannot have the real ones' MD5 sums, so torchvision's integrity check is
     switched off here, in the fixture, not in ckatools."""
@@ -44,10 +44,9 @@ def fake_cifar(monkeypatch, tmp_path):
         pickle.dump({"fine_label_names": [f"class {i}" for i in range(100)]}, f)
     monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
     monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda *a, **k: True)
-    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
-    data._cifar.cache_clear()
+    data.cifar.cache_clear()
     yield tmp_path
-    data._cifar.cache_clear()
+    data.cifar.cache_clear()
 
 
 @pytest.mark.parametrize("name, classes, train_size", [("cifar10", 10, 200), ("cifar100", 100, 80)])
@@ -61,26 +60,24 @@ def test_cifar_loads_trains_and_gives_a_heatmap(fake_cifar, name, classes, train
     model, results = zoo.get(config, device="cpu", progress=False, announce=False)
     assert model.fc.out_features == classes and results["epochs_done"] == 1
     assert results["logits"].shape == (60, classes)
-    result = zoo.heatmap(config, images=40, passes=1, progress=False)
+    result = zoo.cka_matrix(config, images=40, passes=1, progress=False)
     assert result.matrix.shape == (len(result.layers_a),) * 2
     assert torch.isfinite(result.matrix).all()
 
 
-def test_without_the_files_and_offline_cifar_says_what_to_do(monkeypatch, tmp_path):
-    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
-
+def test_without_the_files_and_offline_cifar_says_what_to_do(cache, monkeypatch):
     def offline(*args, **kwargs):
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(torchvision.datasets.cifar, "download_and_extract_archive", offline)
-    data._cifar.cache_clear()
+    data.cifar.cache_clear()
     with pytest.raises(RuntimeError, match="could not be downloaded.*fashion-mnist"):
         data.load("cifar10")
-    data._cifar.cache_clear()
+    data.cifar.cache_clear()
 
 
 def test_a_gpu_profile_without_a_gpu_warns_once_with_the_time(monkeypatch):
-    from ckatools import profiles
+    from ckatools.book import profiles
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")

@@ -6,17 +6,16 @@ import re
 import pytest
 import torch
 
-from ckatools import model_cka, population_cka, zoo
+from ckatools import model_cka, population_cka
 from ckatools.__main__ import main
 from ckatools.models import resnet
-from ckatools.train import TrainConfig
+from ckatools.training import TrainConfig, zoo
 
 BASE = ["train", "--dataset", "synthetic", "--depth", "8", "--width", "0.25"]
 
 
 @pytest.fixture
-def no_training(monkeypatch, tmp_path):
-    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
+def no_training(cache, monkeypatch):
     monkeypatch.setattr(zoo, "get", lambda *a, **k: pytest.fail("trained"))
 
 
@@ -81,8 +80,7 @@ def test_help_describes_every_option_with_its_default(capsys):
     assert text.count("(default:") == len(TrainConfig.__dataclass_fields__) + 1  # and --device
 
 
-def test_prepare_dry_run_lists_networks_with_an_estimated_time(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
+def test_prepare_dry_run_lists_networks_with_an_estimated_time(cache, monkeypatch, capsys):
     monkeypatch.setattr(zoo, "prepare", lambda *a, **k: pytest.fail("trained"))
     main(["prepare", "smoke", "depth_series", "--dry-run"])
     out = capsys.readouterr().out

@@ -4,7 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ckatools import data, profiles
+from ckatools import data
+from ckatools.book import profiles
 
 
 def test_balanced_subsets_are_balanced_and_deterministic():
@@ -78,13 +79,12 @@ def test_unknown_dataset():
         data.load("mnist")
 
 
-def test_unavailable_cifar_names_the_offline_alternative(monkeypatch, tmp_path):
+def test_unavailable_cifar_names_the_offline_alternative(cache, monkeypatch):
     import torchvision
 
     def offline(*args, **kwargs):
         raise OSError("no network")
 
-    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
     monkeypatch.setattr(torchvision.datasets, "CIFAR10", offline)
     with pytest.raises(RuntimeError, match="could not be downloaded.*fashion-mnist"):
         data.load("cifar10")
@@ -113,7 +113,7 @@ def test_profiles(monkeypatch):
 
 
 def test_profile_summary_fits_the_text_column():
-    from ckatools import profiles
+    from ckatools.book import profiles
 
     for name in profiles.EXPERIMENTS:
         for profile in profiles.PROFILES:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from ckatools.analysis.datapoints import activation_norms, dominant, shared_source, translated
 from ckatools.cka import linear_cka
-from ckatools.datapoints import activation_norms, dominant, shared_source, translated
 from ckatools.models import resnet
 
 

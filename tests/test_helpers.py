@@ -6,21 +6,21 @@ import numpy as np
 import pytest
 import torch
 
-from ckatools import zoo
+from ckatools.analysis.verdicts import OUTCOMES
+from ckatools.book.experiments import describe_blocks, points, presence_of, with_and_without_block
 from ckatools.capture import capture_grams
 from ckatools.cka import gram
 from ckatools.components import gram_stack
 from ckatools.data import cache_dir, synthetic, to_unit
-from ckatools.experiments import describe_blocks, points, presence_of, with_and_without_block
 from ckatools.models import nearest_valid_depths, resnet
-from ckatools.train import (
+from ckatools.training import (
     TrainConfig,
     default_device,
     evaluate,
     fraction_label,
     training_data,
+    zoo,
 )
-from ckatools.verdicts import OUTCOMES
 
 
 def test_fraction_labels_read_as_a_person_writes_them():
@@ -64,10 +64,9 @@ def test_nearest_valid_depths_bracket_an_invalid_depth():
     assert nearest_valid_depths(3) == [8]
 
 
-def test_unit_scaling_training_data_and_evaluation(monkeypatch, tmp_path):
+def test_unit_scaling_training_data_and_evaluation(cache):
     assert to_unit(torch.tensor([0, 255], dtype=torch.uint8)).tolist() == [0.0, 1.0]
-    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
-    assert cache_dir() == tmp_path
+    assert cache_dir() == cache
     data = training_data(TrainConfig(dataset="synthetic", fraction=0.25))
     full = synthetic(2000).labels.bincount()  # the synthetic training set (seeded)
     assert data.labels.bincount().tolist() == [max(1, round(0.25 * int(n))) for n in full]
@@ -94,7 +93,7 @@ def test_networks_with_and_without_a_block_are_picked_by_their_numbers():
 
     from test_plot import run
 
-    from ckatools.blocks import Block
+    from ckatools.analysis.blocks import Block
 
     def with_block(seed, score, contrast):
         r = run(seed=seed)
@@ -108,7 +107,7 @@ def test_networks_with_and_without_a_block_are_picked_by_their_numbers():
 
 
 def test_groups_gather_each_architectures_seeds_from_the_zoo(monkeypatch, capsys):
-    from ckatools import experiments, profiles
+    from ckatools.book import experiments, profiles
 
     def fake_get(config, **_):
         correct = torch.tensor([config.seed % 2 == 0, True, config.depth > 8])
@@ -139,7 +138,7 @@ def test_describe_blocks_says_where_the_blocks_begin():
 
     from test_plot import LAYERS, run
 
-    from ckatools.blocks import Block
+    from ckatools.analysis.blocks import Block
 
     late = next(i for i, r in enumerate(LAYERS) if r.stage == 2)
     early = next(i for i, r in enumerate(LAYERS) if r.stage == 1)

@@ -5,8 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from ckatools.data import class_groups
-from ckatools.mistakes import (
+from ckatools.analysis.mistakes import (
     Group,
     accuracy_match,
     class_group_tests,
@@ -22,6 +21,7 @@ from ckatools.mistakes import (
     shifts,
     split_half,
 )
+from ckatools.data import class_groups
 
 LABELS = np.arange(2000) % 10
 
@@ -166,8 +166,9 @@ def test_group_names_its_seeds_and_scores_its_networks():
 
 
 def test_a_group_names_and_drops_its_networks_that_did_not_train():
-    g = Group("ResNet-38 ×0.25", (0, 1, 2), np.array([[1, 0], [0, 0], [1, 1]]),
-              np.array([0.7, 0.3, 0.5]))
+    g = Group(
+        "ResNet-38 ×0.25", (0, 1, 2), np.array([[1, 0], [0, 0], [1, 1]]), np.array([0.7, 0.3, 0.5])
+    )
     assert g.untrained == (1,)
     kept = g.trained()
     assert kept.seeds == (0, 2) and kept.correct.tolist() == [[1, 0], [1, 1]]
@@ -190,9 +191,13 @@ def test_growth_leaves_out_networks_that_did_not_train():
     small = named(group(3, 0.6, 0), "ResNet-8 ×0.5", depth=8)
     large = named(group(3, np.where(LABELS < 5, 0.95, 0.55), 1), "ResNet-14 ×0.5", depth=14)
     failed = named(group(3, 0.1, 2), "ResNet-14 ×0.5", seeds=(3, 4, 5), depth=14)
-    both = Group(large.label, large.seeds + failed.seeds,
-                 np.vstack([large.correct, failed.correct]), np.r_[np.ones(3), np.full(3, 0.2)],
-                 depth=14)
+    both = Group(
+        large.label,
+        large.seeds + failed.seeds,
+        np.vstack([large.correct, failed.correct]),
+        np.r_[np.ones(3), np.full(3, 0.2)],
+        depth=14,
+    )
     kept_moved, kept = growth("Fig. F.2", "depth", {8: small, 14: large})
     moved, verdict = growth("Fig. F.2", "depth", {8: small, 14: both})
     assert moved == kept_moved and verdict.evidence == kept.evidence

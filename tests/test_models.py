@@ -148,7 +148,7 @@ def test_truncated_normal_constant_is_the_std_of_a_unit_normal_cut_at_two():
 def test_table_b1_matches_the_papers_text():
     from pathlib import Path
 
-    from ckatools.paper import TABLE_B1
+    from ckatools.book.paper import TABLE_B1
 
     text = Path(__file__).resolve().parents[2] / "shared/paper/iclr2021-full-paper.txt"
     if not text.exists():

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from ckatools import page  # noqa: E402
+from ckatools.book import setup  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,7 +88,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 shell = InteractiveShell.instance()
-shell.run_cell("import ckatools")
+shell.run_cell("import ckatools.book; ckatools.book.setup()")
 with capture_output() as shown:
     shell.run_cell("import matplotlib.pyplot as plt\\nplt.subplots()[1].tick_params(labelsize=8.5)")
 import pandas as pd
@@ -97,8 +98,9 @@ print(pd.get_option("display.max_colwidth"), pd.get_option("display.max_columns"
 
 
 def test_notebook_figures_are_shown_through_the_recording_formatter():
-    """In IPython with the inline backend (as in a kernel), importing ckatools makes the figures
-    the backend flushes at the end of a cell PNGs with a font record, and pandas tables whole."""
+    """In IPython with the inline backend (as in a kernel), ckatools.book.setup() makes the
+    figures the backend flushes at the end of a cell PNGs with a font record, and pandas tables
+    whole."""
     env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     done = subprocess.run(
         [sys.executable, "-c", SHELL], capture_output=True, text=True, env=env, cwd=ROOT
@@ -110,8 +112,36 @@ def test_notebook_figures_are_shown_through_the_recording_formatter():
     assert options == "None None"
 
 
-def test_outside_ipython_install_does_nothing():
-    assert page.install() is False
+IMPORT_ONLY = """
+from IPython.core.interactiveshell import InteractiveShell
+import pandas as pd
+
+shell = InteractiveShell.instance()
+png = shell.display_formatter.formatters["image/png"]
+before = (dict(png.type_printers), dict(png.deferred_printers))
+options = ("display.max_columns", "display.max_colwidth", "display.width")
+values = [pd.get_option(o) for o in options]
+shell.run_cell("import ckatools, ckatools.analysis, ckatools.training, ckatools.study")
+shell.run_cell("import ckatools.book.experiments, ckatools.book.figures")
+assert (dict(png.type_printers), dict(png.deferred_printers)) == before, "PNG formatter changed"
+assert [pd.get_option(o) for o in options] == values, "pandas options changed"
+print("unchanged")
+"""
+
+
+def test_importing_ckatools_changes_nothing_global():
+    """A library import inside IPython leaves IPython's formatters and pandas' options alone;
+    only an explicit ckatools.book.setup() changes them (the test above)."""
+    env = {**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_ONLY], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("unchanged")
+
+
+def test_outside_ipython_setup_does_nothing():
+    assert setup() is False
 
 
 def _check_html():

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from ckatools import data, photos, storage
+from ckatools import data, storage
+from ckatools.data import photos
 
 needs_fashion_mnist = pytest.mark.skipif(
     not (data.FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
@@ -42,9 +43,8 @@ def test_block_averaging_is_exact_integer_rounding():
 
 @needs_fashion_mnist
 def test_fashion_mnist_m_is_identical_everywhere_and_cached_with_its_checksum(
-    monkeypatch, tmp_path
+    cache,
 ):
-    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
     photos.fashion_mnist_m.cache_clear()
     train, test = data.load("fashion-mnist-m"), data.load("fashion-mnist-m", train=False)
     source = data.load("fashion-mnist", train=False)
@@ -55,7 +55,7 @@ def test_fashion_mnist_m_is_identical_everywhere_and_cached_with_its_checksum(
         "97a413756453e3f55b255943efcad8f1cde8bbddea580b8bb9a9e02af970c69e",
         "f5d6f64d0f1c74b7b1fbcae436214dd50ef4f8737b4f77592783f86c2279298d",
     ]
-    (path,) = (tmp_path / "data").glob("fashion-mnist-m-v1-test.pt")
+    (path,) = (cache / "data").glob("fashion-mnist-m-v1-test.pt")
     data_bytes = bytearray(path.read_bytes())
     data_bytes[-100] ^= 1
     path.write_bytes(bytes(data_bytes))

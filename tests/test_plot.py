@@ -12,25 +12,27 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from ckatools import page  # noqa: E402
-from ckatools.blocks import relative_block, strict_block  # noqa: E402
-from ckatools.capture import CKAResult  # noqa: E402
-from ckatools.experiments import Run, block_table  # noqa: E402
-from ckatools.models import resnet  # noqa: E402
-from ckatools.plot import (  # noqa: E402
+from ckatools.analysis.blocks import relative_block, strict_block  # noqa: E402
+from ckatools.book.experiments import Run, block_table  # noqa: E402
+from ckatools.book.figures import (  # noqa: E402
     growth_panels,
-    heatmap,
-    heatmap_grid,
-    image_grid,
     mistakes_panels,
     run_grid,
     score_plot,
     score_table,
-    slider,
-    stage_starts,
     training_curves,
     under_heatmaps,
 )
-from ckatools.train import TrainConfig  # noqa: E402
+from ckatools.capture import CKAResult  # noqa: E402
+from ckatools.models import resnet  # noqa: E402
+from ckatools.plot import (  # noqa: E402
+    heatmap,
+    heatmap_grid,
+    image_grid,
+    slider,
+    stage_starts,
+)
+from ckatools.training import TrainConfig  # noqa: E402
 
 LAYERS = resnet(8).representations()
 
@@ -187,7 +189,7 @@ def test_block_table_has_a_row_per_run():
 def test_seeds_sharing_a_cell_are_averaged_and_the_first_is_drawn():
     import dataclasses
 
-    from ckatools.blocks import Block
+    from ckatools.analysis.blocks import Block
 
     a = dataclasses.replace(run(seed=0), block=Block(0, 1, 0.2, 0.0))
     b = dataclasses.replace(run(seed=1), block=Block(0, 1, 0.4, 0.0))
@@ -201,7 +203,7 @@ def test_seeds_sharing_a_cell_are_averaged_and_the_first_is_drawn():
 def test_fig_7_panels_count_every_example_and_mark_classes_that_differ(tmp_path):
     import dataclasses
 
-    from ckatools.mistakes import Group, compare
+    from ckatools.analysis.mistakes import Group, compare
 
     rng = np.random.default_rng(0)
     labels = np.arange(400) % 4

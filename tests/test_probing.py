@@ -3,12 +3,12 @@
 import pytest
 import torch
 
-from ckatools.blocks import split_means
+from ckatools.analysis.probes import block_gains, fit_probe, probe_layers
+from ckatools.analysis.pruning import block_outputs, deletion_costs, deletion_sweep
+from ckatools.analysis.sparsity import relu_sparsity
 from ckatools.data import synthetic
 from ckatools.models import removable_blocks, resnet
-from ckatools.probes import block_gains, fit_probe, probe_layers
-from ckatools.pruning import block_outputs, deletion_costs, deletion_sweep
-from ckatools.sparsity import relu_sparsity
+from ckatools.stats import split_means
 
 
 def blobs(n, p=20, classes=4, spread=0.2, seed=0):
@@ -46,9 +46,9 @@ def test_probe_layers_covers_pre_and_post_residual_representations():
     data = synthetic(120, seed=1)
     rows = probe_layers(
         model,
-        data.float()[:80],
+        data.unit()[:80],
         data.labels[:80],
-        data.float()[80:],
+        data.unit()[80:],
         data.labels[80:],
         progress=False,
         penalties=(1e-2,),

@@ -12,16 +12,10 @@ import textwrap
 import pytest
 import torch
 
-from ckatools import storage, zoo
-from ckatools.train import TrainConfig, TrainingDiverged
+from ckatools import storage
+from ckatools.training import TrainConfig, TrainingDiverged, zoo
 
 SMOKE = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=2, batch_size=64, lr=0.05)
-
-
-@pytest.fixture
-def cache(monkeypatch, tmp_path):
-    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
-    return tmp_path
 
 
 def flip_byte(path: pathlib.Path, offset_from_end: int = 200) -> None:
@@ -92,14 +86,14 @@ def test_a_flipped_byte_in_a_cached_network_is_never_served(cache):
 
 
 def test_a_flipped_byte_in_a_cached_matrix_is_recomputed(cache, monkeypatch):
-    first = zoo.heatmap(SMOKE, images=64, passes=1, progress=False)
+    first = zoo.cka_matrix(SMOKE, images=64, passes=1, progress=False)
     (path,) = zoo.entry_dir(SMOKE).glob("cka-*.pt")
     flip_byte(path, 20)
     calls = []
     real = zoo.model_cka
     monkeypatch.setattr(zoo, "model_cka", lambda *a, **k: calls.append(1) or real(*a, **k))
     with pytest.warns(RuntimeWarning, match="discarding unreadable CKA matrix"):
-        again = zoo.heatmap(SMOKE, images=64, passes=1, progress=False)
+        again = zoo.cka_matrix(SMOKE, images=64, passes=1, progress=False)
     assert calls == [1]
     torch.testing.assert_close(again.matrix, first.matrix, atol=0, rtol=0)
 
@@ -158,8 +152,8 @@ def test_clean_removes_only_what_ckatools_made_and_has_a_dry_run(cache):
 def test_two_processes_asking_for_one_network_train_it_once(cache):
     script = textwrap.dedent(
         """
-        from ckatools import zoo
-        from ckatools.train import TrainConfig
+        from ckatools.training import zoo
+        from ckatools.training import TrainConfig
         config = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=4, batch_size=64,
                              lr=0.05)
         _, results = zoo.get(config, device="cpu", progress=False)

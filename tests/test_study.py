@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from ckatools import study
-from ckatools.train import TrainConfig
+from ckatools.training import TrainConfig
 
 
 def test_driver_measures_resumes_and_loads(monkeypatch, tmp_path):
@@ -97,8 +97,8 @@ def test_less_data_compares_the_two_fractions_per_width():
 
 
 def test_the_cpu_profile_trains_in_the_regime_the_rule_chose():
-    from ckatools.profiles import DEFAULTS
-    from ckatools.train import fraction_label
+    from ckatools.book.profiles import DEFAULTS
+    from ckatools.training import fraction_label
 
     chosen = study.choose(study.trends(study.of_stages(study.load())))
     cpu = DEFAULTS["cpu"]
@@ -198,7 +198,7 @@ def test_of_stages_keeps_stage_5_apart_from_stage_2():
 
 
 def test_the_cpu_profile_is_stage_5s_choice_with_the_studys_networks():
-    from ckatools import profiles
+    from ckatools.book import profiles
 
     items = study.stage5_items("fashion-mnist-m") + study.stage5_items("fashion-mnist")
     assert len(items) == len(study.configs((5,))), "stage 5 is not complete"

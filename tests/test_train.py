@@ -3,18 +3,11 @@
 import pytest
 import torch
 
-from ckatools import storage, zoo
-from ckatools import train as training
+from ckatools import storage, training
 from ckatools.data import synthetic
-from ckatools.train import TrainConfig, recalibrate_batchnorm, train
+from ckatools.training import TrainConfig, recalibrate_batchnorm, train, zoo
 
 SMOKE = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=2, batch_size=64, lr=0.05)
-
-
-@pytest.fixture
-def cache(monkeypatch, tmp_path):
-    monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
-    return tmp_path
 
 
 def test_smoke_training_beats_chance_clearly():
@@ -63,7 +56,7 @@ def test_the_learning_rate_warms_up_then_decays_to_zero():
 
 def test_weight_decay_only_on_conv_and_dense_kernels():
     model = training.build_model(SMOKE, 10, 3)
-    groups = training._optimizer(model, SMOKE).param_groups
+    groups = training.loop._optimizer(model, SMOKE).param_groups
     decayed = {id(p) for p in groups[0]["params"]}
     assert groups[0]["weight_decay"] == 2e-4 and groups[1]["weight_decay"] == 0
     for name, p in model.named_parameters():
@@ -76,7 +69,7 @@ def test_batchnorm_recalibration_gives_exact_statistics():
     recalibrate_batchnorm(model, d, batch_size=64)
     bn = model.stem.bn
     with torch.no_grad():
-        h = model.stem.conv(d.float())
+        h = model.stem.conv(d.unit())
     torch.testing.assert_close(bn.running_mean, h.mean((0, 2, 3)), atol=1e-5, rtol=1e-4)
     assert bn.momentum == pytest.approx(0.01)
 
@@ -152,8 +145,8 @@ def test_cuda_training_path():
 
 
 def test_command_line_prepares_a_profile_and_lists_it(cache, capsys):
-    from ckatools import profiles
     from ckatools.__main__ import main
+    from ckatools.book import profiles
 
     main(["prepare", "smoke", "first_heatmap"])
     config = profiles.training_configs(profiles.experiment("first_heatmap", "smoke"))[0]
@@ -165,7 +158,7 @@ def test_command_line_prepares_a_profile_and_lists_it(cache, capsys):
 
 
 def test_training_configs_expand_an_experiments_grid():
-    from ckatools.profiles import Experiment, training_configs
+    from ckatools.book.profiles import Experiment, training_configs
 
     exp = Experiment(
         "synthetic",
@@ -190,14 +183,14 @@ def test_training_configs_expand_an_experiments_grid():
 
 
 def test_zoo_heatmap_is_cached_beside_the_network(cache, monkeypatch):
-    first = zoo.heatmap(SMOKE, images=64, passes=1, progress=False)
+    first = zoo.cka_matrix(SMOKE, images=64, passes=1, progress=False)
     assert first.matrix.shape == (len(first.layers_a),) * 2
 
     def no_cka(*args, **kwargs):
         raise AssertionError("computed again")
 
     monkeypatch.setattr(zoo, "model_cka", no_cka)
-    again = zoo.heatmap(SMOKE, images=64, passes=1, progress=False)
+    again = zoo.cka_matrix(SMOKE, images=64, passes=1, progress=False)
     torch.testing.assert_close(again.matrix, first.matrix, atol=0, rtol=0)
     assert [r.name for r in again.layers_a] == [r.name for r in first.layers_a]
 
@@ -210,8 +203,8 @@ def test_training_on_a_class_balanced_subset():
 
 
 def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache, capsys):
-    from ckatools import profiles
-    from ckatools.experiments import distinct_runs, heatmaps, provenance
+    from ckatools.book import profiles
+    from ckatools.book.experiments import distinct_runs, heatmaps, provenance
 
     exp = profiles.experiment("depth_series", "smoke")
     runs = heatmaps(exp, progress=False)

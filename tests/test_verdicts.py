@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ckatools.verdicts import (
+from ckatools.analysis.verdicts import (
     LINE,
     Z95,
     Check,

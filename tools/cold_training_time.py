@@ -17,8 +17,8 @@ import time
 import torch
 from tqdm.auto import tqdm
 
-from ckatools import profiles, zoo
-from ckatools.train import TrainConfig, train
+from ckatools.book import profiles
+from ckatools.training import TrainConfig, train, zoo
 
 
 def estimate(config: TrainConfig) -> float:

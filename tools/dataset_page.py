@@ -1,8 +1,8 @@
 """The figure of the book's dataset page (book/datasets.md): python tools/dataset_page.py
 
-The first test images of Fashion-MNIST and of Fashion-MNIST-M (ckatools.photos), and how much
+The first test images of Fashion-MNIST and of Fashion-MNIST-M (ckatools.data.photos), and how much
 their backgrounds vary: the mean of each image's four 3x3 corners, over the whole test set.
-Writes book/images/datasets.png; rerun it when ckatools.photos changes.
+Writes book/images/datasets.png; rerun it when ckatools.data.photos changes.
 """
 
 from pathlib import Path

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .blocks import Block, split_means
-from .capture import CKAResult, PopulationCKA
+from ckatools.analysis.blocks import Block
+from ckatools.capture import CKAResult, PopulationCKA
+from ckatools.stats import split_means
 
 __all__ = ["corresponding_layers", "best_matches"]
 

@@ -29,14 +29,14 @@ single dip below 0.9 inside a block breaks it.
 from __future__ import annotations
 
 import dataclasses
-import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .page import COLUMN_CHARS
+from ckatools.page import COLUMN_CHARS
+from ckatools.stats import rho_interval, spearman
 
 __all__ = [
     "Block",
@@ -45,11 +45,8 @@ __all__ = [
     "EXCESS",
     "relative_block",
     "contrast",
-    "split_means",
-    "split_values",
     "strict_block",
     "spearman",
-    "can_reach_95",
     "rho_interval",
     "trend",
     "STRICT_THRESHOLD",
@@ -119,22 +116,6 @@ def contrast(matrix, start: int, end: int) -> float:
     inside[start : end + 1] = True
     between = matrix[inside][:, ~inside]
     return float(matrix[inside][:, inside].mean() - (between.mean() if between.size else 0.0))
-
-
-def split_values(values: Sequence[float], inside: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
-    """``values`` where ``inside`` is true and where it is false."""
-    values, inside = np.asarray(values, dtype=float), np.asarray(inside, dtype=bool)
-    return values[inside], values[~inside]
-
-
-def split_means(values: Sequence[float], inside: Sequence[bool]) -> tuple[float, float]:
-    """Mean of ``values`` where ``inside`` is true and where it is false (NaN for none, NaN-safe):
-    a per-layer quantity inside the block against outside it."""
-
-    def mean(x: np.ndarray) -> float:
-        return float(np.nanmean(x)) if np.isfinite(x).any() else float("nan")
-
-    return tuple(mean(part) for part in split_values(values, inside))
 
 
 def _block(
@@ -292,53 +273,6 @@ def strict_block(
         if j - start > best[1] - best[0]:
             best = (start, j)
     return _block(matrix, *best, _layers(result, layers))
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks from 0, ties sharing their average rank (as Spearman's correlation needs)."""
-    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    first = np.cumsum(counts) - counts  # the rank of each distinct value's first occurrence
-    return (first + (counts - 1) / 2)[inverse]
-
-
-def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
-    """Spearman's rank correlation (ties share their average rank); NaN when a side is constant."""
-    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    if len(xs) < 2 or np.ptp(xs) == 0 or np.ptp(ys) == 0:
-        return float("nan")
-    return float(np.corrcoef(_ranks(xs), _ranks(ys))[0, 1])
-
-
-def can_reach_95(xs: Sequence[float]) -> bool:
-    """Whether a series with these levels can show a trend at 95 % at all: the chance that a
-    random assignment of its networks to the levels comes out perfectly ordered, one in
-    N! / (n_1! ... n_k!), is under 2.5 % (two-sided). Two levels of three seeds: 1 in 20, no."""
-    counts = np.unique(np.asarray(xs, dtype=float), return_counts=True)[1]
-    orderings = math.factorial(len(xs)) / math.prod(math.factorial(int(c)) for c in counts)
-    return orderings > 1 / 0.025
-
-
-def rho_interval(
-    xs: Sequence[float], ys: Sequence[float], *, resamples: int = 2000, seed: int = 0
-) -> tuple[float, float]:
-    """95 % bootstrap interval of Spearman's rho between levels and scores when each level has
-    several networks (seeds): each resample draws one network per level. NaN when no level has
-    more than one network (there is nothing to resample), and when rho is undefined (a constant
-    series) in more than 2.5 % of the resamples: dropping those would place the interval on the
-    few resamples that happen to vary. NaN too when the design cannot reach 95 % at all
-    (:func:`can_reach_95`): with two levels of three seeds every resample can come out perfectly
-    ordered, yet 1 in 20 random assignments of those six networks to the levels does as well."""
-    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    levels = np.unique(xs)
-    groups = [ys[xs == x] for x in levels]
-    if all(len(g) < 2 for g in groups) or not can_reach_95(xs):
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    boot = np.array([spearman(levels, [rng.choice(g) for g in groups]) for _ in range(resamples)])
-    if np.isnan(boot).mean() > 0.025:  # rho is undefined (constant scores) in too many resamples:
-        return float("nan"), float("nan")  # the 95 % interval cannot be placed, for or against
-    low, high = np.nanpercentile(boot, [2.5, 97.5])
-    return float(low), float(high)
 
 
 def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:

@@ -20,7 +20,6 @@ import torch.nn.functional as F
 
 __all__ = [
     "Images",
-    "load",
     "DATASETS",
     "TRAIN_SIZES",
     "TEST_SIZES",
@@ -96,8 +95,8 @@ class Images:
     def to(self, device) -> Images:
         return Images(self.images.to(device), self.labels.to(device), self.num_classes, self.name)
 
-    def float(self) -> torch.Tensor:
-        """Images scaled to [0, 1] as float32."""
+    def unit(self) -> torch.Tensor:
+        """The images as a float32 tensor (n, channels, height, width) scaled to [0, 1]."""
         return to_unit(self.images)
 
 
@@ -113,29 +112,6 @@ def cache_dir() -> Path:
         or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ckatools"
     )
     return Path(root)
-
-
-def load(name: str, train: bool = True, *, seed: int = 0, size: int | None = None) -> Images:
-    """Load a dataset by name: ``synthetic``, ``fashion-mnist``, ``cifar10`` or ``cifar100``.
-
-    CIFAR comes from torchvision's download; ``cifar100`` labels are the 100 fine classes
-    (``CIFAR100_COARSE`` maps them to the 20 superclasses). Fashion-MNIST is read offline from the
-    Debian package's files when present and downloaded by torchvision otherwise;
-    ``fashion-mnist-m`` is Fashion-MNIST's garments on crops of colour photographs
-    (:mod:`ckatools.photos`), built from it once and cached. ``synthetic`` is
-    made on the fly from ``seed`` (``size`` images; 2,000 by default).
-    """
-    if name == "synthetic":
-        return synthetic(size or 2000, seed=seed + (0 if train else 10_000))
-    if name == "fashion-mnist":
-        return _fashion_mnist(train)
-    if name == "fashion-mnist-m":
-        from .photos import fashion_mnist_m
-
-        return fashion_mnist_m(train)
-    if name in ("cifar10", "cifar100"):
-        return _cifar(name, train)
-    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
 
 
 def synthetic(n: int, *, seed: int = 0, classes: int = 10, size: int = 32) -> Images:
@@ -166,7 +142,7 @@ def _read_idx(path: Path) -> np.ndarray:
 @functools.lru_cache(
     maxsize=4
 )  # decoding is slow and the files never change; callers do not mutate
-def _fashion_mnist(train: bool) -> Images:
+def fashion_mnist(train: bool) -> Images:
     prefix = "train" if train else "t10k"
     if (FASHION_MNIST_DIR / f"{prefix}-images-idx3-ubyte.gz").exists():
         images = _read_idx(FASHION_MNIST_DIR / f"{prefix}-images-idx3-ubyte.gz")
@@ -185,7 +161,7 @@ def _fashion_mnist(train: bool) -> Images:
 
 
 @functools.lru_cache(maxsize=4)
-def _cifar(name: str, train: bool) -> Images:
+def cifar(name: str, train: bool) -> Images:
     try:
         import torchvision
     except ImportError as error:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import torch
 
-from . import page
-from .capture import CKA_BATCH_SIZE
-from .train import TrainConfig
+from ckatools import page
+from ckatools.capture import CKA_BATCH_SIZE
+from ckatools.training import TrainConfig
 
 __all__ = [
     "PROFILES",
@@ -320,7 +320,7 @@ def _warn_without_gpu(profile: str, configs: list[TrainConfig]) -> None:
     if profile in _WARNED or not configs:
         return
     _WARNED.add(profile)
-    from .cost import cpu_seconds, describe_seconds
+    from ckatools.training.cost import cpu_seconds, describe_seconds
 
     first = min(configs, key=cpu_seconds)
     warnings.warn(

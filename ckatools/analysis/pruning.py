@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .blocks import split_values
-from .data import Images
-from .models import ResNet, delete_blocks, removable_blocks
-from .train import evaluate, recalibrate_batchnorm
+from ckatools.data import Images
+from ckatools.models import ResNet, delete_blocks, removable_blocks
+from ckatools.stats import split_values
+from ckatools.training import evaluate, recalibrate_batchnorm
 
 __all__ = ["deletion_sweep", "deletion_costs", "deletion_steps", "block_outputs"]
 

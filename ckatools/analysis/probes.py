@@ -22,9 +22,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .blocks import split_means, split_values
-from .capture import activations, representations_of
-from .data import balanced_subset, load
+from ckatools.capture import activations, representations_of
+from ckatools.data import balanced_subset, load
+from ckatools.stats import split_means, split_values
 
 __all__ = ["fit_probe", "probe_layers", "probe_data", "block_gains", "PENALTIES"]
 
@@ -136,8 +136,8 @@ def probe_data(
     images, scaled to [0, 1]."""
     train, test = load(dataset, train=True), load(dataset, train=False)
     index = balanced_subset(train.labels, min(1.0, train_images / len(train)), seed=seed)
-    test_x, test_y = test.float()[:test_images], test.labels[:test_images]
-    return train.float()[index], train.labels[index], test_x, test_y
+    test_x, test_y = test.unit()[:test_images], test.labels[:test_images]
+    return train.unit()[index], train.labels[index], test_x, test_y
 
 
 def probe_layers(
@@ -194,7 +194,7 @@ def block_gains(rows: list[dict], start: int, end: int) -> dict:
     steps. ``residual_inside`` and ``residual_outside``: the mean accuracy of each block's
     post-residual probe minus its pre-residual one (what the shortcut adds back).
     ``steps_inside``, ``steps_outside`` and ``gaps_inside``: the values behind those means (for
-    their uncertainty, :func:`ckatools.verdicts.mean_difference`).
+    their uncertainty, :func:`ckatools.analysis.verdicts.mean_difference`).
     """
     post = sorted((r for r in rows if r["post_residual"]), key=lambda r: r["index"])
     steps = [b["test_accuracy"] - a["test_accuracy"] for a, b in zip(post, post[1:])]

@@ -16,8 +16,9 @@ import functools
 import torch
 import torch.nn as nn
 
-from .data import IMAGE_SHAPES, TEST_SIZES, TRAIN_SIZES
-from .train import TrainConfig, build_model, fraction_label
+from ckatools.data import IMAGE_SHAPES, TEST_SIZES, TRAIN_SIZES
+from ckatools.training.config import TrainConfig, fraction_label
+from ckatools.training.loop import build_model
 
 __all__ = ["forward_macs", "cpu_seconds", "describe_seconds", "plan_line"]
 

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .train import has_trained
-from .verdicts import Z95, Check, Verdict, checks_verdict, interval, rank_check
+from ckatools.analysis.verdicts import Check, Verdict, checks_verdict, interval, rank_check
+from ckatools.stats import Z95, holm_sidak
+from ckatools.training import has_trained
 
 __all__ = [
     "Group",
@@ -91,7 +92,7 @@ class Group:
 
     @property
     def _trained_mask(self) -> np.ndarray:
-        """(networks,) True where a network trained (:func:`ckatools.train.has_trained`)."""
+        """(networks,) True where a network trained (:func:`ckatools.training.loop.has_trained`)."""
         return np.array([has_trained({"train_accuracy": a}) for a in self.train_accuracy], bool)
 
     @property
@@ -243,20 +244,6 @@ def split_half(correct_a, correct_b, *, threshold: float = 0.5, seed: int = 0) -
     )
 
 
-def holm_sidak(pvalues) -> np.ndarray:
-    """Holm-Sidak step-down adjusted p-values, which control the family-wise error rate for
-    independent tests: the i-th smallest (from 0) of m p-values becomes 1 - (1 - p)^(m - i),
-    made non-decreasing."""
-    p = np.asarray(pvalues, dtype=float)
-    order = np.argsort(p)
-    m = len(p)
-    adjusted = 1 - (1 - p[order]) ** (m - np.arange(m))
-    adjusted = np.minimum(np.maximum.accumulate(adjusted), 1.0)
-    out = np.empty(m)
-    out[order] = adjusted
-    return out
-
-
 def _welch(per_a: np.ndarray, per_b: np.ndarray, alpha: float) -> list[dict]:
     """Per column of two (networks, columns) accuracy arrays: the means, Welch's t-test and the
     Holm-Sidak correction over the columns."""
@@ -352,9 +339,7 @@ class Comparison:
                 f"no difference in mean accuracy found (Welch p = {self.accuracy['p']:.2g} "
                 ">= 0.05)": (self.accuracy["p"] >= 0.05),
                 f"per-example scatter above the baseline's ({d['ratio']:.1f}x; excess "
-                f"{d['excess']:.4f})": interval(
-                    d["low"], d["high"]
-                ),
+                f"{d['excess']:.4f})": interval(d["low"], d["high"]),
                 f"more classes differ than in the baseline ({differ} vs {baseline_differ} of "
                 f"{len(self.classes)})": differ > baseline_differ,
             },

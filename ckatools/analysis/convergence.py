@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .capture import minibatches
-from .cka import MinibatchCKA
+from ckatools.capture import minibatches
+from ckatools.cka import MinibatchCKA
 
 __all__ = ["minibatch_trajectory"]
 

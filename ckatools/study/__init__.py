@@ -1,12 +1,13 @@
 """The Fashion-MNIST study: what it takes to see the block structure at CPU scale.
 
-The protocol is written in ``PROTOCOL`` below (and printed by ``python -m ckatools.study
-protocol``); it was committed before any of its networks were trained. Each network is a
-:class:`~ckatools.train.TrainConfig` trained through the zoo (so an interrupted run resumes and
-chapters reuse the networks), then measured once: training and test accuracy, training curve,
-the within-model CKA matrix, both block measures and the PC1 fraction of every representation.
-Each result is one small ``.npz`` file in ``ckatools/study_results/``, shipped with the package,
-so the book can show the study without retraining and anyone can check it.
+The protocol is ``protocol.md`` beside this file (``PROTOCOL``, printed by
+``python -m ckatools.study protocol``); it was committed before any of its networks were
+trained. Each network is a :class:`~ckatools.training.TrainConfig` trained through the zoo (so
+an interrupted run resumes and chapters reuse the networks), then measured once: training and
+test accuracy, training curve, the within-model CKA matrix, both block measures and the PC1
+fraction of every representation. Each result is one small ``.npz`` file in ``results/``,
+shipped with the package, so the book can show the study without retraining and anyone can
+check it.
 
     python -m ckatools.study run [--stages 1 2]   # trains and measures what is missing
     python -m ckatools.study table                # per-network results and the trend statistics
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .blocks import (
+from ckatools.analysis.blocks import (
     MIN_BLOCK_FRACTION,
     Block,
     relative_block,
@@ -31,8 +32,8 @@ from .blocks import (
     spearman,
     strict_block,
 )
-from .page import COLUMN_CHARS
-from .train import TrainConfig, fraction_label, has_trained
+from ckatools.page import COLUMN_CHARS
+from ckatools.training import TrainConfig, fraction_label, has_trained
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,165 +65,7 @@ __all__ = [
     "panel_title",
 ]
 
-PROTOCOL = """\
-Protocol of the Fashion-MNIST study (fixed before its first network was trained)
-
-Question. In which regime, if any, do networks trained on Fashion-MNIST on 2 CPU cores
-show the paper's block structure trends: a block that grows with width and with depth
-(Fig. 1), and with less data (Fig. 2)?
-
-Knobs and regimes. Official recipe (SGD, momentum 0.9, cosine decay, batch 128, weight
-decay on kernels, crops and flips), learning rate 0.05, class-balanced subsets.
-  Stage 1 (regime "1/64, 60 epochs"): 940 training images, 60 epochs. width series:
-    ResNet-14 x0.25, x0.5, x1, x2; depth series: ResNet-8, 14, 26, 56 x0.5.
-  Stage 2 (regime "1/16, 15 epochs", the cpu profile before this study): its width
-    series (ResNet-14 x0.25 to x2) and depth series (ResNet-8 to 44 x0.5).
-  Stage 3: the data axis and the widest network at 60 epochs: ResNet-14 x0.5 and x1 on
-    1/16 (3,750 images); ResNet-14 x4 on 1/64.
-  Seeds 0, 1, 2 for every network. Training accuracy is measured on the unaugmented
-    training subset; whether a network fits its data (>= 99 %) is reported, not
-    enforced.
-
-Measurements. CKA on the first 2,048 test images, 2 passes, minibatches of 256. The
-block measure is ckatools.blocks.relative_block (score = fraction of representations in
-the block); the strict score (every pair >= 0.9) is recorded beside it. PC1 fraction of
-every representation on the first 512 test images.
-
-Statistics. For each series: the mean and standard deviation of the score over seeds at
-each level of the knob; Spearman's rho between knob and score over all seeds' networks,
-with a 95 % bootstrap interval (2,000 resamples of one seed per level); the separation,
-the difference of mean scores between the largest and smallest level divided by the
-larger of their standard deviations.
-
-Rule that chooses the cpu profile's regime. A series *shows* its trend when its rho is
-at least 0.5 and its separation exceeds 2. Among the regimes run, the cpu profile takes
-the cheapest (by total training time of its series) in which both the width and the
-depth series show their trend; if none does, the one in which more series show it, ties
-broken by the higher mean rho; if no series shows its trend in any regime, the profile
-keeps its regime and the book says so. The chosen regime is never picked by looking at
-heatmaps.
-
-Amendment (committed after stages 1 and 2, before any network of stage 3 was measured).
-  Cost. Recorded training time was distorted by two jobs sharing the 2 cores (ResNet-14
-    x0.25 recorded 702 s, x2 215 s in the same regime). A regime's cost is now
-    deterministic: the sum over its series' networks of epochs x training images x
-    parameters.
-  Complete regimes. Only a regime with a width series and a depth series of at least 3
-    levels each enters the rule. Stage 3's "1/16, 60 epochs" networks answer the data
-    question instead: for ResNet-14 x0.5 and x1, the paper predicts a larger score on
-    1/64 than on 1/16 (Fig. 2); the prediction holds for a width when the mean over
-    seeds on 1/64 exceeds the mean on 1/16 by more than the larger of their standard
-    deviations. ResNet-14 x4 joins the width series of "1/64, 60 epochs" (levels x0.25
-    to x4), which is then judged again by the rule.
-  Measure. The block measure stays as committed (relative_block; a network has a block
-    when its run spans at least 20 % of its representations). Its contrast is reported,
-    not thresholded: changing the measure after reading stages 1 and 2 would choose it
-    by its results.
-  Profile. The chosen regime sets the cpu profile's data fraction and epochs; its
-    chapters then use the study's architectures and seeds in that regime, so they reuse
-    the study's networks.
-
-Stage 4: pilot on Fashion-MNIST-M (committed before any of its networks was trained).
-  Why. Stages 1-3 found mean off-diagonal CKA of 0.80-0.90 in 50 of 51 networks: every
-    layer looks like every other. Every Fashion-MNIST image has the same black
-    background, and the block structure has been traced to examples that share
-    background statistics (Nguyen et al. 2022). Fashion-MNIST-M (ckatools.photos) puts
-    each garment on a crop of a photograph.
-  Networks. Fashion-MNIST-M, 1/16 of the data, 15 epochs, lr 0.05, pilot seeds 100 and
-    101 (never used by stage 5). Their results are kept apart
-    (study_results/fashion-mnist-m/, seeds >= 100) and enter no trend.
-    A (recipe): ResNet-44 x0.5 and ResNet-56 x1, seed 100, each without and with a
-      2-epoch linear warm-up (ResNet-56 in bfloat16 to save time, the same for both).
-    B (precision): ResNet-8 x1 and ResNet-14 x1, seeds 100 and 101, with the warm-up, in
-      float32 and with bf16_cpu (bfloat16 autocast and channels-last on the CPU).
-    C (heatmaps to label): ResNet-14 x0.25 and x2, seed 100, warm-up, bf16_cpu.
-  Trained. A network counts as trained when its training accuracy (unaugmented, after
-    training) is at least 50 %, five times chance. A network that is not trained is
-    reported and measures nothing (no block, no trend).
-  Rule for the warm-up. Stage 5 uses the 2-epoch warm-up if a network of A fails to
-    train without it and trains with it, or if the warm-up gives the higher test
-    accuracy in both pairs; otherwise no warm-up.
-  Rule for the precision. Speed measured beforehand on this CPU (one epoch on 2,048
-    images, best of 2): bfloat16 autocast with channels-last 1.50x (ResNet-14 x0.25),
-    1.79x (ResNet-44 x1) faster than float32. Stage 5 trains with bf16_cpu if, over B's
-    four pairs, the mean of (bf16 - float32) test accuracy lies within the seed noise:
-    the larger, over the two architectures, of the float32 accuracy difference between
-    seeds 100 and 101.
-  Labels. Every heatmap of stages 1-4 is labelled block / no block / unsure by eye, with
-    the span of a block, and the labels are committed before any new block measure is
-    run on them.
-
-Stage 5: both datasets (to be committed before its first network is trained).
-  Networks. Fashion-MNIST and Fashion-MNIST-M, 1/16 of the data, 15 epochs, lr 0.05 with
-    the recipe stage 4 chose. Width series ResNet-14 x0.25, x0.5, x1, x2, x4; depth
-    series ResNet-8, 14, 26, 44, 56 at x1 (narrow deep networks trained poorly here);
-    seeds 0, 1, 2. Fashion-MNIST-M seed 0 first, then its seeds 1 and 2, then
-    Fashion-MNIST.
-  Measure. ckatools.blocks.measure, fixed on the labelled set before stage 5 is
-    measured.
-  Trend. Spearman's rho between knob and presence-weighted block size over all seeds'
-    trained networks, with its 95 % bootstrap interval: the trend shows when the
-    interval lies above zero, goes against the paper when it lies below, and is
-    inconclusive otherwise.
-  Rule for the cpu profile's dataset. The dataset with more series whose trend shows; a
-    tie goes to the dataset with more trained networks that have a block by the measure;
-    a further tie to Fashion-MNIST-M (natural-image backgrounds, as CIFAR's).
-  Recipe, from stage 4's rules (study.pilot_decisions on its committed results; a test
-    checks that STAGES[5] agrees): the 2-epoch warm-up (ResNet-44 x0.5 did not train
-    without it, training accuracy 0.47, and did with it, 0.63) and bf16_cpu (test
-    accuracy bf16 - float32 -0.08 points on average, within the seed noise of 1.0 point;
-    about 2x faster).
-
-Stage 5's result, and a defect found in the statistic when the rule was first applied.
-  As first computed, the rule picked Fashion-MNIST: its depth series "showed" its trend
-    with a 95 % interval of [+0.71, +0.71], although the measure finds a block in 1 of
-    its 15 networks. The bootstrap dropped the resamples in which rho is undefined
-    (every extent 0, a constant series), so the interval sat on the few resamples that
-    drew that one network. Fixed in ckatools.blocks.rho_interval: when rho is undefined
-    in more than 2.5 % of the resamples, the 95 % interval cannot be placed and the
-    trend is inconclusive (tested). Nothing else changed. With the fix no series of
-    either dataset shows its trend (Fashion-MNIST: width and depth inconclusive;
-    Fashion-MNIST-M: width against the paper, depth inconclusive); the tie goes to the
-    dataset with more trained networks with a block, Fashion-MNIST-M (7 + 11 in its
-    width and depth series against 0 + 1). Both computations are reported in Chapter 4.
-
-Stage 6: networks that fit their data (committed before any of its networks was trained).
-  Why. Not one of the 105 networks of stages 1-5 fits its training set (>= 99 %
-    unaugmented training accuracy); the widest reached 84 %. The paper's claims are about
-    networks trained until they fit (300 epochs of CIFAR-10), and its width row stands
-    on ResNet-38, ours on ResNet-14. A verdict on networks that do not fit judges the
-    paper outside its regime.
-  Recipe. Stage 5's: Fashion-MNIST-M, lr 0.05, batch 128, a 2-epoch warm-up, cosine
-    decay, crops and flips, bf16_cpu on the CPU. Nothing else is changed to make a
-    network fit.
-  Regimes. Steps, not epochs, decide fitting, and a regime's CPU cost is its number of
-    SGD steps. Three training-set sizes, 1/64, 1/32 and 1/16 (937, 1,875 and 3,750
-    images: 8, 15 and 30 steps an epoch), each at 480, 960 and 1,920 steps: 1/64 for 60,
-    120 or 240 epochs, 1/32 for 32, 64 or 128, 1/16 for 16, 32 or 64. The regimes are
-    ordered by steps, and at equal steps by more data first (nearer the paper's 50,000
-    images): that order is "cheapest".
-  Pilot (stage 6). Every regime; seeds 100 and 101 (pilot seeds: they enter no trend).
-    Networks: the base candidates ResNet-20, 26 and 32, each at x1 and x4, and ResNet-56
-    x1, the depth series' deepest. Measured as every stage's networks (CKA, the block
-    measure ckatools.blocks.measure, PC1). The pilot runs on a GPU (one NVIDIA H200
-    lent to this project for minutes; bfloat16 autocast there): training accuracy is
-    what the rule reads, and a network's ability to fit does not hinge on the device's
-    rounding. Its training times are GPU seconds and say nothing of the CPU.
-  Rule for the regime. The cheapest regime in which, for both pilot seeds, ResNet-56
-    x1 and ResNet-20 x4 (the smallest candidate width series' widest) each reach at
-    least 99 % unaugmented training accuracy. If none does, the profile keeps its
-    regime and every capacity verdict says not testable.
-  Rule for the base depth of the width series. In the chosen regime: the shallowest of
-    20, 26, 32 whose x1 network has no block (by the measure) in both pilot seeds and
-    whose x4 network fits in both; if none, the shallowest whose x4 fits in both.
-  Series (stage 7, in the chosen regime). Width: the base at x0.5, x1, x2 and x4;
-    depth: ResNet-8, 14, 20, 32, 44 and 56 at x1; seeds 0, 1, 2, trained on the CPU.
-    Their statistics are stage 5's (Spearman's rho of presence-weighted block extent
-    against the knob, over trained networks, with its bootstrap interval), plus, per
-    series, how many networks fit. The estimated CPU time of the series is stated
-    beside the rule's choice (ckatools.cost); if it exceeds the cold build's 4 hours,
-    the book says so rather than shortening the schedule.
-"""
+PROTOCOL = (Path(__file__).with_name("protocol.md")).read_text()  # committed before the runs
 
 REGIME_1_64 = dict(dataset="fashion-mnist", fraction=1 / 64, epochs=60, lr=0.05)
 PILOT = dict(dataset="fashion-mnist-m", fraction=1 / 16, epochs=15, lr=0.05)
@@ -278,7 +121,7 @@ def stage6_regimes() -> list[dict]:
 # The rule's deciding networks in every regime first, then the base candidates.
 STAGES[6] = [(r, (STAGE6_DEEPEST, (STAGE6_BASES[0], 4)), PILOT_SEEDS) for r in stage6_regimes()]
 STAGES[6] += [(r, STAGE6_PILOT, PILOT_SEEDS) for r in stage6_regimes()]
-RESULTS = Path(__file__).resolve().parent / "study_results"
+RESULTS = Path(__file__).resolve().parent / "results"
 CKA_IMAGES, CKA_PASSES, PCA_IMAGES = 2048, 2, 512
 
 
@@ -299,21 +142,21 @@ def _folder(dataset: str) -> Path:
 
 
 def _path(config: TrainConfig) -> Path:
-    from .zoo import entry_dir
+    from ckatools.training.zoo import entry_dir
 
     return _folder(config.dataset) / f"{entry_dir(config).name}.npz"
 
 
 def measure(config: TrainConfig) -> Path:
     """Train (or fetch) one network, measure it and write its result file; returns the file."""
-    from . import zoo
-    from .components import pc1_fractions
-    from .data import load
+    from ckatools.components import pc1_fractions
+    from ckatools.data import load
+    from ckatools.training import zoo
 
     model, results = zoo.get(config, progress=False)
-    cka = zoo.heatmap(config, model, images=CKA_IMAGES, passes=CKA_PASSES, progress=False)
+    cka = zoo.cka_matrix(config, model, images=CKA_IMAGES, passes=CKA_PASSES, progress=False)
     test = load(config.dataset, train=False)
-    pc1 = pc1_fractions(model, test.float()[:PCA_IMAGES])
+    pc1 = pc1_fractions(model, test.unit()[:PCA_IMAGES])
     block, strict = relative_block(cka), strict_block(cka)
     summary = dict(
         config=dataclasses.asdict(config),
@@ -419,8 +262,8 @@ def labels() -> list[dict]:
 
 
 def _labelled_measures() -> list[tuple[dict, object]]:
-    """Each labelled heatmap's label row and what :func:`ckatools.blocks.measure` says of it."""
-    from .blocks import measure
+    """Each labelled heatmap's label row and what the block measure says of it."""
+    from ckatools.analysis.blocks import measure
 
     rows = labels()
     matrices = {
@@ -432,8 +275,8 @@ def _labelled_measures() -> list[tuple[dict, object]]:
 
 
 def agreement() -> pd.DataFrame:
-    """The confusion table of :func:`ckatools.blocks.measure` against the labels: one row per
-    label, the count of heatmaps the measure calls 'block' and 'no block'."""
+    """The confusion table of the block measure (:func:`~ckatools.analysis.blocks.measure`)
+    against the labels: one row per label, the heatmaps the measure calls 'block' and 'no block'."""
     import pandas as pd
 
     table = pd.DataFrame(0, index=["block", "no block", "unsure"], columns=["block", "no block"])
@@ -573,7 +416,7 @@ def _cost(config: TrainConfig) -> float:
     """The amendment's deterministic training cost: epochs x training images x parameters, in
     units of a pass over all 60,000 Fashion-MNIST images by a million parameters.
     """
-    from .models import parameter_count
+    from ckatools.models import parameter_count
 
     return config.epochs * config.fraction * parameter_count(config.depth, config.width) / 1e6
 
@@ -613,8 +456,8 @@ def stage5_items(dataset: str) -> list[dict]:
 
 
 def measured_block(item: dict) -> Block:
-    """:func:`ckatools.blocks.measure` of a study item's matrix, computed once and kept in it."""
-    from .blocks import measure
+    """The block measure of a study item's matrix, computed once and kept in it."""
+    from ckatools.analysis.blocks import measure
 
     if "measured" not in item:
         item["measured"] = measure(item["cka"])
@@ -757,7 +600,7 @@ def stage6_decisions(items: list[dict]) -> dict:
     The base depth stays None until every candidate of the chosen regime is measured
     (``base_missing`` names those that are not).
     """
-    from .blocks import measure as block_of
+    from ckatools.analysis.blocks import measure as block_of
 
     def found(regime: dict, depth: int, width: float) -> list[dict]:
         return [

@@ -11,13 +11,12 @@ from typing import Callable
 
 import numpy as np
 
-from . import zoo
-from .blocks import Block, measure, strict_block
-from .capture import CKAResult
-from .mistakes import Group
-from .profiles import CAPTION_WIDTH, Experiment, training_configs
-from .train import TRAINED_ACCURACY, TrainConfig, fraction_label, has_trained
-from .verdicts import Verdict, not_run, presence_verdict
+from ckatools.analysis.blocks import Block, measure, strict_block
+from ckatools.analysis.mistakes import Group
+from ckatools.analysis.verdicts import Verdict, not_run, presence_verdict
+from ckatools.book.profiles import CAPTION_WIDTH, Experiment, training_configs
+from ckatools.capture import CKAResult
+from ckatools.training import TRAINED_ACCURACY, TrainConfig, fraction_label, has_trained, zoo
 
 __all__ = [
     "Run",
@@ -43,7 +42,7 @@ class Run:
     config: TrainConfig
     results: dict
     cka: CKAResult
-    block: Block  # ckatools.blocks.measure: the book's measure
+    block: Block  # ckatools.analysis.blocks.measure: the book's measure
     strict: Block  # strict_block: every pair >= 0.9
 
     @property
@@ -57,7 +56,7 @@ class Run:
 
     @property
     def trained(self) -> bool:
-        """Whether the network counts as trained (:func:`ckatools.train.has_trained`)."""
+        """Whether the network counts as trained (:func:`ckatools.training.loop.has_trained`)."""
         return has_trained(self.results)
 
     @property
@@ -87,7 +86,7 @@ def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
     say in one line how many networks came from the cache and how many were trained."""
     runs = []
     for config, model, results in _networks(exp, progress):
-        cka = zoo.heatmap(
+        cka = zoo.cka_matrix(
             config,
             model,
             images=exp.images,
@@ -149,7 +148,7 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
 
 
 def block_table(runs: list[Run]):
-    """Where each network's block lies (by :func:`ckatools.blocks.measure`), one row per run:
+    """Where each network's block lies (:func:`~ckatools.analysis.blocks.measure`), one row per run:
     its span, its extent (fraction of representations, 0 without a block) and contrast."""
     import pandas as pd
 

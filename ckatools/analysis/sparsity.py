@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .capture import _evaluating, representations_of
+from ckatools.capture import _evaluating, representations_of
 
 __all__ = ["relu_sparsity"]
 

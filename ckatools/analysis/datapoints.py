@@ -19,8 +19,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .capture import activations
-from .verdicts import Check
+from ckatools.analysis.verdicts import Check
+from ckatools.capture import activations
 
 __all__ = ["activation_norms", "dominant", "shared_source", "translated"]
 

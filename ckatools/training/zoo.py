@@ -2,7 +2,7 @@
 
 The model cache: ``get(config)`` returns the cached network if there is a valid entry, resumes a
 partial run from its checkpoint, and trains from scratch otherwise, and says which it did.
-The CKA cache: ``heatmap(config, ...)`` stores each within-model CKA matrix beside its network,
+The CKA cache: ``cka_matrix(config, ...)`` stores each within-model CKA matrix beside its network,
 keyed by the CKA settings; a cached matrix is served without loading the network's weights.
 Every file carries its SHA-256 and is written atomically (``ckatools.storage``): one whose bytes
 do not match (flipped, truncated, another format) is discarded and recomputed, never served; a
@@ -24,20 +24,13 @@ from pathlib import Path
 
 import torch
 
-from . import storage
-from .capture import CKA_BATCH_SIZE, CKAResult, model_cka
-from .cost import cpu_seconds
-from .data import cache_dir, load
-from .models import ResNet
-from .train import (
-    TrainConfig,
-    build_model,
-    default_device,
-    evaluate,
-    fraction_label,
-    train,
-    training_data,
-)
+from ckatools import storage
+from ckatools.capture import CKA_BATCH_SIZE, CKAResult, model_cka
+from ckatools.data import cache_dir, load
+from ckatools.models import ResNet
+from ckatools.training.config import TrainConfig, fraction_label
+from ckatools.training.cost import cpu_seconds
+from ckatools.training.loop import build_model, default_device, evaluate, train, training_data
 
 __all__ = [
     "FORMAT_VERSION",
@@ -47,7 +40,7 @@ __all__ = [
     "cached",
     "get",
     "prepare",
-    "heatmap",
+    "cka_matrix",
     "snapshots",
     "entries",
     "clean",
@@ -246,7 +239,7 @@ def prepare(
     each trained four ResNet-38 ×0.25 1.55x faster than one job, four ResNet-14 ×1 only 1.09x
     (``benchmarks/bench_prepare.py``). The thread count changes the rounding of CPU arithmetic,
     so a network trained in a job is not bit-identical to one trained with all threads. Jobs
-    start with the networks estimated to take longest (:mod:`ckatools.cost`). Returns
+    start with the networks estimated to take longest (:mod:`ckatools.training.cost`). Returns
     each config's test accuracy and training seconds, with ``trained`` True where it was trained
     now.
     """
@@ -355,7 +348,7 @@ def snapshots(
     return found
 
 
-def heatmap(
+def cka_matrix(
     config: TrainConfig,
     model: ResNet | None = None,
     *,
@@ -383,7 +376,7 @@ def heatmap(
     if model is None:
         model, _ = get(config, progress=progress)
     result = model_cka(
-        model, test.float()[:n], batch_size=batch_size, passes=passes, progress=progress
+        model, test.unit()[:n], batch_size=batch_size, passes=passes, progress=progress
     )
     storage.save(result.matrix, path)
     return result

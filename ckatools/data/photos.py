@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import storage
+from ckatools import storage
 
 __all__ = [
     "PHOTOS",
@@ -100,17 +100,17 @@ def _which(n: int, seed: int) -> tuple[np.random.Generator, np.ndarray]:
 def sources(train: bool) -> np.ndarray:
     """For every image of a split of Fashion-MNIST-M, the index of the source it was cut from
     (into :func:`source_names`): the same draw :func:`blend` makes."""
-    from .data import _fashion_mnist
+    from ckatools.data.core import fashion_mnist
 
-    return _which(len(_fashion_mnist(train).labels), SEED + (0 if train else 1))[1]
+    return _which(len(fashion_mnist(train).labels), SEED + (0 if train else 1))[1]
 
 
 def backgrounds(train: bool) -> np.ndarray:
     """For every image of a split, the mean brightness (0-255, over channels) of its background:
     the pixels where the garment is black, so the photograph shows as it is."""
-    from .data import _fashion_mnist
+    from ckatools.data.core import fashion_mnist
 
-    garments = _fashion_mnist(train).images[:, 0].numpy()
+    garments = fashion_mnist(train).images[:, 0].numpy()
     pixels = fashion_mnist_m(train).images.numpy().mean(1)  # (N, 28, 28)
     black = garments == 0
     return (pixels * black).sum((1, 2)) / np.maximum(black.sum((1, 2)), 1)
@@ -137,14 +137,14 @@ def blend(garments: np.ndarray, seed: int) -> np.ndarray:
 @functools.lru_cache(maxsize=2)
 def fashion_mnist_m(train: bool):
     """The training or test split of Fashion-MNIST-M as :class:`~ckatools.data.Images`."""
-    from .data import Images, _fashion_mnist, cache_dir
+    from ckatools.data.core import Images, cache_dir, fashion_mnist
 
     path = cache_dir() / "data" / f"fashion-mnist-m-v{VERSION}-{'train' if train else 'test'}.pt"
     try:
         stored = storage.load(path)
         images, labels = stored["images"], stored["labels"]
     except (FileNotFoundError, storage.CorruptFile):
-        source = _fashion_mnist(train)
+        source = fashion_mnist(train)
         garments = source.images[:, 0].numpy()
         images = torch.from_numpy(blend(garments, SEED + (0 if train else 1)))
         labels = source.labels.clone()

@@ -21,7 +21,7 @@ The parts of the three kinds of claim:
   grid, all seeds pooled) is a part: Spearman's rank correlation between the knob and the block
   extent, with its 95 % bootstrap interval over seeds (Fisher's interval over the networks when
   a series has one seed per level); a series that cannot reach 95 % at all
-  (:func:`ckatools.blocks.can_reach_95`) cannot tell;
+  (:func:`ckatools.analysis.blocks.can_reach_95`) cannot tell;
 * a *presence* ("every seed of this network has a block"): each network is a part, exact (the
   block measure says yes or no; unknown cannot tell);
 * stated *checks* ("PC1 explains more variance inside the block than outside"): each check is a
@@ -39,8 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .blocks import can_reach_95, rho_interval, spearman
-from .page import signed
+from ckatools.page import signed
+from ckatools.stats import Z95, can_reach_95, fisher_interval, rho_interval, spearman
 
 __all__ = [
     "CLAIMS",
@@ -125,7 +125,6 @@ UNVERDICTED: dict[str, tuple[str, str]] = {
         "Chapter 9's analogue on groups of classes, printed as a table (no ImageNet here)",
     ),
 }
-Z95 = 1.959964  # the standard normal's 97.5 % quantile: half-width of a 95 % interval in SEs
 LINE = re.compile(
     r"^Verdict \((?P<figure>[^)]+)\): (?P<outcome>" + "|".join(OUTCOMES) + r") - (?P<evidence>.+)$",
     re.M,
@@ -201,7 +200,7 @@ def mean_above(values: Sequence[float], level: float = 0.0) -> Check:
 def contrast_check(matrix, start: int, end: int) -> Check:
     """A block's contrast, mean CKA between different layers inside start..end minus mean CKA
     between them and the rest, with Welch's half-width over the pairs. Unlike
-    :func:`ckatools.blocks.contrast` it leaves out the diagonal, whose 1s are no evidence."""
+    :func:`~ckatools.analysis.blocks.contrast` it leaves out the diagonal (1s: no evidence)."""
     m = np.asarray(getattr(matrix, "matrix", matrix), dtype=float)
     inside = np.zeros(len(m), dtype=bool)
     inside[start : end + 1] = True
@@ -209,25 +208,16 @@ def contrast_check(matrix, start: int, end: int) -> Check:
     return mean_difference(pairs, m[inside][:, ~inside].ravel())
 
 
-def _fisher_interval(rho: float, n: int) -> tuple[float, float]:
-    """95 % interval of Spearman's rho over n points (Fisher's z, standard error sqrt(1.06/(n-3)),
-    Fieller et al. 1957); NaN below 4 points."""
-    if n < 4 or not math.isfinite(rho):
-        return float("nan"), float("nan")
-    z, half = math.atanh(max(min(rho, 0.999999), -0.999999)), Z95 * math.sqrt(1.06 / (n - 3))
-    return math.tanh(z - half), math.tanh(z + half)
-
-
 def rank_check(xs: Sequence[float], ys: Sequence[float], *, seed: int = 0) -> tuple[float, Check]:
     """Spearman's rho of ys against xs and the part "ys rise with xs": rho's 95 % interval as a
     :class:`Check` (bootstrap over seeds when a level has several networks, else Fisher's;
-    cannot tell when the design cannot reach 95 %, :func:`ckatools.blocks.can_reach_95`)."""
+    cannot tell when the design cannot reach 95 %, :func:`ckatools.stats.can_reach_95`)."""
     rho = spearman(xs, ys)
     if not can_reach_95(xs):  # too few networks for any interval to leave zero out
         return rho, Check(rho, float("nan"))
     low, high = rho_interval(xs, ys, seed=seed)
     if math.isnan(low):
-        low, high = _fisher_interval(rho, len(xs))
+        low, high = fisher_interval(rho, len(xs))
     if math.isnan(low):
         return rho, Check(rho, float("nan"))
     return rho, interval(low, high)

@@ -1,0 +1,113 @@
+"""The statistics the book's checks rest on, in one place: rank correlation and its interval,
+Fisher's z interval, the Holm-Sidak step-down, and per-layer means split by a mask.
+
+Each takes plain sequences or arrays and returns floats or arrays; nothing here knows about
+networks. The tests check each against scipy or a closed form.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "Z95",
+    "split_values",
+    "split_means",
+    "spearman",
+    "can_reach_95",
+    "rho_interval",
+    "fisher_interval",
+    "holm_sidak",
+]
+
+
+def split_values(values: Sequence[float], inside: Sequence[bool]) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` where ``inside`` is true and where it is false."""
+    values, inside = np.asarray(values, dtype=float), np.asarray(inside, dtype=bool)
+    return values[inside], values[~inside]
+
+
+def split_means(values: Sequence[float], inside: Sequence[bool]) -> tuple[float, float]:
+    """Mean of ``values`` where ``inside`` is true and where it is false (NaN for none, NaN-safe):
+    a per-layer quantity inside the block against outside it."""
+
+    def mean(x: np.ndarray) -> float:
+        return float(np.nanmean(x)) if np.isfinite(x).any() else float("nan")
+
+    return tuple(mean(part) for part in split_values(values, inside))
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks from 0, ties sharing their average rank (as Spearman's correlation needs)."""
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    first = np.cumsum(counts) - counts  # the rank of each distinct value's first occurrence
+    return (first + (counts - 1) / 2)[inverse]
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Spearman's rank correlation (ties share their average rank); NaN when a side is constant."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if len(xs) < 2 or np.ptp(xs) == 0 or np.ptp(ys) == 0:
+        return float("nan")
+    return float(np.corrcoef(_ranks(xs), _ranks(ys))[0, 1])
+
+
+def can_reach_95(xs: Sequence[float]) -> bool:
+    """Whether a series with these levels can show a trend at 95 % at all: the chance that a
+    random assignment of its networks to the levels comes out perfectly ordered, one in
+    N! / (n_1! ... n_k!), is under 2.5 % (two-sided). Two levels of three seeds: 1 in 20, no."""
+    counts = np.unique(np.asarray(xs, dtype=float), return_counts=True)[1]
+    orderings = math.factorial(len(xs)) / math.prod(math.factorial(int(c)) for c in counts)
+    return orderings > 1 / 0.025
+
+
+def rho_interval(
+    xs: Sequence[float], ys: Sequence[float], *, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """95 % bootstrap interval of Spearman's rho between levels and scores when each level has
+    several networks (seeds): each resample draws one network per level. NaN when no level has
+    more than one network (there is nothing to resample), and when rho is undefined (a constant
+    series) in more than 2.5 % of the resamples: dropping those would place the interval on the
+    few resamples that happen to vary. NaN too when the design cannot reach 95 % at all
+    (:func:`can_reach_95`): with two levels of three seeds every resample can come out perfectly
+    ordered, yet 1 in 20 random assignments of those six networks to the levels does as well."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    levels = np.unique(xs)
+    groups = [ys[xs == x] for x in levels]
+    if all(len(g) < 2 for g in groups) or not can_reach_95(xs):
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    boot = np.array([spearman(levels, [rng.choice(g) for g in groups]) for _ in range(resamples)])
+    if np.isnan(boot).mean() > 0.025:  # rho is undefined (constant scores) in too many resamples:
+        return float("nan"), float("nan")  # the 95 % interval cannot be placed, for or against
+    low, high = np.nanpercentile(boot, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def holm_sidak(pvalues) -> np.ndarray:
+    """Holm-Sidak step-down adjusted p-values, which control the family-wise error rate for
+    independent tests: the i-th smallest (from 0) of m p-values becomes 1 - (1 - p)^(m - i),
+    made non-decreasing."""
+    p = np.asarray(pvalues, dtype=float)
+    order = np.argsort(p)
+    m = len(p)
+    adjusted = 1 - (1 - p[order]) ** (m - np.arange(m))
+    adjusted = np.minimum(np.maximum.accumulate(adjusted), 1.0)
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
+
+
+def fisher_interval(rho: float, n: int) -> tuple[float, float]:
+    """95 % interval of Spearman's rho over n points (Fisher's z, standard error sqrt(1.06/(n-3)),
+    Fieller et al. 1957); NaN below 4 points."""
+    if n < 4 or not math.isfinite(rho):
+        return float("nan"), float("nan")
+    z, half = math.atanh(max(min(rho, 0.999999), -0.999999)), Z95 * math.sqrt(1.06 / (n - 3))
+    return math.tanh(z - half), math.tanh(z + half)
+
+
+Z95 = 1.959964  # the standard normal's 97.5 % quantile: half-width of a 95 % interval in SEs

@@ -1,0 +1,32 @@
+"""Training with the official recipe (:mod:`~ckatools.training.loop`), its configuration
+(:mod:`~ckatools.training.config`), the cache of trained networks and CKA matrices
+(:mod:`~ckatools.training.zoo`) and cost estimates (:mod:`~ckatools.training.cost`)."""
+
+from ckatools.training.config import TrainConfig, fraction_label
+from ckatools.training.loop import (
+    TRAINED_ACCURACY,
+    TrainingDiverged,
+    build_model,
+    default_device,
+    evaluate,
+    has_trained,
+    lr_factor,
+    recalibrate_batchnorm,
+    train,
+    training_data,
+)
+
+__all__ = [
+    "TRAINED_ACCURACY",
+    "has_trained",
+    "TrainConfig",
+    "TrainingDiverged",
+    "build_model",
+    "default_device",
+    "evaluate",
+    "fraction_label",
+    "lr_factor",
+    "recalibrate_batchnorm",
+    "train",
+    "training_data",
+]
