@@ -223,6 +223,6 @@ def test_measure_agrees_with_the_labelled_heatmaps():
     spans = study.span_agreement()
     found = spans[spans["measured"] != "no block"]
     assert (found["overlap"] >= 0.9).sum() >= 5  # where both see a clear block, spans agree
-    for item in study.load():
-        if item["config"].depth == 8:
-            assert not measure(item["cka"]).present  # every ResNet-8: no block
+    for item in study.load_results():
+        if item.config.depth == 8:
+            assert not item.block.present  # every ResNet-8: no block

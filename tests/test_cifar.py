@@ -58,8 +58,8 @@ def test_cifar_loads_trains_and_gives_a_heatmap(fake_cifar, name, classes, train
     assert int(train.labels.max()) < classes
     config = TrainConfig(dataset=name, depth=8, width=0.25, epochs=1, batch_size=32, lr=0.05)
     model, results = zoo.get(config, device="cpu", progress=False, announce=False)
-    assert model.fc.out_features == classes and results["epochs_done"] == 1
-    assert results["logits"].shape == (60, classes)
+    assert model.fc.out_features == classes and results.epochs_done == 1
+    assert results.logits.shape == (60, classes)
     result = zoo.cka_matrix(config, images=40, passes=1, progress=False)
     assert result.matrix.shape == (len(result.layers_a),) * 2
     assert torch.isfinite(result.matrix).all()

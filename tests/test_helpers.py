@@ -15,6 +15,7 @@ from ckatools.data import cache_dir, synthetic, to_unit
 from ckatools.models import nearest_valid_depths, resnet
 from ckatools.training import (
     TrainConfig,
+    TrainResult,
     default_device,
     evaluate,
     fraction_label,
@@ -72,8 +73,8 @@ def test_unit_scaling_training_data_and_evaluation(cache):
     assert data.labels.bincount().tolist() == [max(1, round(0.25 * int(n))) for n in full]
     model = resnet(8, 0.25)
     result = evaluate(model, synthetic(40))
-    assert result["logits"].shape == (40, 10) and result["correct"].float().mean() == pytest.approx(
-        result["accuracy"]
+    assert result.logits.shape == (40, 10) and result.correct.float().mean() == pytest.approx(
+        result.accuracy
     )
     assert default_device().type in ("cpu", "cuda")
 
@@ -111,7 +112,8 @@ def test_groups_gather_each_architectures_seeds_from_the_zoo(monkeypatch, capsys
 
     def fake_get(config, **_):
         correct = torch.tensor([config.seed % 2 == 0, True, config.depth > 8])
-        return None, dict(correct=correct, train_accuracy=0.5 + config.seed / 100)
+        accuracy = 0.5 + config.seed / 100
+        return None, TrainResult(config, (), 1.0, config.epochs, 3, accuracy, 0.5, correct)
 
     monkeypatch.setattr(zoo, "get", fake_get)
     monkeypatch.setattr(zoo, "cached", lambda config: config.seed > 0)
@@ -155,7 +157,9 @@ def test_describe_blocks_says_where_the_blocks_begin():
     assert " ".join(describe_blocks(runs[:1]).split()).endswith(
         "all of them begin in the last two stages, as in the paper."
     )
-    untrained = dataclasses.replace(runs[0], results=dict(runs[0].results, train_accuracy=0.1))
+    untrained = dataclasses.replace(
+        runs[0], results=dataclasses.replace(runs[0].results, train_accuracy=0.1)
+    )
     assert "(1 did not train and measure nothing)" in " ".join(
         describe_blocks([untrained, runs[2]]).split()
     )

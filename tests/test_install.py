@@ -20,7 +20,7 @@ from ckatools import study
 names = [m.name for m in pkgutil.walk_packages(ckatools.__path__, "ckatools.")]
 for name in names:
     importlib.import_module(name)
-print(len(names), len(study.load()), ckatools.__file__)
+print(len(names), len(study.load_results()), ckatools.__file__)
 """
 
 

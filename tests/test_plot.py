@@ -32,7 +32,7 @@ from ckatools.plot import (  # noqa: E402
     slider,
     stage_starts,
 )
-from ckatools.training import TrainConfig  # noqa: E402
+from ckatools.training import TrainConfig, TrainResult  # noqa: E402
 
 LAYERS = resnet(8).representations()
 
@@ -44,7 +44,7 @@ def run(depth=8, width=0.25, fraction=1.0, seed=0, value=0.5):
     config = TrainConfig(
         dataset="synthetic", depth=depth, width=width, fraction=fraction, seed=seed
     )
-    results = dict(accuracy=0.5, train_accuracy=0.75, train_size=100)
+    results = TrainResult(config, (), 1.0, config.epochs, 100, train_accuracy=0.75, accuracy=0.5)
     return Run(config, results, cka, relative_block(cka), strict_block(cka))
 
 
@@ -118,7 +118,9 @@ def test_score_table_and_score_plot_show_every_score():
     fig = score_table(runs, rows=lambda c: c.fraction, cols=lambda c: c.width)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert len(texts) == 4 and texts[0] == f"{runs[2].block.extent:.2f}"  # all data on top
-    failed = dataclasses.replace(runs[0], results=dict(runs[0].results, train_accuracy=0.1))
+    failed = dataclasses.replace(
+        runs[0], results=dataclasses.replace(runs[0].results, train_accuracy=0.1)
+    )
     fig = score_table([failed, *runs[1:]], rows=lambda c: c.fraction, cols=lambda c: c.width)
     assert "did not\ntrain" in [t.get_text() for t in fig.axes[0].texts]  # left out, as trends
     ax = score_plot({"a": runs[:2], "b": runs[2:]}, lambda c: c.width, "width", log=True)

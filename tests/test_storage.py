@@ -80,7 +80,7 @@ def test_a_flipped_byte_in_a_cached_network_is_never_served(cache):
     with pytest.warns(RuntimeWarning, match=f"discarding unreadable cache entry {path}.*checksum"):
         again, results = zoo.get(SMOKE, device="cpu", progress=False, announce=False)
     # retrained, not served: on the CPU the rerun is the same network
-    assert results["accuracy"] == first["accuracy"] and storage.load(path)["format"] == 1
+    assert results.accuracy == first.accuracy and storage.load(path)["format"] == 1
     x = torch.rand(4, 3, 32, 32)
     torch.testing.assert_close(again(x), model(x), atol=0, rtol=0)
 
@@ -157,7 +157,7 @@ def test_two_processes_asking_for_one_network_train_it_once(cache):
         config = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=4, batch_size=64,
                              lr=0.05)
         _, results = zoo.get(config, device="cpu", progress=False)
-        print("accuracy", results["accuracy"])
+        print("accuracy", results.accuracy)
         """
     )
     env = dict(os.environ, CKATOOLS_CACHE=str(cache), OMP_NUM_THREADS="1")

@@ -1,10 +1,19 @@
 """The study's driver, statistics and rule on small cases."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from ckatools import study
-from ckatools.training import TrainConfig
+from ckatools.training import TrainConfig, TrainResult
+
+
+def record(config, *, train=1.0, test=0.7, score=0.0, cka=None):
+    """A study record made up for a test: the given accuracies, stored block score and matrix."""
+    cka = np.eye(3) if cka is None else cka
+    results = TrainResult(config, (), 10.0, config.epochs, 100, train_accuracy=train, accuracy=test)
+    relative, strict = study.Span(0, 0, score, 0.0), study.Span(0, 0, 0.0)
+    return study.Measured(config, results, cka, (), np.zeros(len(cka)), relative, strict, "fake")
 
 
 def test_driver_measures_resumes_and_loads(monkeypatch, tmp_path):
@@ -15,17 +24,15 @@ def test_driver_measures_resumes_and_loads(monkeypatch, tmp_path):
     regime = dict(dataset="synthetic", fraction=1.0, epochs=1, lr=0.05)
     monkeypatch.setattr(study, "STAGES", {1: [(regime, ((8, 0.25),), (0,))]})
     study.run((1,))
-    (item,) = study.load("synthetic")
-    assert item["config"] == TrainConfig(**regime, depth=8, width=0.25)
-    assert (
-        item["cka"].shape == (30, 30) and item["pc1"].shape == (30,) and len(item["history"]) == 1
-    )
-    assert 0 < item["block"]["score"] <= 1 and 0 <= item["train_accuracy"] <= 1
+    (item,) = study.load_results("synthetic")
+    assert item.config == TrainConfig(**regime, depth=8, width=0.25)
+    assert item.cka.shape == (30, 30) and item.pc1.shape == (30,) and len(item.results.history) == 1
+    assert 0 < item.relative.score <= 1 and 0 <= item.results.train_accuracy <= 1
 
     def no_measure(config):
         raise AssertionError("measured again")
 
-    monkeypatch.setattr(study, "measure", no_measure)
+    monkeypatch.setattr(study, "measure_network", no_measure)
     study.run((1,))  # everything has its file: nothing to do
 
 
@@ -39,7 +46,7 @@ def fake(regime_epochs, knob, level, score, seed, fraction=1 / 64):
         width=width,
         seed=seed,
     )
-    return dict(config=config, block=dict(score=score), seconds=10.0, train_accuracy=1.0)
+    return record(config, score=score)
 
 
 def test_trends_and_the_rule_on_made_up_scores():
@@ -82,7 +89,7 @@ def test_incomplete_regimes_never_choose_and_costs_are_deterministic():
     assert study.choose(table) == "1/64 data, 60 epochs"  # the 2-level regime shows more, yet
     assert study.choose(study.trends(steep)) is None
     row = table[table.regime == "1/16 data, 60 epochs"].iloc[0]
-    one = fake(60, "width", 0.5, 0, 0, fraction=1 / 16)["config"]
+    one = fake(60, "width", 0.5, 0, 0, fraction=1 / 16).config
     assert row.cost == round(3 * (study._cost(one) + study._cost(one.replace(width=1))), 2)
     assert study._cost(one.replace(epochs=120)) == 2 * study._cost(one)
 
@@ -100,14 +107,14 @@ def test_the_cpu_profile_trains_in_the_regime_the_rule_chose():
     from ckatools.book.profiles import DEFAULTS
     from ckatools.training import fraction_label
 
-    chosen = study.choose(study.trends(study.of_stages(study.load())))
+    chosen = study.choose(study.trends(study.of_stages(study.load_results())))
     cpu = DEFAULTS["cpu"]
     regime = f"{fraction_label(cpu['fractions'][0])} data, {cpu['epochs']} epochs"
     assert regime == (chosen or "1/16 data, 15 epochs")  # None: the profile keeps its regime
 
 
 def test_stage_5_trains_with_the_recipe_the_pilots_rules_chose():
-    pilot = study.of_stages(study.load("fashion-mnist-m"), (4,))
+    pilot = study.of_stages(study.load_results("fashion-mnist-m"), (4,))
     assert len(pilot) == 14
     decided = study.pilot_decisions(pilot)
     for config in study.configs((5,)):
@@ -127,7 +134,7 @@ def test_pilot_rules_on_made_up_results():
             bf16_cpu=fast,
             epochs=15,
         )
-        return dict(config=config, train_accuracy=train, test_accuracy=test)
+        return record(config, train=train, test=test)
 
     def results(cold_train, fast_shift):
         found = [
@@ -148,8 +155,6 @@ def test_pilot_rules_on_made_up_results():
 
 
 def test_stage_5_trends_and_the_dataset_rule_on_made_up_heatmaps():
-    import numpy as np
-
     def heatmap(depth, block):
         n = 9 + 21 * (depth - 2) // 6
         m = np.full((n, n), 0.3)
@@ -160,7 +165,7 @@ def test_stage_5_trends_and_the_dataset_rule_on_made_up_heatmaps():
 
     def item(dataset, depth, seed, block, train=0.8):
         config = TrainConfig(dataset=dataset, depth=depth, width=1, seed=seed, **study.STUDY_RECIPE)
-        return dict(config=config, cka=heatmap(depth, block), train_accuracy=train)
+        return record(config, cka=heatmap(depth, block), train=train)
 
     items = []
     for seed in (0, 1, 2):
@@ -172,8 +177,6 @@ def test_stage_5_trends_and_the_dataset_rule_on_made_up_heatmaps():
     assert table.loc[("fashion-mnist-m", "depth"), "untrained"] == 1
     assert table.loc[("fashion-mnist", "depth"), "outcome"] == "inconclusive"  # NaN rho: no "no"
     assert study.choose_dataset(table.reset_index()) == "fashion-mnist-m"
-    for i in items:
-        i["test_accuracy"] = 0.7
     datasets = study.dataset_table(items)
     assert datasets.loc["fashion-mnist-m", "trained"] == 12  # the untrained one is counted apart
     assert (
@@ -185,15 +188,15 @@ def test_stage_5_trends_and_the_dataset_rule_on_made_up_heatmaps():
     assert "fashion-mnist-m: layers alike at a median mean CKA of" in reading
     assert "with depth the block's extent rises, as in the paper" in reading
     assert "with depth the block's extent moves too little to tell" in reading
-    assert study.panel_title(items[-1]).endswith("did not train")
-    title = study.panel_title(items[2])  # a block over 70 of 93 representations
+    assert items[-1].title.endswith("did not train")
+    title = items[2].title  # a block over 70 of 93 representations
     assert title == "ResNet-26 ×1, fashion-mnist-m\ntest 70%, block 0.75"
 
 
 def test_of_stages_keeps_stage_5_apart_from_stage_2():
     stage2 = study.configs((2,))[0]
     stage5 = stage2.replace(warmup_epochs=2, bf16_cpu=True)
-    items = [dict(config=stage2), dict(config=stage5)]
+    items = [record(stage2), record(stage5)]
     assert study.of_stages(items) == [items[0]]
 
 
@@ -215,12 +218,10 @@ def test_the_cpu_profile_is_stage_5s_choice_with_the_studys_networks():
 
 def pilot6(regime, depth, width, seed, accuracy, cka=None):
     config = TrainConfig(**regime, depth=depth, width=width, seed=seed)
-    return dict(config=config, train_accuracy=accuracy, cka=cka)
+    return record(config, train=accuracy, cka=cka)
 
 
 def test_stage6_picks_the_cheapest_regime_in_which_the_largest_networks_fit():
-    import numpy as np
-
     regimes = study.stage6_regimes()
     assert [r["epochs"] * study.STAGE6_FRACTIONS[r["fraction"]] for r in regimes] == [
         s for s in study.STAGE6_STEPS for _ in range(3)
@@ -242,21 +243,53 @@ def test_stage6_picks_the_cheapest_regime_in_which_the_largest_networks_fit():
     assert decisions["base"] == 20
     assert [row["fits"] for row in decisions["searched"]][4] == [True, False]
     # a regime whose deciding networks are missing stops the search: no answer yet
-    missing = [i for i in items if i["config"].epochs != regimes[2]["epochs"]]
+    missing = [i for i in items if i.config.epochs != regimes[2]["epochs"]]
     partial = study.stage6_decisions(missing)
     assert partial["regime"] is None and not partial["complete"]
-    # the base rule waits until every candidate of the chosen regime is measured
+    # the base rule waits for the networks that can change its answer, and only for those
     chosen = regimes[5]
-    dropped = TrainConfig(**chosen, depth=26, width=1).replace
-    gap = [i for i in items if i["config"] != dropped(seed=i["config"].seed)]
-    waiting = study.stage6_decisions(gap)
+    drop = lambda depth, width, seeds: [
+        i
+        for i in items
+        if not (i.config.replace(seed=0) == TrainConfig(**chosen, depth=depth, width=width))
+        or i.config.seed not in seeds
+    ]
+    assert study.stage6_decisions(drop(26, 1, (100, 101)))["base"] == 20  # 20 decides alone
+    waiting = study.stage6_decisions(drop(20, 1, (101,)))
     assert waiting["regime"] == chosen and waiting["base"] is None
-    assert waiting["base_missing"] == ["ResNet-26 ×1"]
+    assert waiting["base_missing"] == ["ResNet-20 ×1"]
+
+
+def test_stage6_base_rule_reads_its_candidates_in_order():
+    block = np.full((40, 40), 0.3)
+    block[10:35, 10:35] = 0.95
+    np.fill_diagonal(block, 1)
+    plain = np.full((40, 40), 0.5) + 0.5 * np.eye(40)
+    regime = study.stage6_regimes()[0]
+    deciding = [pilot6(regime, 56, 1, s, 0.999) for s in study.PILOT_SEEDS]
+    deciding += [pilot6(regime, 20, 4, s, 0.999) for s in study.PILOT_SEEDS]
+    base = lambda found: study.stage6_decisions(deciding + found)
+    assert record(deciding[0].config, cka=block).block.present  # the made-up block is one
+    # every candidate's x1 shows a block in one seed: none is plain, the shallowest x4 that
+    # fits is the base, and no other x4 is needed
+    shows = [pilot6(regime, 20, 1, s, 0.999, block) for s in study.PILOT_SEEDS]
+    shows += [pilot6(regime, d, 1, 100, 0.999, block) for d in (26, 32)]
+    assert (base(shows)["base"], base(shows)["base_missing"]) == (20, [])
+    # a deeper plain candidate is the base once its x4 fits; until then the rule waits for it
+    plain26 = shows[:2] + [pilot6(regime, 26, 1, s, 0.999, plain) for s in study.PILOT_SEEDS]
+    assert base(plain26)["base"] is None
+    assert base(plain26)["base_missing"] == ["ResNet-26 ×4"]
+    fitted = [pilot6(regime, 26, 4, s, 0.999) for s in study.PILOT_SEEDS]
+    assert base(plain26 + fitted)["base"] == 26
+    # a candidate whose x4 does not fit is out even when its x1 is plain
+    unfit = [pilot6(regime, 26, 4, 100, 0.9)]
+    assert base(plain26 + unfit)["base_missing"] == ["ResNet-32 ×1", "ResNet-32 ×4"]
 
 
 def test_stage6_pilot_results_choose_a_regime_in_which_the_largest_networks_fit():
-    decisions = study.stage6_decisions(study.load("fashion-mnist-m"))  # committed results
+    decisions = study.stage6_decisions(study.load_results("fashion-mnist-m"))  # committed results
     c = decisions["regime"]
     assert decisions["complete"] and (c["fraction"], c["epochs"]) == (1 / 32, 128)
     assert decisions["searched"][-1]["fits"] == [True, True]
+    assert decisions["base"] == 20 and decisions["base_missing"] == []  # 20-32 x1: blocks
     assert not any(all(row["fits"]) for row in decisions["searched"][:-1])

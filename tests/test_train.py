@@ -13,13 +13,10 @@ SMOKE = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=2, batch_si
 def test_smoke_training_beats_chance_clearly():
     torch.manual_seed(0)
     model, results = train(SMOKE.replace(epochs=4), device="cpu", progress=False)
-    assert results["accuracy"] > 0.5  # 10 classes: chance is 0.1
-    assert (
-        len(results["history"]) == 4
-        and results["history"][-1]["loss"] < results["history"][0]["loss"]
-    )
-    assert results["correct"].shape == (2000,) and results["logits"].shape == (2000, 10)
-    assert results["correct"].float().mean().item() == pytest.approx(results["accuracy"])
+    assert results.accuracy > 0.5  # 10 classes: chance is 0.1
+    assert len(results.history) == 4 and results.history[-1]["loss"] < results.history[0]["loss"]
+    assert results.correct.shape == (2000,) and results.logits.shape == (2000, 10)
+    assert results.correct.float().mean().item() == pytest.approx(results.accuracy)
 
 
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
@@ -27,9 +24,9 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     straight, _ = train(config, device="cpu", progress=False)
     checkpoint = tmp_path / "ckpt.pt"
     _, partial = train(config, device="cpu", progress=False, checkpoint=checkpoint, stop_after=1)
-    assert partial["epochs_done"] == 1 and "accuracy" not in partial
+    assert partial.epochs_done == 1 and partial.accuracy is None
     resumed, results = train(config, device="cpu", progress=False, checkpoint=checkpoint)
-    assert results["epochs_done"] == 3 and [h["epoch"] for h in results["history"]] == [1, 2, 3]
+    assert results.epochs_done == 3 and [h["epoch"] for h in results.history] == [1, 2, 3]
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, atol=0, rtol=0, msg=name)
 
@@ -38,7 +35,7 @@ def test_bf16_cpu_training_learns_and_resumes_exactly(tmp_path):
     # channels-last with 4 channels (x0.25) once crashed CPU backward in another torch release
     config = SMOKE.replace(epochs=3, bf16_cpu=True, warmup_epochs=1)
     straight, results = train(config, device="cpu", progress=False)
-    assert results["accuracy"] > 0.3  # 10 classes: chance is 0.1
+    assert results.accuracy > 0.3  # 10 classes: chance is 0.1
     checkpoint = tmp_path / "ckpt.pt"
     train(config, device="cpu", progress=False, checkpoint=checkpoint, stop_after=1)
     resumed, _ = train(config, device="cpu", progress=False, checkpoint=checkpoint)
@@ -77,7 +74,7 @@ def test_batchnorm_recalibration_gives_exact_statistics():
 def test_zoo_trains_once_then_serves_the_cache(cache, monkeypatch, capsys):
     model, results = zoo.get(SMOKE, device="cpu", progress=False)
     assert capsys.readouterr().out == "ResNet-8 ×0.25, synthetic all, seed 0: training (2 epochs)\n"
-    assert 0 < results["train_accuracy"] <= 1 and "train_accuracy" in results
+    assert 0 < results.train_accuracy <= 1
     assert not model.training and (zoo.entry_dir(SMOKE) / "model.pt").exists()
     assert not (zoo.entry_dir(SMOKE) / "checkpoint.pt").exists()
 
@@ -87,10 +84,10 @@ def test_zoo_trains_once_then_serves_the_cache(cache, monkeypatch, capsys):
     monkeypatch.setattr(zoo, "train", no_training)
     again, cached = zoo.get(SMOKE, device="cpu", progress=False)
     assert capsys.readouterr().out == "ResNet-8 ×0.25, synthetic all, seed 0: loaded from cache\n"
-    assert cached["accuracy"] == results["accuracy"]
+    assert cached.accuracy == results.accuracy
     x = torch.rand(4, 3, 32, 32)
     torch.testing.assert_close(again(x), model(x))
-    assert [e["accuracy"] for e in zoo.entries()] == [results["accuracy"]]
+    assert [e["accuracy"] for e in zoo.entries()] == [results.accuracy]
     assert zoo.key(SMOKE) != zoo.key(SMOKE.replace(seed=1))
 
 
@@ -101,7 +98,7 @@ def test_zoo_discards_a_corrupt_entry_and_retrains(cache):
     with pytest.warns(RuntimeWarning, match="discarding unreadable cache entry"):
         _, results = zoo.get(SMOKE, device="cpu", progress=False)
     assert (
-        results["accuracy"] == first["accuracy"] and path.exists()
+        results.accuracy == first.accuracy and path.exists()
     )  # retrained (deterministic on the CPU)
 
 
@@ -112,7 +109,7 @@ def test_zoo_adds_training_accuracy_to_older_entries(cache):
     del entry["results"]["train_accuracy"]
     storage.save(entry, path)
     _, again = zoo.get(SMOKE, device="cpu", progress=False)
-    assert again["train_accuracy"] == pytest.approx(results["train_accuracy"])
+    assert again.train_accuracy == pytest.approx(results.train_accuracy)
     assert "train_accuracy" in storage.load(path)["results"]
 
 
@@ -120,7 +117,7 @@ def test_zoo_resumes_a_partial_run(cache):
     folder = zoo.entry_dir(SMOKE)
     train(SMOKE, device="cpu", progress=False, checkpoint=folder / "checkpoint.pt", stop_after=1)
     _, results = zoo.get(SMOKE, device="cpu", progress=False)
-    assert results["epochs_done"] == 2
+    assert results.epochs_done == 2
     assert zoo.clean() == [] and zoo.clean(partial_only=False) == [folder]
 
 
@@ -141,7 +138,7 @@ def test_snapshots_come_from_one_resumed_run_and_are_cached(cache, monkeypatch):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_training_path():
     _, results = train(SMOKE.replace(epochs=4), device="cuda", progress=False)
-    assert results["accuracy"] > 0.5  # 10 classes: chance is 0.1
+    assert results.accuracy > 0.5  # 10 classes: chance is 0.1
 
 
 def test_command_line_prepares_a_profile_and_lists_it(cache, capsys):
@@ -199,7 +196,7 @@ def test_training_on_a_class_balanced_subset():
     # regression: augmented (channels-last strided) batches once crashed CPU backward on 2 threads
     torch.set_num_threads(2)
     _, results = train(SMOKE.replace(fraction=0.5), device="cpu", progress=False)
-    assert 990 <= results["train_size"] <= 1010 and results["correct"].shape == (2000,)
+    assert 990 <= results.train_size <= 1010 and results.correct.shape == (2000,)
 
 
 def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache, capsys):
@@ -228,16 +225,21 @@ def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache, capsys):
         "seeds 0, 1",
         "128 test images",
         "minibatches of 256",
-        f"{runs[0].results['train_accuracy']:.0%}/{runs[0].results['accuracy']:.1%}",
+        f"{runs[0].results.train_accuracy:.0%}/{runs[0].results.accuracy:.1%}",
     ):
         assert fact in text
     import dataclasses
 
-    failed = dataclasses.replace(runs[0], results={**runs[0].results, "train_accuracy": 0.2})
+    failed = dataclasses.replace(
+        runs[0], results=dataclasses.replace(runs[0].results, train_accuracy=0.2)
+    )
     flagged = " ".join(provenance(exp, [failed, *runs[1:]]).split())
     assert "s0 20%/" in flagged and "(did not train)" in flagged
     assert "Did not train (training accuracy < 50%; they measure nothing): ResNet-8" in flagged
-    fitted = [dataclasses.replace(r, results={**r.results, "train_accuracy": 0.9}) for r in runs]
+    fitted = [
+        dataclasses.replace(r, results=dataclasses.replace(r.results, train_accuracy=0.9))
+        for r in runs
+    ]
     assert "did not train" not in provenance(exp, fitted).lower()
 
 
@@ -246,7 +248,7 @@ def test_an_unreadable_checkpoint_restarts_training(tmp_path):
     checkpoint.write_bytes(b"not a checkpoint")
     with pytest.warns(RuntimeWarning, match="discarding unreadable checkpoint"):
         _, results = train(SMOKE, device="cpu", progress=False, checkpoint=checkpoint)
-    assert [h["epoch"] for h in results["history"]] == [1, 2]
+    assert [h["epoch"] for h in results.history] == [1, 2]
 
 
 def test_prepare_trains_what_is_missing_in_worker_processes(cache):

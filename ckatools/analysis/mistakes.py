@@ -29,7 +29,7 @@ from scipy import stats
 
 from ckatools.analysis.verdicts import Check, Verdict, checks_verdict, interval, rank_check
 from ckatools.stats import Z95, holm_sidak
-from ckatools.training import has_trained
+from ckatools.training import TRAINED_ACCURACY
 
 __all__ = [
     "Group",
@@ -92,8 +92,8 @@ class Group:
 
     @property
     def _trained_mask(self) -> np.ndarray:
-        """(networks,) True where a network trained (:func:`ckatools.training.loop.has_trained`)."""
-        return np.array([has_trained({"train_accuracy": a}) for a in self.train_accuracy], bool)
+        """(networks,) True where a network trained (as `TrainResult.trained` counts it)."""
+        return np.asarray(self.train_accuracy) >= TRAINED_ACCURACY
 
     @property
     def untrained(self) -> tuple[int, ...]:

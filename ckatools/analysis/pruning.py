@@ -36,11 +36,11 @@ def deletion_sweep(model: ResNet, test: Images, train: Images | None = None) -> 
                 stage=stage,
                 deleted=k,
                 first_deleted=f"stage{stage}.{blocks - k}" if k else None,
-                accuracy=evaluate(pruned, test)["accuracy"],
+                accuracy=evaluate(pruned, test).accuracy,
             )
             if train is not None:
                 recalibrate_batchnorm(pruned, train)
-                row["recalibrated"] = evaluate(pruned, test)["accuracy"]
+                row["recalibrated"] = evaluate(pruned, test).accuracy
             rows.append(row)
     return rows
 

@@ -16,7 +16,7 @@ from ckatools.analysis.mistakes import Group
 from ckatools.analysis.verdicts import Verdict, not_run, presence_verdict
 from ckatools.book.profiles import CAPTION_WIDTH, Experiment, training_configs
 from ckatools.capture import CKAResult
-from ckatools.training import TRAINED_ACCURACY, TrainConfig, fraction_label, has_trained, zoo
+from ckatools.training import TRAINED_ACCURACY, TrainConfig, TrainResult, fraction_label, zoo
 
 __all__ = [
     "Run",
@@ -40,7 +40,7 @@ class Run:
     """One trained network of an experiment: its results, its heatmap and its block measures."""
 
     config: TrainConfig
-    results: dict
+    results: TrainResult
     cka: CKAResult
     block: Block  # ckatools.analysis.blocks.measure: the book's measure
     strict: Block  # strict_block: every pair >= 0.9
@@ -51,13 +51,13 @@ class Run:
         c = self.config
         return (
             f"{c.label}, {fraction_label(c.fraction)} data\n"
-            f"seed {c.seed}: test {self.results['accuracy']:.0%}, {self.verdict_word}"
+            f"seed {c.seed}: test {self.results.accuracy:.0%}, {self.verdict_word}"
         )
 
     @property
     def trained(self) -> bool:
-        """Whether the network counts as trained (:func:`ckatools.training.loop.has_trained`)."""
-        return has_trained(self.results)
+        """Whether the network counts as trained (:attr:`TrainResult.trained`)."""
+        return self.results.trained
 
     @property
     def verdict_word(self) -> str:
@@ -119,7 +119,7 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
     first = runs[0].config
     data = ", ".join(
         f"{fraction_label(f)} ({n:,} images)"
-        for f, n in sorted({(r.config.fraction, r.results["train_size"]) for r in runs})
+        for f, n in sorted({(r.config.fraction, r.results.train_size) for r in runs})
     )
     seeds = ", ".join(map(str, sorted({r.config.seed for r in runs})))
 
@@ -127,8 +127,8 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
         return f"{r.config.label} {fraction_label(r.config.fraction)} s{r.config.seed}"
 
     accuracies = "; ".join(
-        f"{name(r)} {r.results['train_accuracy']:.0%}/{r.results['accuracy']:.1%}"
-        + ("" if has_trained(r.results) else " (did not train)")
+        f"{name(r)} {r.results.train_accuracy:.0%}/{r.results.accuracy:.1%}"
+        + ("" if r.trained else " (did not train)")
         for r in runs
     )
     lines = [
@@ -138,7 +138,7 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
         f"{exp.passes} passes, minibatches of {exp.batch_size}",
         f"Accuracy, train (unaugmented) / test: {accuracies}",
     ]
-    failed = [r for r in runs if not has_trained(r.results)]
+    failed = [r for r in runs if not r.trained]
     if failed:
         lines.append(
             f"Did not train (training accuracy < {TRAINED_ACCURACY:.0%}; they measure nothing): "
@@ -157,7 +157,7 @@ def block_table(runs: list[Run]):
             "network": r.config.label,
             "data": fraction_label(r.config.fraction),
             "seed": r.config.seed,
-            "test acc.": round(r.results["accuracy"], 3),
+            "test acc.": round(r.results.accuracy, 3),
             "block": "did not train" if not r.trained else "yes" if r.block.present else "no",
             "from": r.block.first if r.block.present else "",
             "to": r.block.last if r.block.present else "",
@@ -258,8 +258,8 @@ def groups(exp: Experiment, progress: bool = True) -> dict[str, Group]:
         Group(
             label=config.label,
             seeds=tuple(seed for seed, _ in members),
-            correct=np.stack([r["correct"].numpy() for _, r in members]),
-            train_accuracy=np.array([r["train_accuracy"] for _, r in members]),
+            correct=np.stack([r.correct.numpy() for _, r in members]),
+            train_accuracy=np.array([r.train_accuracy for _, r in members]),
             depth=config.depth,
             width=config.width,
         )

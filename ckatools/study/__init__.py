@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +35,7 @@ from ckatools.analysis.blocks import (
     strict_block,
 )
 from ckatools.page import COLUMN_CHARS
-from ckatools.training import TrainConfig, fraction_label, has_trained
+from ckatools.training import TrainConfig, TrainResult, fraction_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,9 +46,12 @@ __all__ = [
     "RESULTS",
     "configs",
     "of_stages",
-    "measure",
+    "measure_network",
+    "Label",
+    "Measured",
+    "Span",
     "run",
-    "load",
+    "load_results",
     "trends",
     "series_scores",
     "choose",
@@ -56,13 +61,11 @@ __all__ = [
     "span_agreement",
     "pilot_decisions",
     "stage5_items",
-    "measured_block",
     "stage5_trends",
     "choose_dataset",
     "mean_off_diagonal",
     "dataset_table",
     "dataset_reading",
-    "panel_title",
 ]
 
 PROTOCOL = (Path(__file__).with_name("protocol.md")).read_text()  # committed before the runs
@@ -147,7 +150,62 @@ def _path(config: TrainConfig) -> Path:
     return _folder(config.dataset) / f"{entry_dir(config).name}.npz"
 
 
-def measure(config: TrainConfig) -> Path:
+@dataclass(frozen=True)
+class Span:
+    """A block as a result file stores it: representations ``start``..``end`` (inclusive), its
+    score (the fraction of representations it spans, 0 without a block) and its contrast (mean
+    CKA inside minus outside; not stored for the strict measure)."""
+
+    start: int
+    end: int
+    score: float
+    contrast: float | None = None
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One network of the study as its result file holds it: the same kind of record as a
+    chapter's :class:`~ckatools.book.experiments.Run` (``config``, ``results``, ``block``,
+    ``trained``, ``title``), with the matrix as an array.
+
+    ``results`` is the network's :class:`~ckatools.training.TrainResult` without per-example
+    outputs; ``cka`` is the (layers, layers) within-model CKA matrix, ``pc1`` the (layers,) PC1
+    fractions; ``relative`` and ``strict`` are the block measures the study's stages 1-3 used
+    (stored when the network was measured); ``block`` is the book's measure
+    (:func:`ckatools.analysis.blocks.measure`), computed from ``cka`` when first asked for.
+    """
+
+    config: TrainConfig
+    results: TrainResult
+    cka: np.ndarray
+    layers: tuple[str, ...]
+    pc1: np.ndarray
+    relative: Span
+    strict: Span
+    file: str  # the result file's name without its suffix
+
+    @functools.cached_property
+    def block(self) -> Block:
+        from ckatools.analysis.blocks import measure
+
+        return measure(self.cka)
+
+    @property
+    def trained(self) -> bool:
+        return self.results.trained
+
+    @property
+    def title(self) -> str:
+        """Two lines for a heatmap panel: architecture and data; test accuracy and block."""
+        c = self.config
+        if not self.trained:
+            found = "did not train"
+        else:
+            found = f"block {self.block.score:.2f}" if self.block.present else "no block"
+        return f"{c.label}, {c.dataset}\ntest {self.results.accuracy:.0%}, {found}"
+
+
+def measure_network(config: TrainConfig) -> Path:
     """Train (or fetch) one network, measure it and write its result file; returns the file."""
     from ckatools.components import pc1_fractions
     from ckatools.data import load
@@ -158,12 +216,12 @@ def measure(config: TrainConfig) -> Path:
     test = load(config.dataset, train=False)
     pc1 = pc1_fractions(model, test.unit()[:PCA_IMAGES])
     block, strict = relative_block(cka), strict_block(cka)
-    summary = dict(
+    summary = dict(  # the file's keys, unchanged since stage 1
         config=dataclasses.asdict(config),
-        train_accuracy=results["train_accuracy"],
-        test_accuracy=results["accuracy"],
-        train_size=results["train_size"],
-        seconds=results["seconds"],
+        train_accuracy=results.train_accuracy,
+        test_accuracy=results.accuracy,
+        train_size=results.train_size,
+        seconds=results.seconds,
         block=dict(
             start=int(block.start), end=int(block.end), score=block.score, contrast=block.contrast
         ),
@@ -171,12 +229,12 @@ def measure(config: TrainConfig) -> Path:
     )
     path = _path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")  # not *.npz: load() never sees half a file
+    tmp = path.with_name(f".{path.name}.tmp")  # not *.npz: load_results() never sees half a file
     with open(tmp, "wb") as file:
         np.savez_compressed(
             file,
             summary=json.dumps(summary),
-            history=json.dumps(results["history"]),
+            history=json.dumps(list(results.history)),
             layers=np.array([r.name for r in cka.layers_a]),
             cka=cka.matrix.numpy().astype(np.float16),
             pc1=pc1.astype(np.float32),
@@ -207,14 +265,14 @@ def run(stages=(1, 2, 3), *, jobs: int = 1, minutes: float | None = None) -> Non
         for config in todo:
             if late():
                 break
-            measure(config)
+            measure_network(config)
             bar.update()
     else:
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
             queue, pending = list(todo), set()
             while queue or pending:
                 while queue and len(pending) < jobs and not late():
-                    pending.add(pool.submit(measure, queue.pop(0)))
+                    pending.add(pool.submit(measure_network, queue.pop(0)))
                 if not pending:
                     break
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -224,54 +282,73 @@ def run(stages=(1, 2, 3), *, jobs: int = 1, minutes: float | None = None) -> Non
     bar.close()
 
 
-def load(dataset: str = "fashion-mnist") -> list[dict]:
-    """Every result file of ``dataset``, as dicts (config as a TrainConfig, cka and pc1 as
-    arrays, result: the file's name without its suffix)."""
+def load_results(dataset: str = "fashion-mnist") -> list[Measured]:
+    """Every result file of ``dataset`` as a :class:`Measured` record, in file-name order."""
     found = []
     for path in sorted(_folder(dataset).glob("*.npz")):
         with np.load(path) as f:
-            item = json.loads(str(f["summary"]))
-            item.update(history=json.loads(str(f["history"])), layers=list(f["layers"]))
-            item.update(cka=f["cka"].astype(np.float64), pc1=f["pc1"])
-        item.update(config=TrainConfig(**item["config"]), result=path.stem)
-        found.append(item)
+            summary = json.loads(str(f["summary"]))
+            history = tuple(json.loads(str(f["history"])))
+            layers, cka, pc1 = tuple(f["layers"]), f["cka"].astype(np.float64), f["pc1"]
+        config = TrainConfig(**summary["config"])
+        results = TrainResult(
+            config,
+            history,
+            summary["seconds"],
+            config.epochs,
+            summary["train_size"],
+            train_accuracy=summary["train_accuracy"],
+            accuracy=summary["test_accuracy"],
+        )
+        relative, strict = Span(**summary["block"]), Span(**summary["strict"])
+        found.append(Measured(config, results, cka, layers, pc1, relative, strict, path.stem))
     return found
 
 
-def of_stages(items: list[dict], stages=(1, 2, 3)) -> list[dict]:
+def of_stages(items: list[Measured], stages=(1, 2, 3)) -> list[Measured]:
     """The results of ``items`` that belong to the given stages (stage 5 shares a regime with
     stage 2 but not its recipe, so their networks must not be pooled)."""
     wanted = set(configs(stages))
-    return [i for i in items if i["config"] in wanted]
+    return [i for i in items if i.config in wanted]
 
 
 LABELS = RESULTS / "labels.csv"  # heatmaps labelled by eye, committed before the measure ran
 
 
-def labels() -> list[dict]:
-    """The labelled heatmaps: dataset, result (file stem), label (block / no block / unsure),
-    start and end of a labelled block (None otherwise), note."""
+@dataclass(frozen=True)
+class Label:
+    """One heatmap labelled by eye (``labels.csv``): its dataset and result file, the label
+    (block / no block / unsure), the labelled block's first and last representation (None
+    without one) and a note."""
+
+    dataset: str
+    result: str
+    label: str
+    start: int | None
+    end: int | None
+    note: str
+
+
+def labels() -> list[Label]:
+    """The labelled heatmaps, in the file's order."""
     import csv
 
     with open(LABELS) as f:
         rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
-    for row in rows:
-        for end in ("start", "end"):
-            row[end] = int(row[end]) if row[end] else None
-    return rows
+    span = lambda value: int(value) if value else None
+    return [
+        Label(r["dataset"], r["result"], r["label"], span(r["start"]), span(r["end"]), r["note"])
+        for r in rows
+    ]
 
 
-def _labelled_measures() -> list[tuple[dict, object]]:
-    """Each labelled heatmap's label row and what the block measure says of it."""
-    from ckatools.analysis.blocks import measure
-
+def _labelled_measures() -> list[tuple[Label, Block]]:
+    """Each labelled heatmap's label and what the block measure says of it."""
     rows = labels()
-    matrices = {
-        item["result"]: item["cka"]
-        for dataset in {r["dataset"] for r in rows}
-        for item in load(dataset)
+    found = {
+        item.file: item for dataset in {r.dataset for r in rows} for item in load_results(dataset)
     }
-    return [(row, measure(matrices[row["result"]])) for row in rows]
+    return [(row, found[row.result].block) for row in rows]
 
 
 def agreement() -> pd.DataFrame:
@@ -281,7 +358,7 @@ def agreement() -> pd.DataFrame:
 
     table = pd.DataFrame(0, index=["block", "no block", "unsure"], columns=["block", "no block"])
     for row, block in _labelled_measures():
-        table.loc[row["label"], "block" if block.present else "no block"] += 1
+        table.loc[row.label, "block" if block.present else "no block"] += 1
     table.index.name, table.columns.name = "labelled", "measure says"
     return table
 
@@ -293,19 +370,19 @@ def span_agreement() -> pd.DataFrame:
 
     rows = []
     for row, block in _labelled_measures():
-        if row["label"] != "block":
+        if row.label != "block":
             continue
         found = (block.start, block.end) if block.present else None
         overlap = 0.0
         if found:
-            inter = max(0, min(row["end"], block.end) - max(row["start"], block.start) + 1)
-            union = max(row["end"], block.end) - min(row["start"], block.start) + 1
+            inter = max(0, min(row.end, block.end) - max(row.start, block.start) + 1)
+            union = max(row.end, block.end) - min(row.start, block.start) + 1
             overlap = inter / union
         rows.append(
             dict(
-                dataset=row["dataset"],
-                result=row["result"],
-                labelled=f"{row['start']}-{row['end']}",
+                dataset=row.dataset,
+                result=row.result,
+                labelled=f"{row.start}-{row.end}",
                 measured=f"{found[0]}-{found[1]}" if found else "no block",
                 overlap=round(overlap, 2),
             )
@@ -313,7 +390,7 @@ def span_agreement() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def pilot_decisions(items: list[dict]) -> dict:
+def pilot_decisions(items: list[Measured]) -> dict:
     """Stage 4's two rules applied to the pilot's results: the warm-up and the precision that
     stage 5 trains with, and the numbers that decided them."""
 
@@ -321,33 +398,33 @@ def pilot_decisions(items: list[dict]) -> dict:
         (item,) = [
             i
             for i in items
-            if (i["config"].depth, i["config"].width, i["config"].seed) == (depth, width, seed)
-            and i["config"].warmup_epochs == warmup
-            and i["config"].bf16_cpu == fast
+            if (i.config.depth, i.config.width, i.config.seed) == (depth, width, seed)
+            and i.config.warmup_epochs == warmup
+            and i.config.bf16_cpu == fast
         ]
         return item
 
     pairs = [(find(44, 0.5, 100, 0, False), find(44, 0.5, 100, 2, False))]
     pairs.append((find(56, 1, 100, 0, True), find(56, 1, 100, 2, True)))
-    rescued = any(not has_trained(cold) and has_trained(warm) for cold, warm in pairs)
-    better = all(warm["test_accuracy"] > cold["test_accuracy"] for cold, warm in pairs)
+    rescued = any(not cold.trained and warm.trained for cold, warm in pairs)
+    better = all(warm.results.accuracy > cold.results.accuracy for cold, warm in pairs)
     precision = [
         (find(d, 1, s, 2, False), find(d, 1, s, 2, True)) for d in (8, 14) for s in PILOT_SEEDS
     ]
-    difference = float(np.mean([f["test_accuracy"] - p["test_accuracy"] for p, f in precision]))
+    difference = float(np.mean([f.results.accuracy - p.results.accuracy for p, f in precision]))
     noise = max(
-        abs(find(d, 1, 100, 2, False)["test_accuracy"] - find(d, 1, 101, 2, False)["test_accuracy"])
+        abs(find(d, 1, 100, 2, False).results.accuracy - find(d, 1, 101, 2, False).results.accuracy)
         for d in (8, 14)
     )
     return dict(
         warmup_epochs=2 if rescued or better else 0,
         warmup_pairs=[
             (
-                c["config"].label,
-                c["train_accuracy"],
-                c["test_accuracy"],
-                w["train_accuracy"],
-                w["test_accuracy"],
+                c.config.label,
+                c.results.train_accuracy,
+                c.results.accuracy,
+                w.results.train_accuracy,
+                w.results.accuracy,
             )
             for c, w in pairs
         ],
@@ -361,26 +438,22 @@ def _regime(config: TrainConfig) -> str:
     return f"{fraction_label(config.fraction)} data, {config.epochs} epochs"
 
 
-def series_scores(items: list[dict], regime: str, series: str):
+def series_scores(items: list[Measured], regime: str, series: str):
     """The networks of one series ("width": ResNet-14; "depth": x0.5) in one regime, its knob's
     levels and the block scores of every seed at each level."""
     fixed, anchor = ("depth", 14) if series == "width" else ("width", 0.5)
-    found = [
-        i for i in items if _regime(i["config"]) == regime and getattr(i["config"], fixed) == anchor
-    ]
-    levels = sorted({getattr(i["config"], series) for i in found})
-    by_level = [
-        [i["block"]["score"] for i in found if getattr(i["config"], series) == x] for x in levels
-    ]
+    found = [i for i in items if _regime(i.config) == regime and getattr(i.config, fixed) == anchor]
+    levels = sorted({getattr(i.config, series) for i in found})
+    by_level = [[i.relative.score for i in found if getattr(i.config, series) == x] for x in levels]
     return found, levels, by_level
 
 
-def trends(items: list[dict], *, seed: int = 0):
+def trends(items: list[Measured], *, seed: int = 0):
     """One row per (regime, series): scores per level, Spearman's rho and interval, separation."""
     import pandas as pd
 
     rows = []
-    for regime in sorted({_regime(i["config"]) for i in items}):
+    for regime in sorted({_regime(i.config) for i in items}):
         for name in ("width", "depth"):
             series, levels, by_level = series_scores(items, regime, name)
             if len(levels) < 2:
@@ -405,8 +478,8 @@ def trends(items: list[dict], *, seed: int = 0):
                     rho_high=round(high, 2),
                     separation=round(gap / spread, 1) if spread > 0 else np.inf * np.sign(gap),
                     with_block=sum(s >= MIN_BLOCK_FRACTION for ys in by_level for s in ys),
-                    cost=round(sum(_cost(i["config"]) for i in series), 2),
-                    fitted=sum(i["train_accuracy"] >= 0.99 for i in series),
+                    cost=round(sum(_cost(i.config) for i in series), 2),
+                    fitted=sum(i.results.train_accuracy >= 0.99 for i in series),
                 )
             )
     return pd.DataFrame(rows)
@@ -445,26 +518,17 @@ def choose(table) -> str | None:
     return per_regime.sort_values(["shows", "rho"], ascending=False).index[0]
 
 
-def stage5_items(dataset: str) -> list[dict]:
+def stage5_items(dataset: str) -> list[Measured]:
     """Stage 5's measured networks of ``dataset`` (its recipe, the study's seeds)."""
     return [
         i
-        for i in load(dataset)
-        if i["config"].seed in SEEDS
-        and all(getattr(i["config"], k) == v for k, v in STUDY_RECIPE.items())
+        for i in load_results(dataset)
+        if i.config.seed in SEEDS
+        and all(getattr(i.config, k) == v for k, v in STUDY_RECIPE.items())
     ]
 
 
-def measured_block(item: dict) -> Block:
-    """The block measure of a study item's matrix, computed once and kept in it."""
-    from ckatools.analysis.blocks import measure
-
-    if "measured" not in item:
-        item["measured"] = measure(item["cka"])
-    return item["measured"]
-
-
-def stage5_trends(items: list[dict], *, seed: int = 0) -> pd.DataFrame:
+def stage5_trends(items: list[Measured], *, seed: int = 0) -> pd.DataFrame:
     """Stage 5's statistics per dataset and series: Spearman's rho between the knob and the
     presence-weighted block size (the measure's score where it finds a block, else 0) over the
     trained networks, its 95 % interval, and the outcome: 'shows' (interval above zero),
@@ -472,16 +536,16 @@ def stage5_trends(items: list[dict], *, seed: int = 0) -> pd.DataFrame:
     import pandas as pd
 
     rows = []
-    for dataset in sorted({i["config"].dataset for i in items}):
+    for dataset in sorted({i.config.dataset for i in items}):
         for series, fixed, anchor in (("width", "depth", 14), ("depth", "width", 1)):
             members = [
                 i
                 for i in items
-                if i["config"].dataset == dataset and getattr(i["config"], fixed) == anchor
+                if i.config.dataset == dataset and getattr(i.config, fixed) == anchor
             ]
-            good = [i for i in members if has_trained(i)]
-            blocks = [measured_block(i) for i in good]
-            xs = [getattr(i["config"], series) for i in good]
+            good = [i for i in members if i.trained]
+            blocks = [i.block for i in good]
+            xs = [getattr(i.config, series) for i in good]
             ys = [b.extent for b in blocks]
             rho = spearman(xs, ys) if good else float("nan")
             low, high = rho_interval(xs, ys, seed=seed) if good else (np.nan, np.nan)
@@ -509,17 +573,17 @@ def mean_off_diagonal(matrix: np.ndarray) -> float:
     return float(np.nanmean(m[~np.eye(len(m), dtype=bool)]))
 
 
-def dataset_table(items: list[dict]) -> pd.DataFrame:
+def dataset_table(items: list[Measured]) -> pd.DataFrame:
     """Stage 5's datasets side by side: networks, how many trained, the median (and range) of
     the mean off-diagonal CKA, how many trained networks have a block by the measure, and the
     median training and test accuracy."""
     import pandas as pd
 
     rows = []
-    for dataset in sorted({i["config"].dataset for i in items}):
-        members = [i for i in items if i["config"].dataset == dataset]
-        good = [i for i in members if has_trained(i)]
-        alike = [mean_off_diagonal(i["cka"]) for i in good]
+    for dataset in sorted({i.config.dataset for i in items}):
+        members = [i for i in items if i.config.dataset == dataset]
+        good = [i for i in members if i.trained]
+        alike = [mean_off_diagonal(i.cka) for i in good]
         rows.append(
             {
                 "dataset": dataset,
@@ -527,21 +591,12 @@ def dataset_table(items: list[dict]) -> pd.DataFrame:
                 "trained": len(good),
                 "mean CKA (median)": round(float(np.median(alike)), 2) if alike else np.nan,
                 "range": f"{min(alike):.2f}-{max(alike):.2f}" if alike else "",
-                "with a block": sum(measured_block(i).present for i in good),
-                "train acc.": round(float(np.median([i["train_accuracy"] for i in good])), 3),
-                "test acc.": round(float(np.median([i["test_accuracy"] for i in good])), 3),
+                "with a block": sum(i.block.present for i in good),
+                "train acc.": round(float(np.median([i.results.train_accuracy for i in good])), 3),
+                "test acc.": round(float(np.median([i.results.accuracy for i in good])), 3),
             }
         )
     return pd.DataFrame(rows).set_index("dataset")
-
-
-def panel_title(item: dict) -> str:
-    """Two lines for a study heatmap: network and dataset; test accuracy and block."""
-    c, block = item["config"], measured_block(item)
-    found = f"block {block.score:.2f}" if block.present else "no block"
-    if not has_trained(item):
-        found = "did not train"
-    return f"{c.label}, {c.dataset}\ntest {item['test_accuracy']:.0%}, {found}"
 
 
 def dataset_reading(datasets: pd.DataFrame, trends_table: pd.DataFrame) -> str:
@@ -590,39 +645,40 @@ def choose_dataset(table: pd.DataFrame) -> str:
     return per.sort_values(["shows", "blocks", "prefer"], ascending=False).index[0]
 
 
-def stage6_decisions(items: list[dict]) -> dict:
+def stage6_decisions(items: list[Measured]) -> dict:
     """Stage 6's two rules applied to its pilot's results: the regime (the cheapest in which
     ResNet-56 x1 and ResNet-20 x4 fit for both pilot seeds; None if none does) and the base
     depth of the width series, with the training accuracies that decided them.
 
     A regime whose deciding networks are not all measured yet stops the search (its answer is
     unknown, so no costlier regime can be the cheapest that fits): ``complete`` is then False.
-    The base depth stays None until every candidate of the chosen regime is measured
-    (``base_missing`` names those that are not).
+    The base rule is read shallowest candidate first and asks only for the networks its answer
+    depends on (:func:`_base_depth`); until they are measured the base is None and
+    ``base_missing`` names them.
     """
-    from ckatools.analysis.blocks import measure as block_of
 
-    def found(regime: dict, depth: int, width: float) -> list[dict]:
+    def found(regime: dict, depth: int, width: float) -> list[Measured]:
         return [
             i
             for i in items
-            if i["config"].seed in PILOT_SEEDS
-            and (i["config"].depth, i["config"].width) == (depth, width)
-            and all(getattr(i["config"], k) == v for k, v in regime.items())
+            if i.config.seed in PILOT_SEEDS
+            and (i.config.depth, i.config.width) == (depth, width)
+            and all(getattr(i.config, k) == v for k, v in regime.items())
         ]
 
     def fits(regime: dict, depth: int, width: float) -> bool | None:
+        """Fits in both seeds; False as soon as one seed does not; None until known."""
         runs = found(regime, depth, width)
-        if len(runs) < len(PILOT_SEEDS):
-            return None
-        return all(i["train_accuracy"] >= FIT_ACCURACY for i in runs)
+        if any(i.results.train_accuracy < FIT_ACCURACY for i in runs):
+            return False
+        return True if {i.config.seed for i in runs} == set(PILOT_SEEDS) else None
 
     rows, chosen, complete = [], None, True
     for regime in stage6_regimes():
         deciding = [fits(regime, *STAGE6_DEEPEST), fits(regime, STAGE6_BASES[0], 4)]
         accuracies = {
             TrainConfig(**regime, depth=d, width=w).label: [
-                round(i["train_accuracy"], 4) for i in found(regime, d, w)
+                round(i.results.train_accuracy, 4) for i in found(regime, d, w)
             ]
             for d, w in (STAGE6_DEEPEST, (STAGE6_BASES[0], 4))
         }
@@ -633,24 +689,42 @@ def stage6_decisions(items: list[dict]) -> dict:
         if all(deciding):
             chosen = regime
             break
-    base, missing = None, []
-    if chosen is not None:
-        missing = [
-            TrainConfig(**chosen, depth=b, width=w).label
-            for b in STAGE6_BASES
-            for w in (1, 4)
-            if len(found(chosen, b, w)) < len(PILOT_SEEDS)
-        ]
-    if chosen is not None and not missing:  # the base rule reads every candidate
-        fitting = [b for b in STAGE6_BASES if fits(chosen, b, 4)]
-        plain = [
-            b for b in fitting if not any(block_of(i["cka"]).present for i in found(chosen, b, 1))
-        ]
-        base = (plain or fitting)[0]
+    base, missing = _base_depth(chosen, found, fits) if chosen is not None else (None, [])
     return dict(regime=chosen, base=base, complete=complete, searched=rows, base_missing=missing)
 
 
-def less_data(items: list[dict], *, width_levels=(0.5, 1)) -> pd.DataFrame:
+def _base_depth(regime: dict, found, fits) -> tuple[int | None, list[str]]:
+    """The base rule in the chosen regime: the shallowest candidate whose x1 has no block in
+    both seeds and whose x4 fits both; if none, the shallowest whose x4 fits.
+
+    Read in order, it needs only the networks that can change its answer (amendment of
+    2026-12-05): a candidate whose x1 shows a block in one seed, or whose x4 fails to fit in
+    one seed, is out whatever its other networks show. The answer is the one the rule gives
+    with every candidate measured; ``missing`` names the networks it needs next.
+    """
+    label = lambda depth, width: TrainConfig(**regime, depth=depth, width=width).label
+    for depth in STAGE6_BASES:
+        x1 = found(regime, depth, 1)
+        block = True if any(i.block.present for i in x1) else None
+        if block is None and {i.config.seed for i in x1} == set(PILOT_SEEDS):
+            block = False
+        fit = fits(regime, depth, 4)
+        if block is False and fit:
+            return depth, []
+        if block or fit is False:
+            continue  # out, whatever its other networks show
+        missing = [label(depth, w) for w, known in ((1, block), (4, fit)) if known is None]
+        return None, missing  # undecided: its networks come next
+    for depth in STAGE6_BASES:  # none is plain: the shallowest whose x4 fits
+        fit = fits(regime, depth, 4)
+        if fit is None:
+            return None, [label(depth, 4)]
+        if fit:
+            return depth, []
+    return None, []
+
+
+def less_data(items: list[Measured], *, width_levels=(0.5, 1)) -> pd.DataFrame:
     """The amendment's data question: ResNet-14's score on 1/64 and 1/16 (60 epochs) per width."""
     import pandas as pd
 
@@ -658,12 +732,12 @@ def less_data(items: list[dict], *, width_levels=(0.5, 1)) -> pd.DataFrame:
     for width in width_levels:
         scores = {
             f: [
-                i["block"]["score"]
+                i.relative.score
                 for i in items
-                if i["config"].depth == 14
-                and i["config"].width == width
-                and i["config"].epochs == 60
-                and i["config"].fraction == f
+                if i.config.depth == 14
+                and i.config.width == width
+                and i.config.epochs == 60
+                and i.config.fraction == f
             ]
             for f in (1 / 64, 1 / 16)
         }
@@ -697,7 +771,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "run":
         run(args.stages, jobs=args.jobs, minutes=args.minutes)
     elif args.command == "stage6":
-        decisions = stage6_decisions(load("fashion-mnist-m"))
+        decisions = stage6_decisions(load_results("fashion-mnist-m"))
         for row in decisions["searched"]:
             print(row)
         print(
@@ -717,17 +791,17 @@ def main(argv: list[str] | None = None) -> None:
     else:
         import pandas as pd
 
-        items = of_stages(load())
+        items = of_stages(load_results())
         rows = [
             dict(
-                network=i["config"].label,
-                regime=_regime(i["config"]),
-                seed=i["config"].seed,
-                train=round(i["train_accuracy"], 3),
-                test=round(i["test_accuracy"], 3),
-                score=round(i["block"]["score"], 2),
-                contrast=round(i["block"]["contrast"], 2),
-                strict=round(i["strict"]["score"], 2),
+                network=i.config.label,
+                regime=_regime(i.config),
+                seed=i.config.seed,
+                train=round(i.results.train_accuracy, 3),
+                test=round(i.results.accuracy, 3),
+                score=round(i.relative.score, 2),
+                contrast=round(i.relative.contrast, 2),
+                strict=round(i.strict.score, 2),
             )
             for i in items
         ]

@@ -5,11 +5,12 @@
 from ckatools.training.config import TrainConfig, fraction_label
 from ckatools.training.loop import (
     TRAINED_ACCURACY,
+    Evaluation,
     TrainingDiverged,
+    TrainResult,
     build_model,
     default_device,
     evaluate,
-    has_trained,
     lr_factor,
     recalibrate_batchnorm,
     train,
@@ -18,7 +19,8 @@ from ckatools.training.loop import (
 
 __all__ = [
     "TRAINED_ACCURACY",
-    "has_trained",
+    "Evaluation",
+    "TrainResult",
     "TrainConfig",
     "TrainingDiverged",
     "build_model",

@@ -19,6 +19,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -36,7 +37,8 @@ __all__ = [
     "recalibrate_batchnorm",
     "TrainingDiverged",
     "TRAINED_ACCURACY",
-    "has_trained",
+    "TrainResult",
+    "Evaluation",
     "default_device",
     "build_model",
     "training_data",
@@ -47,10 +49,57 @@ __all__ = [
 TRAINED_ACCURACY = 0.5  # a network counts as trained at this training accuracy (5x chance)
 
 
-def has_trained(results: dict) -> bool:
-    """Whether a network trained: training accuracy (unaugmented) at least ``TRAINED_ACCURACY``.
-    One that did not measures nothing: it is flagged and left out of every trend."""
-    return results.get("train_accuracy", 0.0) >= TRAINED_ACCURACY
+@dataclass(frozen=True)
+class Evaluation:
+    """A network on a dataset of n examples: ``accuracy``, ``correct`` (n,) bool and ``logits``
+    (n, classes) float32, both on the CPU."""
+
+    accuracy: float
+    correct: torch.Tensor
+    logits: torch.Tensor
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What training a network produced. The cache stores :meth:`to_dict`'s plain data.
+
+    ``history`` holds one record per epoch (epoch, loss, augmented training accuracy, learning
+    rate, seconds); ``train_accuracy`` is measured without augmentation after the BatchNorm
+    statistics are recalibrated (has the network fit its data?); ``accuracy``, ``correct``
+    (n_test,) and ``logits`` (n_test, classes) are on the test set. The last four are None for a
+    run stopped before its last epoch.
+    """
+
+    config: TrainConfig
+    history: tuple[dict, ...]
+    seconds: float
+    epochs_done: int
+    train_size: int
+    train_accuracy: float | None = None
+    accuracy: float | None = None
+    correct: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+
+    @property
+    def trained(self) -> bool:
+        """Whether the network trained: unaugmented training accuracy at least
+        ``TRAINED_ACCURACY``. One that did not measures nothing: it is flagged and left out of
+        every trend."""
+        return (self.train_accuracy or 0.0) >= TRAINED_ACCURACY
+
+    def to_dict(self) -> dict:
+        """Plain data (the cache's format: the keys of the dicts earlier versions returned)."""
+        found = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        found.update(config=dataclasses.asdict(self.config), history=list(self.history))
+        return {k: v for k, v in found.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainResult:
+        """The record of :meth:`to_dict`'s plain data."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        fields = {k: v for k, v in data.items() if k in names}
+        fields.update(config=TrainConfig(**data["config"]), history=tuple(data["history"]))
+        return cls(**fields)
 
 
 class TrainingDiverged(RuntimeError):
@@ -158,7 +207,7 @@ def recalibrate_batchnorm(model: nn.Module, data: Images, batch_size: int = 500)
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: Images, batch_size: int = 500) -> dict:
+def evaluate(model: nn.Module, data: Images, batch_size: int = 500) -> Evaluation:
     """Accuracy, per-example correctness and logits (float32, on the CPU) on ``data``."""
     was_training = model.training
     model.eval()
@@ -170,7 +219,7 @@ def evaluate(model: nn.Module, data: Images, batch_size: int = 500) -> dict:
     model.train(was_training)
     logits = torch.cat(logits)
     correct = logits.argmax(1) == data.labels.cpu()
-    return dict(accuracy=correct.float().mean().item(), correct=correct, logits=logits)
+    return Evaluation(correct.float().mean().item(), correct, logits)
 
 
 def lr_factor(step: int, *, total: int, warmup: int = 0) -> float:
@@ -214,16 +263,27 @@ def train(
     compile: bool = False,
     stop_after: int | None = None,
     on_epoch: Callable[[int], None] | None = None,
-) -> tuple[ResNet, dict]:
-    """Train a network for ``config``; returns it (on ``device``) and its results.
+) -> tuple[ResNet, TrainResult]:
+    """Train a network for ``config``; returns it (on ``device``) and its :class:`TrainResult`.
 
     With ``checkpoint``, the state is saved atomically after every epoch and an existing
     checkpoint is resumed; on the CPU a resumed run ends with the same weights as an
     uninterrupted one. ``stop_after`` ends the run after that many epochs in total (to simulate
     an interruption in tests); ``on_epoch(epoch)`` is called after each epoch. A loss or weights
     that become non-finite raise :class:`TrainingDiverged` naming the epoch (nothing is saved for
-    that epoch). Results: test accuracy, per-example correctness and logits, the per-epoch
-    history and the wall time.
+    that epoch).
+
+    Args:
+        config: the network, its data and its recipe.
+        device: where to train (default: CUDA if available, else the CPU).
+        checkpoint: a file to save to after every epoch and to resume from.
+        progress: show a per-epoch progress bar.
+        compile: ``torch.compile`` the network (CUDA).
+
+    Returns:
+        The trained :class:`~ckatools.models.ResNet` on ``device`` and its :class:`TrainResult`
+        (test accuracy, ``correct`` (n_test,), ``logits`` (n_test, classes), training accuracy,
+        per-epoch history, wall time).
     """
     from tqdm.auto import tqdm
 
@@ -311,18 +371,22 @@ def train(
             )
         if on_epoch is not None:
             on_epoch(epoch + 1)
-    results = dict(
-        config=dataclasses.asdict(config),
-        history=state["history"],
-        seconds=state["seconds"],
-        epochs_done=state["epoch"],
-        train_size=len(train_data),
+    done = TrainResult(
+        config,
+        tuple(state["history"]),
+        state["seconds"],
+        state["epoch"],
+        len(train_data),
     )
     if state["epoch"] < config.epochs:
-        return model, results
+        return model, done
     recalibrate_batchnorm(model, train_data)
-    results["train_accuracy"] = evaluate(model, train_data)[
-        "accuracy"
-    ]  # unaugmented: has it fit its data?
-    results.update(evaluate(model, test_data))
-    return model, results
+    fitted = evaluate(model, train_data).accuracy  # unaugmented: has it fit its data?
+    test = evaluate(model, test_data)
+    return model, dataclasses.replace(
+        done,
+        train_accuracy=fitted,
+        accuracy=test.accuracy,
+        correct=test.correct,
+        logits=test.logits,
+    )

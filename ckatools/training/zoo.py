@@ -30,7 +30,14 @@ from ckatools.data import cache_dir, load
 from ckatools.models import ResNet
 from ckatools.training.config import TrainConfig, fraction_label
 from ckatools.training.cost import cpu_seconds
-from ckatools.training.loop import build_model, default_device, evaluate, train, training_data
+from ckatools.training.loop import (
+    TrainResult,
+    build_model,
+    default_device,
+    evaluate,
+    train,
+    training_data,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -160,8 +167,9 @@ def get(
     progress: bool = True,
     announce: bool = True,
     on_epoch: Callable[[int], None] | None = None,
-) -> tuple[ResNet, dict]:
-    """The trained network for ``config`` (in eval mode on ``device``) and its results dict.
+) -> tuple[ResNet, TrainResult]:
+    """The trained network for ``config`` (in eval mode on ``device``) and its
+    :class:`~ckatools.training.TrainResult`.
 
     With ``announce``, prints once whether the network was loaded from the cache or trained.
     One process trains an entry at a time (a lock file per entry): a second process asking for
@@ -184,9 +192,9 @@ def get(
     model.load_state_dict(entry["model"])
     model = model.to(device).eval()
     if "train_accuracy" not in entry["results"]:  # entries written before it was measured
-        entry["results"]["train_accuracy"] = evaluate(model, training_data(config))["accuracy"]
+        entry["results"]["train_accuracy"] = evaluate(model, training_data(config)).accuracy
         storage.save(entry, folder / "model.pt")
-    return model, entry["results"]
+    return model, TrainResult.from_dict(entry["results"])
 
 
 def _train_entry(
@@ -196,7 +204,7 @@ def _train_entry(
     progress: bool,
     announce: bool,
     on_epoch: Callable[[int], None] | None,
-) -> tuple[ResNet, dict]:
+) -> tuple[ResNet, TrainResult]:
     """Train (or resume) the network of ``config`` and store it; the caller holds the lock."""
     if announce:
         print(f"{describe(config)}: training ({config.epochs} epochs)")
@@ -207,7 +215,7 @@ def _train_entry(
     entry = dict(
         format=FORMAT_VERSION,
         config=dataclasses.asdict(config),
-        results=results,
+        results=results.to_dict(),
         num_classes=model.fc.out_features,
         input_shape=(model.stem.conv.in_channels,),
         model={k: v.cpu() for k, v in model.state_dict().items()},
@@ -225,7 +233,7 @@ def _train_in_worker(
     by this one); ``on_epoch(epoch)`` after each epoch (a queue's ``put`` from a worker)."""
     torch.set_num_threads(threads)
     _, results = get(config, device=device, progress=False, announce=False, on_epoch=on_epoch)
-    return dict(accuracy=results["accuracy"], seconds=results["seconds"])
+    return dict(accuracy=results.accuracy, seconds=results.seconds)
 
 
 def prepare(
