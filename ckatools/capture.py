@@ -273,6 +273,16 @@ def model_cka(
     a subset of representations by name. uint8 images are scaled to [0, 1] as in training. The
     models run on ``device`` (default: the first model's) and go back to their own devices
     afterwards.
+
+    Args:
+        model_a: a network whose ``representations()`` list what to compare (ResNets do).
+        images: (N, C, H, W) uint8 or float tensor, or a Dataset of images.
+        model_b: a second network; None compares ``model_a`` with itself.
+        batch_size: examples a minibatch (n of Eq. 2; the paper's 256).
+        passes: epochs over the N images (the paper's 10).
+
+    Returns:
+        A :class:`CKAResult`: ``matrix`` (layers of a, layers of b) float64 and the layers.
     """
     from tqdm.auto import tqdm
 
@@ -342,6 +352,14 @@ def population_cka(
     of their representations in one product, as :class:`~ckatools.cka.MinibatchCKA` does within
     one model, one pair of models at a time (each pair once). Memory: the Gram matrices of one
     minibatch, (sum of L_i) x n x n float64, and their triangle-packed copies.
+
+    Args:
+        models: m networks, each with ``representations()`` (L_i layers).
+        images: (N, C, H, W) tensor or Dataset; every model sees the same minibatches.
+
+    Returns:
+        A :class:`PopulationCKA`: the (sum of L_i, sum of L_i) CKA matrix and each model's
+        slice of it.
     """
     from tqdm.auto import tqdm
 

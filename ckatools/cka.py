@@ -189,6 +189,14 @@ def linear_cka(x: ArrayLike, y: ArrayLike, *, unbiased: bool = False) -> float:
     Trailing dimensions are flattened. ``unbiased=False`` uses HSIC_0 (Kornblith et al., 2019);
     ``unbiased=True`` uses the unbiased HSIC_1 of Song et al. (2012), as in Eq. 3 of the paper.
     Computed in float64, in feature space or with Gram matrices, whichever is cheaper.
+
+    Args:
+        x: a num_examples x num_features_x matrix (or (n, ...), flattened), tensor or array.
+        y: a num_examples x num_features_y matrix, the same examples in the same order.
+        unbiased: use the unbiased HSIC estimator (needs n > 3).
+
+    Returns:
+        CKA as a Python float, 1 for representations equal up to rotation and scale.
     """
     x, y = _as_features(x, "x"), _as_features(y, "y")
     _check_examples(x.shape[0], y.shape[0], unbiased)
@@ -234,7 +242,12 @@ class MinibatchCKA:
         self._within = None
 
     def update(self, xs: Sequence[ArrayLike], ys: Sequence[ArrayLike] | None = None) -> None:
-        """Add one minibatch: xs (and ys) are per-layer activations, each (n, ...), same n."""
+        """Add one minibatch of n examples.
+
+        Args:
+            xs: one activation tensor per layer of x, each (n, ...) (trailing dims flattened).
+            ys: the same for the layers of y, same n and examples; None compares xs with xs.
+        """
         if len(xs) == 0 or (ys is not None and len(ys) == 0):
             raise ValueError("update needs at least one layer of activations")
         self.update_grams(self._grams(xs, "xs"), None if ys is None else self._grams(ys, "ys"))
@@ -326,7 +339,12 @@ class MinibatchCKA:
             )
 
     def compute(self) -> torch.Tensor:
-        """The (layers of x, layers of y) float64 CKA matrix on the CPU."""
+        """The CKA matrix over the minibatches added so far (Eq. 2).
+
+        Returns:
+            A (layers of x, layers of y) float64 tensor on the CPU; NaN for a layer with zero
+            variance across the examples (with a warning naming it).
+        """
         if self._xy is None:
             raise ValueError("no minibatches: call update() before compute()")
         xy, xx, yy = (t.cpu() for t in (self._xy, self._xx, self._yy))

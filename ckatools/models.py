@@ -201,6 +201,16 @@ def resnet(
 ) -> ResNet:
     """ResNet-``depth`` with width multiplier ``width`` (fractions allowed); ``residual=False``
     gives the plain net of Fig. C.1.
+
+    Args:
+        depth: 6n + 2 (8, 14, 20, ...): n basic blocks in each of the three stages.
+        width: channel multiplier k; the stages have round(16k), 2 round(16k), 4 round(16k).
+        num_classes: outputs of the final dense layer.
+        in_channels: channels of the input images (3 for CIFAR, 1 for Fashion-MNIST).
+
+    Returns:
+        A :class:`ResNet` mapping (N, in_channels, H, W) images to (N, num_classes) logits,
+        whose ``representations()`` are the 9 + 21n of the paper's Appendix B.
     """
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         nearest = " and ".join(map(str, nearest_valid_depths(int(depth))))

@@ -128,11 +128,31 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CKA_IMAGES, CKA_PASSES, PCA_IMAGES = 2048, 2, 512
 
 
+STAGE7_WIDTHS = (0.5, 1, 2, 4)  # the width series: the base depth at these widths
+STAGE7_DEPTHS = (8, 14, 20, 32, 44, 56)  # the depth series, at x1
+
+
+def stage7_plan() -> list[tuple[dict, tuple, tuple]]:
+    """Stage 7's series, in the regime and on the base depth that stage 6's rules chose from the
+    committed results (empty until both are chosen). Each seed's networks go cheapest first
+    (:func:`ckatools.training.cost.cpu_seconds`), so that an interrupted run has measured as
+    many networks as its time allowed; the order changes no network."""
+    from ckatools.training.cost import cpu_seconds
+
+    decided = stage6_decisions(load_results("fashion-mnist-m"))
+    regime, base = decided["regime"], decided["base"]
+    if regime is None or base is None:
+        return []
+    wanted = [(base, w) for w in STAGE7_WIDTHS] + [(d, 1) for d in STAGE7_DEPTHS]
+    cost = lambda arch: cpu_seconds(TrainConfig(**regime, depth=arch[0], width=arch[1]))
+    return [(regime, tuple(sorted(dict.fromkeys(wanted), key=cost)), SEEDS)]
+
+
 def configs(stages=(1, 2, 3)) -> list[TrainConfig]:
     """Every network of the given stages, in the order the driver trains them."""
     found = []
     for stage in stages:
-        for regime, architectures, seeds in STAGES[stage]:
+        for regime, architectures, seeds in stage7_plan() if stage == 7 else STAGES[stage]:
             for seed in seeds:  # all architectures of seed 0 first: a trend is visible early
                 for depth, width in architectures:
                     found.append(TrainConfig(**regime, depth=depth, width=width, seed=seed))

@@ -175,6 +175,15 @@ def get(
     One process trains an entry at a time (a lock file per entry): a second process asking for
     the same network waits, then loads what the first stored. ``on_epoch(epoch)`` is called
     after each epoch trained now.
+
+    Args:
+        config: the network, its data and recipe; its fields (hashed) are the cache key.
+        device: where the returned network lives (and trains, if it must).
+
+    Returns:
+        The :class:`~ckatools.models.ResNet` in eval mode and its
+        :class:`~ckatools.training.TrainResult` (test ``correct`` (n_test,), ``logits``
+        (n_test, classes), accuracies, per-epoch history, wall time).
     """
     device = torch.device(device) if device is not None else default_device()
     folder = entry_dir(config)
