@@ -5,6 +5,8 @@ import pandas as pd
 import pytest
 
 from ckatools import study
+from ckatools.study import records, stages
+from ckatools.study.rules import _cost
 from ckatools.training import TrainConfig, TrainResult
 
 
@@ -18,11 +20,11 @@ def record(config, *, train=1.0, test=0.7, score=0.0, cka=None):
 
 def test_driver_measures_resumes_and_loads(monkeypatch, tmp_path):
     monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(study, "RESULTS", tmp_path / "results")
-    monkeypatch.setattr(study, "CKA_IMAGES", 64)
-    monkeypatch.setattr(study, "PCA_IMAGES", 32)
+    monkeypatch.setattr(records, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(records, "CKA_IMAGES", 64)
+    monkeypatch.setattr(records, "PCA_IMAGES", 32)
     regime = dict(dataset="synthetic", fraction=1.0, epochs=1, lr=0.05)
-    monkeypatch.setattr(study, "STAGES", {1: [(regime, ((8, 0.25),), (0,))]})
+    monkeypatch.setattr(stages, "STAGES", {1: [(regime, ((8, 0.25),), (0,))]})
     study.run((1,))
     (item,) = study.load_results("synthetic")
     assert item.config == TrainConfig(**regime, depth=8, width=0.25)
@@ -32,7 +34,7 @@ def test_driver_measures_resumes_and_loads(monkeypatch, tmp_path):
     def no_measure(config):
         raise AssertionError("measured again")
 
-    monkeypatch.setattr(study, "measure_network", no_measure)
+    monkeypatch.setattr(records, "measure_network", no_measure)
     study.run((1,))  # everything has its file: nothing to do
 
 
@@ -90,8 +92,8 @@ def test_incomplete_regimes_never_choose_and_costs_are_deterministic():
     assert study.choose(study.trends(steep)) is None
     row = table[table.regime == "1/16 data, 60 epochs"].iloc[0]
     one = fake(60, "width", 0.5, 0, 0, fraction=1 / 16).config
-    assert row.cost == round(3 * (study._cost(one) + study._cost(one.replace(width=1))), 2)
-    assert study._cost(one.replace(epochs=120)) == 2 * study._cost(one)
+    assert row.cost == round(3 * (_cost(one) + _cost(one.replace(width=1))), 2)
+    assert _cost(one.replace(epochs=120)) == 2 * _cost(one)
 
 
 def test_less_data_compares_the_two_fractions_per_width():

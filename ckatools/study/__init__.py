@@ -1,13 +1,12 @@
 """The Fashion-MNIST study: what it takes to see the block structure at CPU scale.
 
 The protocol is ``protocol.md`` beside this file (``PROTOCOL``, printed by
-``python -m ckatools.study protocol``); it was committed before any of its networks were
-trained. Each network is a :class:`~ckatools.training.TrainConfig` trained through the zoo (so
-an interrupted run resumes and chapters reuse the networks), then measured once: training and
-test accuracy, training curve, the within-model CKA matrix, both block measures and the PC1
-fraction of every representation. Each result is one small ``.npz`` file in ``results/``,
-shipped with the package, so the book can show the study without retraining and anyone can
-check it.
+``python -m ckatools.study protocol``); each stage was committed before any of its networks was
+trained. :mod:`~ckatools.study.stages` lists what each stage trains,
+:mod:`~ckatools.study.records` measures each network once into a small ``.npz`` in
+``results/`` (shipped with the package, so the book shows the study without retraining) and
+reads it back as a typed record, and :mod:`~ckatools.study.rules` holds the rules that decided
+each stage. Training goes through the zoo, so an interrupted run resumes.
 
     python -m ckatools.study run [--stages 1 2]   # trains and measures what is missing
     python -m ckatools.study table                # per-network results and the trend statistics
@@ -16,120 +15,84 @@ check it.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import functools
-import json
-import textwrap
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import numpy as np
-
-from ckatools.analysis.blocks import (
-    MIN_BLOCK_FRACTION,
-    Block,
-    relative_block,
-    rho_interval,
-    spearman,
-    strict_block,
+from ckatools.study import records
+from ckatools.study import stages as stage_table
+from ckatools.study.records import (
+    Label,
+    Measured,
+    Span,
+    labels,
+    load_results,
+    measure_network,
 )
-from ckatools.page import COLUMN_CHARS
-from ckatools.training import TrainConfig, TrainResult, fraction_label
-
-if TYPE_CHECKING:
-    import pandas as pd
+from ckatools.study.rules import (
+    _regime,
+    agreement,
+    choose,
+    choose_dataset,
+    dataset_reading,
+    dataset_table,
+    less_data,
+    mean_off_diagonal,
+    pilot_decisions,
+    series_scores,
+    span_agreement,
+    stage5_items,
+    stage5_trends,
+    stage6_decisions,
+    trends,
+)
+from ckatools.study.stages import (
+    PILOT_SEEDS,
+    SEEDS,
+    STAGE6_FRACTIONS,
+    STAGE6_STEPS,
+    STAGE7_DEPTHS,
+    STAGE7_WIDTHS,
+    STUDY_ARCHITECTURES,
+    STUDY_RECIPE,
+    stage6_regimes,
+)
+from ckatools.training import TrainConfig
 
 __all__ = [
     "PROTOCOL",
-    "STAGES",
-    "RESULTS",
-    "configs",
-    "of_stages",
-    "measure_network",
+    "PILOT_SEEDS",
+    "SEEDS",
+    "STAGE6_FRACTIONS",
+    "STAGE6_STEPS",
+    "STUDY_ARCHITECTURES",
+    "STUDY_RECIPE",
     "Label",
     "Measured",
     "Span",
-    "run",
-    "load_results",
-    "trends",
-    "series_scores",
-    "choose",
-    "less_data",
-    "labels",
     "agreement",
-    "span_agreement",
+    "choose",
+    "choose_dataset",
+    "configs",
+    "dataset_reading",
+    "dataset_table",
+    "labels",
+    "less_data",
+    "load_results",
+    "mean_off_diagonal",
+    "measure_network",
+    "of_stages",
     "pilot_decisions",
+    "run",
+    "series_scores",
+    "span_agreement",
     "stage5_items",
     "stage5_trends",
-    "choose_dataset",
-    "mean_off_diagonal",
-    "dataset_table",
-    "dataset_reading",
+    "stage6_decisions",
+    "stage6_regimes",
+    "stage7_plan",
+    "trends",
 ]
 
-PROTOCOL = (Path(__file__).with_name("protocol.md")).read_text()  # committed before the runs
-
-REGIME_1_64 = dict(dataset="fashion-mnist", fraction=1 / 64, epochs=60, lr=0.05)
-PILOT = dict(dataset="fashion-mnist-m", fraction=1 / 16, epochs=15, lr=0.05)
-WARM, FAST = dict(warmup_epochs=2), dict(bf16_cpu=True)
-PILOT_SEEDS = (100, 101)  # never used by the study's stages
-STUDY_RECIPE = dict(fraction=1 / 16, epochs=15, lr=0.05, warmup_epochs=2, bf16_cpu=True)
-STUDY_ARCHITECTURES = tuple((14, w) for w in (0.25, 0.5, 1, 2, 4)) + tuple(
-    (d, 1) for d in (8, 14, 26, 44, 56)
-)
-REGIME_1_16_SHORT = dict(dataset="fashion-mnist", fraction=1 / 16, epochs=15, lr=0.05)
-SEEDS = (0, 1, 2)
-WIDTHS = ((14, 0.25), (14, 0.5), (14, 1), (14, 2))
-DEPTHS = ((8, 0.5), (14, 0.5), (26, 0.5), (56, 0.5))
-STAGES: dict[int, list[tuple[dict, tuple, tuple]]] = {  # stage -> [(regime, architectures, seeds)]
-    1: [(REGIME_1_64, WIDTHS + DEPTHS, SEEDS)],
-    2: [(REGIME_1_16_SHORT, WIDTHS + ((8, 0.5), (26, 0.5), (44, 0.5)), SEEDS)],
-    3: [
-        ({**REGIME_1_64, "fraction": 1 / 16}, ((14, 0.5), (14, 1)), SEEDS),
-        (REGIME_1_64, ((14, 4),), SEEDS),
-    ],
-    4: [
-        (PILOT, ((44, 0.5),), (100,)),
-        ({**PILOT, **WARM}, ((44, 0.5),), (100,)),
-        ({**PILOT, **FAST}, ((56, 1),), (100,)),
-        ({**PILOT, **WARM, **FAST}, ((56, 1),), (100,)),
-        ({**PILOT, **WARM}, ((8, 1), (14, 1)), PILOT_SEEDS),
-        ({**PILOT, **WARM, **FAST}, ((8, 1), (14, 1)), PILOT_SEEDS),
-        ({**PILOT, **WARM, **FAST}, ((14, 0.25), (14, 2)), (100,)),
-    ],
-    5: [
-        ({**STUDY_RECIPE, "dataset": name}, tuple(dict.fromkeys(STUDY_ARCHITECTURES)), SEEDS)
-        for name in ("fashion-mnist-m", "fashion-mnist")
-    ],
-}
-FIT_ACCURACY = 0.99  # a network fits its data at this unaugmented training accuracy
-STAGE6_RECIPE = dict(dataset="fashion-mnist-m", lr=0.05, warmup_epochs=2, bf16_cpu=True)
-STAGE6_STEPS = (480, 960, 1920)  # SGD steps of a regime, at batch 128
-STAGE6_FRACTIONS = {1 / 16: 30, 1 / 32: 15, 1 / 64: 8}  # fraction -> steps an epoch
-STAGE6_BASES = (20, 26, 32)  # candidate base depths of the width series
-STAGE6_DEEPEST = (56, 1)
-STAGE6_PILOT = tuple((d, w) for d in STAGE6_BASES for w in (1, 4)) + (STAGE6_DEEPEST,)
-
-
-def stage6_regimes() -> list[dict]:
-    """Stage 6's regimes, cheapest first: by steps, then more data first."""
-    return [
-        dict(STAGE6_RECIPE, fraction=fraction, epochs=steps // per_epoch)
-        for steps in STAGE6_STEPS
-        for fraction, per_epoch in STAGE6_FRACTIONS.items()
-    ]
-
-
-# The rule's deciding networks in every regime first, then the base candidates.
-STAGES[6] = [(r, (STAGE6_DEEPEST, (STAGE6_BASES[0], 4)), PILOT_SEEDS) for r in stage6_regimes()]
-STAGES[6] += [(r, STAGE6_PILOT, PILOT_SEEDS) for r in stage6_regimes()]
-RESULTS = Path(__file__).resolve().parent / "results"
-CKA_IMAGES, CKA_PASSES, PCA_IMAGES = 2048, 2, 512
-
-
-STAGE7_WIDTHS = (0.5, 1, 2, 4)  # the width series: the base depth at these widths
-STAGE7_DEPTHS = (8, 14, 20, 32, 44, 56)  # the depth series, at x1
+PROTOCOL = Path(__file__).with_name("protocol.md").read_text()  # committed before the runs
 
 
 def stage7_plan() -> list[tuple[dict, tuple, tuple]]:
@@ -152,115 +115,13 @@ def configs(stages=(1, 2, 3)) -> list[TrainConfig]:
     """Every network of the given stages, in the order the driver trains them."""
     found = []
     for stage in stages:
-        for regime, architectures, seeds in stage7_plan() if stage == 7 else STAGES[stage]:
+        for regime, architectures, seeds in (
+            stage7_plan() if stage == 7 else stage_table.STAGES[stage]
+        ):
             for seed in seeds:  # all architectures of seed 0 first: a trend is visible early
                 for depth, width in architectures:
                     found.append(TrainConfig(**regime, depth=depth, width=width, seed=seed))
     return list(dict.fromkeys(found))
-
-
-def _folder(dataset: str) -> Path:
-    """Fashion-MNIST's results at the top (as committed by stages 1-3), others in a subfolder."""
-    return RESULTS if dataset == "fashion-mnist" else RESULTS / dataset
-
-
-def _path(config: TrainConfig) -> Path:
-    from ckatools.training.zoo import entry_dir
-
-    return _folder(config.dataset) / f"{entry_dir(config).name}.npz"
-
-
-@dataclass(frozen=True)
-class Span:
-    """A block as a result file stores it: representations ``start``..``end`` (inclusive), its
-    score (the fraction of representations it spans, 0 without a block) and its contrast (mean
-    CKA inside minus outside; not stored for the strict measure)."""
-
-    start: int
-    end: int
-    score: float
-    contrast: float | None = None
-
-
-@dataclass(frozen=True)
-class Measured:
-    """One network of the study as its result file holds it: the same kind of record as a
-    chapter's :class:`~ckatools.book.experiments.Run` (``config``, ``results``, ``block``,
-    ``trained``, ``title``), with the matrix as an array.
-
-    ``results`` is the network's :class:`~ckatools.training.TrainResult` without per-example
-    outputs; ``cka`` is the (layers, layers) within-model CKA matrix, ``pc1`` the (layers,) PC1
-    fractions; ``relative`` and ``strict`` are the block measures the study's stages 1-3 used
-    (stored when the network was measured); ``block`` is the book's measure
-    (:func:`ckatools.analysis.blocks.measure`), computed from ``cka`` when first asked for.
-    """
-
-    config: TrainConfig
-    results: TrainResult
-    cka: np.ndarray
-    layers: tuple[str, ...]
-    pc1: np.ndarray
-    relative: Span
-    strict: Span
-    file: str  # the result file's name without its suffix
-
-    @functools.cached_property
-    def block(self) -> Block:
-        from ckatools.analysis.blocks import measure
-
-        return measure(self.cka)
-
-    @property
-    def trained(self) -> bool:
-        return self.results.trained
-
-    @property
-    def title(self) -> str:
-        """Two lines for a heatmap panel: architecture and data; test accuracy and block."""
-        c = self.config
-        if not self.trained:
-            found = "did not train"
-        else:
-            found = f"block {self.block.score:.2f}" if self.block.present else "no block"
-        return f"{c.label}, {c.dataset}\ntest {self.results.accuracy:.0%}, {found}"
-
-
-def measure_network(config: TrainConfig) -> Path:
-    """Train (or fetch) one network, measure it and write its result file; returns the file."""
-    from ckatools.components import pc1_fractions
-    from ckatools.data import load
-    from ckatools.training import zoo
-
-    model, results = zoo.get(config, progress=False)
-    cka = zoo.cka_matrix(config, model, images=CKA_IMAGES, passes=CKA_PASSES, progress=False)
-    test = load(config.dataset, train=False)
-    pc1 = pc1_fractions(model, test.unit()[:PCA_IMAGES])
-    block, strict = relative_block(cka), strict_block(cka)
-    summary = dict(  # the file's keys, unchanged since stage 1
-        config=dataclasses.asdict(config),
-        train_accuracy=results.train_accuracy,
-        test_accuracy=results.accuracy,
-        train_size=results.train_size,
-        seconds=results.seconds,
-        block=dict(
-            start=int(block.start), end=int(block.end), score=block.score, contrast=block.contrast
-        ),
-        strict=dict(start=int(strict.start), end=int(strict.end), score=strict.score),
-    )
-    path = _path(config)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")  # not *.npz: load_results() never sees half a file
-    with open(tmp, "wb") as file:
-        np.savez_compressed(
-            file,
-            summary=json.dumps(summary),
-            history=json.dumps(list(results.history)),
-            layers=np.array([r.name for r in cka.layers_a]),
-            cka=cka.matrix.numpy().astype(np.float16),
-            pc1=pc1.astype(np.float32),
-        )
-    tmp.replace(path)  # a reader never sees half a file
-    return path
 
 
 def run(stages=(1, 2, 3), *, jobs: int = 1, minutes: float | None = None) -> None:
@@ -276,7 +137,7 @@ def run(stages=(1, 2, 3), *, jobs: int = 1, minutes: float | None = None) -> Non
 
     from tqdm.auto import tqdm
 
-    todo = [c for c in configs(stages) if not _path(c).exists()]
+    todo = [c for c in configs(stages) if not records.result_path(c).exists()]
     print(f"{len(configs(stages)) - len(todo)} networks measured, {len(todo)} to go")
     deadline = None if minutes is None else time.monotonic() + 60 * minutes
     late = lambda: deadline is not None and time.monotonic() > deadline
@@ -285,14 +146,14 @@ def run(stages=(1, 2, 3), *, jobs: int = 1, minutes: float | None = None) -> Non
         for config in todo:
             if late():
                 break
-            measure_network(config)
+            records.measure_network(config)
             bar.update()
     else:
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
             queue, pending = list(todo), set()
             while queue or pending:
                 while queue and len(pending) < jobs and not late():
-                    pending.add(pool.submit(measure_network, queue.pop(0)))
+                    pending.add(pool.submit(records.measure_network, queue.pop(0)))
                 if not pending:
                     break
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -302,479 +163,11 @@ def run(stages=(1, 2, 3), *, jobs: int = 1, minutes: float | None = None) -> Non
     bar.close()
 
 
-def load_results(dataset: str = "fashion-mnist") -> list[Measured]:
-    """Every result file of ``dataset`` as a :class:`Measured` record, in file-name order."""
-    found = []
-    for path in sorted(_folder(dataset).glob("*.npz")):
-        with np.load(path) as f:
-            summary = json.loads(str(f["summary"]))
-            history = tuple(json.loads(str(f["history"])))
-            layers, cka, pc1 = tuple(f["layers"]), f["cka"].astype(np.float64), f["pc1"]
-        config = TrainConfig(**summary["config"])
-        results = TrainResult(
-            config,
-            history,
-            summary["seconds"],
-            config.epochs,
-            summary["train_size"],
-            train_accuracy=summary["train_accuracy"],
-            accuracy=summary["test_accuracy"],
-        )
-        relative, strict = Span(**summary["block"]), Span(**summary["strict"])
-        found.append(Measured(config, results, cka, layers, pc1, relative, strict, path.stem))
-    return found
-
-
 def of_stages(items: list[Measured], stages=(1, 2, 3)) -> list[Measured]:
     """The results of ``items`` that belong to the given stages (stage 5 shares a regime with
     stage 2 but not its recipe, so their networks must not be pooled)."""
     wanted = set(configs(stages))
     return [i for i in items if i.config in wanted]
-
-
-LABELS = RESULTS / "labels.csv"  # heatmaps labelled by eye, committed before the measure ran
-
-
-@dataclass(frozen=True)
-class Label:
-    """One heatmap labelled by eye (``labels.csv``): its dataset and result file, the label
-    (block / no block / unsure), the labelled block's first and last representation (None
-    without one) and a note."""
-
-    dataset: str
-    result: str
-    label: str
-    start: int | None
-    end: int | None
-    note: str
-
-
-def labels() -> list[Label]:
-    """The labelled heatmaps, in the file's order."""
-    import csv
-
-    with open(LABELS) as f:
-        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))
-    span = lambda value: int(value) if value else None
-    return [
-        Label(r["dataset"], r["result"], r["label"], span(r["start"]), span(r["end"]), r["note"])
-        for r in rows
-    ]
-
-
-def _labelled_measures() -> list[tuple[Label, Block]]:
-    """Each labelled heatmap's label and what the block measure says of it."""
-    rows = labels()
-    found = {
-        item.file: item for dataset in {r.dataset for r in rows} for item in load_results(dataset)
-    }
-    return [(row, found[row.result].block) for row in rows]
-
-
-def agreement() -> pd.DataFrame:
-    """The confusion table of the block measure (:func:`~ckatools.analysis.blocks.measure`)
-    against the labels: one row per label, the heatmaps the measure calls 'block' and 'no block'."""
-    import pandas as pd
-
-    table = pd.DataFrame(0, index=["block", "no block", "unsure"], columns=["block", "no block"])
-    for row, block in _labelled_measures():
-        table.loc[row.label, "block" if block.present else "no block"] += 1
-    table.index.name, table.columns.name = "labelled", "measure says"
-    return table
-
-
-def span_agreement() -> pd.DataFrame:
-    """For every heatmap labelled 'block': the labelled span, the measure's span when it finds a
-    block, and their overlap (intersection over union of the two runs of representations)."""
-    import pandas as pd
-
-    rows = []
-    for row, block in _labelled_measures():
-        if row.label != "block":
-            continue
-        found = (block.start, block.end) if block.present else None
-        overlap = 0.0
-        if found:
-            inter = max(0, min(row.end, block.end) - max(row.start, block.start) + 1)
-            union = max(row.end, block.end) - min(row.start, block.start) + 1
-            overlap = inter / union
-        rows.append(
-            dict(
-                dataset=row.dataset,
-                result=row.result,
-                labelled=f"{row.start}-{row.end}",
-                measured=f"{found[0]}-{found[1]}" if found else "no block",
-                overlap=round(overlap, 2),
-            )
-        )
-    return pd.DataFrame(rows)
-
-
-def pilot_decisions(items: list[Measured]) -> dict:
-    """Stage 4's two rules applied to the pilot's results: the warm-up and the precision that
-    stage 5 trains with, and the numbers that decided them."""
-
-    def find(depth, width, seed, warmup, fast):
-        (item,) = [
-            i
-            for i in items
-            if (i.config.depth, i.config.width, i.config.seed) == (depth, width, seed)
-            and i.config.warmup_epochs == warmup
-            and i.config.bf16_cpu == fast
-        ]
-        return item
-
-    pairs = [(find(44, 0.5, 100, 0, False), find(44, 0.5, 100, 2, False))]
-    pairs.append((find(56, 1, 100, 0, True), find(56, 1, 100, 2, True)))
-    rescued = any(not cold.trained and warm.trained for cold, warm in pairs)
-    better = all(warm.results.accuracy > cold.results.accuracy for cold, warm in pairs)
-    precision = [
-        (find(d, 1, s, 2, False), find(d, 1, s, 2, True)) for d in (8, 14) for s in PILOT_SEEDS
-    ]
-    difference = float(np.mean([f.results.accuracy - p.results.accuracy for p, f in precision]))
-    noise = max(
-        abs(find(d, 1, 100, 2, False).results.accuracy - find(d, 1, 101, 2, False).results.accuracy)
-        for d in (8, 14)
-    )
-    return dict(
-        warmup_epochs=2 if rescued or better else 0,
-        warmup_pairs=[
-            (
-                c.config.label,
-                c.results.train_accuracy,
-                c.results.accuracy,
-                w.results.train_accuracy,
-                w.results.accuracy,
-            )
-            for c, w in pairs
-        ],
-        bf16_cpu=abs(difference) <= noise,
-        bf16_difference=difference,
-        seed_noise=noise,
-    )
-
-
-def _regime(config: TrainConfig) -> str:
-    return f"{fraction_label(config.fraction)} data, {config.epochs} epochs"
-
-
-def series_scores(items: list[Measured], regime: str, series: str):
-    """The networks of one series ("width": ResNet-14; "depth": x0.5) in one regime, its knob's
-    levels and the block scores of every seed at each level."""
-    fixed, anchor = ("depth", 14) if series == "width" else ("width", 0.5)
-    found = [i for i in items if _regime(i.config) == regime and getattr(i.config, fixed) == anchor]
-    levels = sorted({getattr(i.config, series) for i in found})
-    by_level = [[i.relative.score for i in found if getattr(i.config, series) == x] for x in levels]
-    return found, levels, by_level
-
-
-def trends(items: list[Measured], *, seed: int = 0):
-    """One row per (regime, series): scores per level, Spearman's rho and interval, separation."""
-    import pandas as pd
-
-    rows = []
-    for regime in sorted({_regime(i.config) for i in items}):
-        for name in ("width", "depth"):
-            series, levels, by_level = series_scores(items, regime, name)
-            if len(levels) < 2:
-                continue
-            xs = [x for x, ys in zip(levels, by_level) for _ in ys]
-            rho = spearman(xs, [y for ys in by_level for y in ys])
-            low, high = rho_interval(xs, [y for ys in by_level for y in ys], seed=seed)
-            spread = max(np.std(by_level[0]), np.std(by_level[-1]))
-            gap = np.mean(by_level[-1]) - np.mean(by_level[0])
-            rows.append(
-                dict(
-                    regime=regime,
-                    series=name,
-                    networks=len(xs),
-                    levels=len(levels),
-                    scores=", ".join(
-                        f"{x:g}: {np.mean(ys):.2f}±{np.std(ys):.2f}"
-                        for x, ys in zip(levels, by_level)
-                    ),
-                    rho=round(rho, 2),
-                    rho_low=round(low, 2),
-                    rho_high=round(high, 2),
-                    separation=round(gap / spread, 1) if spread > 0 else np.inf * np.sign(gap),
-                    with_block=sum(s >= MIN_BLOCK_FRACTION for ys in by_level for s in ys),
-                    cost=round(sum(_cost(i.config) for i in series), 2),
-                    fitted=sum(i.results.train_accuracy >= 0.99 for i in series),
-                )
-            )
-    return pd.DataFrame(rows)
-
-
-def _cost(config: TrainConfig) -> float:
-    """The amendment's deterministic training cost: epochs x training images x parameters, in
-    units of a pass over all 60,000 Fashion-MNIST images by a million parameters.
-    """
-    from ckatools.models import parameter_count
-
-    return config.epochs * config.fraction * parameter_count(config.depth, config.width) / 1e6
-
-
-def choose(table) -> str | None:
-    """The regime the protocol's rule picks from :func:`trends`' table (None: keep the profile).
-
-    Only complete regimes (a width and a depth series of at least 3 levels) take part.
-    """
-    if table.empty:
-        return None
-    table = table[table.levels >= 3]
-    complete = table.groupby("regime").series.nunique() == 2
-    table = table[table.regime.isin(complete[complete].index)]
-    if table.empty:
-        return None
-    table = table.assign(shows=(table.rho >= 0.5) & (table.separation > 2))
-    per_regime = table.groupby("regime").agg(
-        shows=("shows", "sum"), both=("shows", "all"), rho=("rho", "mean"), cost=("cost", "sum")
-    )
-    if per_regime.shows.max() == 0:
-        return None
-    both = per_regime[per_regime.both]
-    if len(both):
-        return both.cost.idxmin()
-    return per_regime.sort_values(["shows", "rho"], ascending=False).index[0]
-
-
-def stage5_items(dataset: str) -> list[Measured]:
-    """Stage 5's measured networks of ``dataset`` (its recipe, the study's seeds)."""
-    return [
-        i
-        for i in load_results(dataset)
-        if i.config.seed in SEEDS
-        and all(getattr(i.config, k) == v for k, v in STUDY_RECIPE.items())
-    ]
-
-
-def stage5_trends(items: list[Measured], *, seed: int = 0) -> pd.DataFrame:
-    """Stage 5's statistics per dataset and series: Spearman's rho between the knob and the
-    presence-weighted block size (the measure's score where it finds a block, else 0) over the
-    trained networks, its 95 % interval, and the outcome: 'shows' (interval above zero),
-    'against' (below) or 'inconclusive'. Untrained networks are counted and left out."""
-    import pandas as pd
-
-    rows = []
-    for dataset in sorted({i.config.dataset for i in items}):
-        for series, fixed, anchor in (("width", "depth", 14), ("depth", "width", 1)):
-            members = [
-                i
-                for i in items
-                if i.config.dataset == dataset and getattr(i.config, fixed) == anchor
-            ]
-            good = [i for i in members if i.trained]
-            blocks = [i.block for i in good]
-            xs = [getattr(i.config, series) for i in good]
-            ys = [b.extent for b in blocks]
-            rho = spearman(xs, ys) if good else float("nan")
-            low, high = rho_interval(xs, ys, seed=seed) if good else (np.nan, np.nan)
-            outcome = "shows" if low > 0 else "against" if high < 0 else "inconclusive"
-            rows.append(
-                dict(
-                    dataset=dataset,
-                    series=series,
-                    networks=len(members),
-                    untrained=len(members) - len(good),
-                    levels=len(set(xs)),
-                    with_block=sum(b.present for b in blocks),
-                    rho=round(rho, 2),
-                    rho_low=round(low, 2),
-                    rho_high=round(high, 2),
-                    outcome=outcome,
-                )
-            )
-    return pd.DataFrame(rows)
-
-
-def mean_off_diagonal(matrix: np.ndarray) -> float:
-    """Mean CKA between different representations: how alike a network's layers are overall."""
-    m = np.asarray(matrix, dtype=float)
-    return float(np.nanmean(m[~np.eye(len(m), dtype=bool)]))
-
-
-def dataset_table(items: list[Measured]) -> pd.DataFrame:
-    """Stage 5's datasets side by side: networks, how many trained, the median (and range) of
-    the mean off-diagonal CKA, how many trained networks have a block by the measure, and the
-    median training and test accuracy."""
-    import pandas as pd
-
-    rows = []
-    for dataset in sorted({i.config.dataset for i in items}):
-        members = [i for i in items if i.config.dataset == dataset]
-        good = [i for i in members if i.trained]
-        alike = [mean_off_diagonal(i.cka) for i in good]
-        rows.append(
-            {
-                "dataset": dataset,
-                "networks": len(members),
-                "trained": len(good),
-                "mean CKA (median)": round(float(np.median(alike)), 2) if alike else np.nan,
-                "range": f"{min(alike):.2f}-{max(alike):.2f}" if alike else "",
-                "with a block": sum(i.block.present for i in good),
-                "train acc.": round(float(np.median([i.results.train_accuracy for i in good])), 3),
-                "test acc.": round(float(np.median([i.results.accuracy for i in good])), 3),
-            }
-        )
-    return pd.DataFrame(rows).set_index("dataset")
-
-
-def dataset_reading(datasets: pd.DataFrame, trends_table: pd.DataFrame) -> str:
-    """What stage 5 found, in sentences chosen by its numbers (:func:`dataset_table` and
-    :func:`stage5_trends`)."""
-    words = {
-        "shows": "rises, as in the paper",
-        "against": "falls, against the paper",
-        "inconclusive": "moves too little to tell",
-    }
-    lines = []
-    for dataset, row in datasets.iterrows():
-        series = trends_table[trends_table.dataset == dataset]
-        moves = "; ".join(
-            f"with {r.series} the block's extent {words[r.outcome]} ("
-            + (
-                f"Spearman {r.rho:+.2f}, 95 % interval {r.rho_low:+.2f} to {r.rho_high:+.2f})"
-                if np.isfinite(r.rho_low)
-                else "no interval: too few networks with a block)"
-            )
-            for r in series.itertuples()
-        )
-        lines.append(
-            f"{dataset}: layers alike at a median mean CKA of {row['mean CKA (median)']:.2f}; "
-            f"a block in {row['with a block']} of {row['trained']} trained networks; {moves}."
-        )
-    lines = [textwrap.fill(line, COLUMN_CHARS, subsequent_indent="  ") for line in lines]
-    a, b = (
-        datasets.loc[name, "mean CKA (median)"] for name in ("fashion-mnist", "fashion-mnist-m")
-    )
-    lines.append(
-        "Photographed backgrounds make the layers "
-        + ("less alike" if b < a else "no less alike")
-        + f" than black ones ({b:.2f} against {a:.2f})."
-    )
-    return "\n".join(lines)
-
-
-def choose_dataset(table: pd.DataFrame) -> str:
-    """Stage 5's rule: the dataset with more series whose trend shows; a tie goes to the one with
-    more trained networks with a block; a further tie to Fashion-MNIST-M."""
-    per = table.groupby("dataset").agg(
-        shows=("outcome", lambda o: int((o == "shows").sum())), blocks=("with_block", "sum")
-    )
-    per["prefer"] = [name == "fashion-mnist-m" for name in per.index]
-    return per.sort_values(["shows", "blocks", "prefer"], ascending=False).index[0]
-
-
-def stage6_decisions(items: list[Measured]) -> dict:
-    """Stage 6's two rules applied to its pilot's results: the regime (the cheapest in which
-    ResNet-56 x1 and ResNet-20 x4 fit for both pilot seeds; None if none does) and the base
-    depth of the width series, with the training accuracies that decided them.
-
-    A regime whose deciding networks are not all measured yet stops the search (its answer is
-    unknown, so no costlier regime can be the cheapest that fits): ``complete`` is then False.
-    The base rule is read shallowest candidate first and asks only for the networks its answer
-    depends on (:func:`_base_depth`); until they are measured the base is None and
-    ``base_missing`` names them.
-    """
-
-    def found(regime: dict, depth: int, width: float) -> list[Measured]:
-        return [
-            i
-            for i in items
-            if i.config.seed in PILOT_SEEDS
-            and (i.config.depth, i.config.width) == (depth, width)
-            and all(getattr(i.config, k) == v for k, v in regime.items())
-        ]
-
-    def fits(regime: dict, depth: int, width: float) -> bool | None:
-        """Fits in both seeds; False as soon as one seed does not; None until known."""
-        runs = found(regime, depth, width)
-        if any(i.results.train_accuracy < FIT_ACCURACY for i in runs):
-            return False
-        return True if {i.config.seed for i in runs} == set(PILOT_SEEDS) else None
-
-    rows, chosen, complete = [], None, True
-    for regime in stage6_regimes():
-        deciding = [fits(regime, *STAGE6_DEEPEST), fits(regime, STAGE6_BASES[0], 4)]
-        accuracies = {
-            TrainConfig(**regime, depth=d, width=w).label: [
-                round(i.results.train_accuracy, 4) for i in found(regime, d, w)
-            ]
-            for d, w in (STAGE6_DEEPEST, (STAGE6_BASES[0], 4))
-        }
-        rows.append(dict(regime=_regime(TrainConfig(**regime)), fits=deciding, **accuracies))
-        if None in deciding:
-            complete = False
-            break
-        if all(deciding):
-            chosen = regime
-            break
-    base, missing = _base_depth(chosen, found, fits) if chosen is not None else (None, [])
-    return dict(regime=chosen, base=base, complete=complete, searched=rows, base_missing=missing)
-
-
-def _base_depth(regime: dict, found, fits) -> tuple[int | None, list[str]]:
-    """The base rule in the chosen regime: the shallowest candidate whose x1 has no block in
-    both seeds and whose x4 fits both; if none, the shallowest whose x4 fits.
-
-    Read in order, it needs only the networks that can change its answer (amendment of
-    2026-12-05): a candidate whose x1 shows a block in one seed, or whose x4 fails to fit in
-    one seed, is out whatever its other networks show. The answer is the one the rule gives
-    with every candidate measured; ``missing`` names the networks it needs next.
-    """
-    label = lambda depth, width: TrainConfig(**regime, depth=depth, width=width).label
-    for depth in STAGE6_BASES:
-        x1 = found(regime, depth, 1)
-        block = True if any(i.block.present for i in x1) else None
-        if block is None and {i.config.seed for i in x1} == set(PILOT_SEEDS):
-            block = False
-        fit = fits(regime, depth, 4)
-        if block is False and fit:
-            return depth, []
-        if block or fit is False:
-            continue  # out, whatever its other networks show
-        missing = [label(depth, w) for w, known in ((1, block), (4, fit)) if known is None]
-        return None, missing  # undecided: its networks come next
-    for depth in STAGE6_BASES:  # none is plain: the shallowest whose x4 fits
-        fit = fits(regime, depth, 4)
-        if fit is None:
-            return None, [label(depth, 4)]
-        if fit:
-            return depth, []
-    return None, []
-
-
-def less_data(items: list[Measured], *, width_levels=(0.5, 1)) -> pd.DataFrame:
-    """The amendment's data question: ResNet-14's score on 1/64 and 1/16 (60 epochs) per width."""
-    import pandas as pd
-
-    rows = []
-    for width in width_levels:
-        scores = {
-            f: [
-                i.relative.score
-                for i in items
-                if i.config.depth == 14
-                and i.config.width == width
-                and i.config.epochs == 60
-                and i.config.fraction == f
-            ]
-            for f in (1 / 64, 1 / 16)
-        }
-        if not all(scores.values()):
-            continue
-        small, large = (np.array(scores[f]) for f in (1 / 64, 1 / 16))
-        spread = max(small.std(), large.std())
-        rows.append(
-            {
-                "network": f"ResNet-14 ×{width:g}",
-                "1/64 data": f"{small.mean():.2f}±{small.std():.2f}",
-                "1/16 data": f"{large.mean():.2f}±{large.std():.2f}",
-                "difference": round(small.mean() - large.mean(), 2),
-                "holds": bool(small.mean() - large.mean() > spread),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def main(argv: list[str] | None = None) -> None:

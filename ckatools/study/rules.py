@@ -1,0 +1,460 @@
+"""The rules that decided the study, as the protocol states them: trend statistics and the
+regime rule (stages 1-3), the pilot's rules (stage 4), the dataset rule (stage 5), the regime and
+base-depth rules (stage 6); and the block measure's agreement with the labelled heatmaps."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ckatools.analysis.blocks import MIN_BLOCK_FRACTION, Block
+from ckatools.page import COLUMN_CHARS
+from ckatools.stats import rho_interval, spearman
+from ckatools.study.records import Label, Measured, labels, load_results
+from ckatools.study.stages import (
+    FIT_ACCURACY,
+    PILOT_SEEDS,
+    SEEDS,
+    STAGE6_BASES,
+    STAGE6_DEEPEST,
+    STUDY_RECIPE,
+    stage6_regimes,
+)
+from ckatools.training import TrainConfig, fraction_label
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "agreement",
+    "span_agreement",
+    "pilot_decisions",
+    "series_scores",
+    "trends",
+    "choose",
+    "stage5_items",
+    "stage5_trends",
+    "mean_off_diagonal",
+    "dataset_table",
+    "dataset_reading",
+    "choose_dataset",
+    "stage6_decisions",
+    "less_data",
+]
+
+
+def _labelled_measures() -> list[tuple[Label, Block]]:
+    """Each labelled heatmap's label and what the block measure says of it."""
+    rows = labels()
+    found = {
+        item.file: item for dataset in {r.dataset for r in rows} for item in load_results(dataset)
+    }
+    return [(row, found[row.result].block) for row in rows]
+
+
+def agreement() -> pd.DataFrame:
+    """The confusion table of the block measure (:func:`~ckatools.analysis.blocks.measure`)
+    against the labels: one row per label, the heatmaps the measure calls 'block' and 'no block'."""
+    import pandas as pd
+
+    table = pd.DataFrame(0, index=["block", "no block", "unsure"], columns=["block", "no block"])
+    for row, block in _labelled_measures():
+        table.loc[row.label, "block" if block.present else "no block"] += 1
+    table.index.name, table.columns.name = "labelled", "measure says"
+    return table
+
+
+def span_agreement() -> pd.DataFrame:
+    """For every heatmap labelled 'block': the labelled span, the measure's span when it finds a
+    block, and their overlap (intersection over union of the two runs of representations)."""
+    import pandas as pd
+
+    rows = []
+    for row, block in _labelled_measures():
+        if row.label != "block":
+            continue
+        found = (block.start, block.end) if block.present else None
+        overlap = 0.0
+        if found:
+            inter = max(0, min(row.end, block.end) - max(row.start, block.start) + 1)
+            union = max(row.end, block.end) - min(row.start, block.start) + 1
+            overlap = inter / union
+        rows.append(
+            dict(
+                dataset=row.dataset,
+                result=row.result,
+                labelled=f"{row.start}-{row.end}",
+                measured=f"{found[0]}-{found[1]}" if found else "no block",
+                overlap=round(overlap, 2),
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def pilot_decisions(items: list[Measured]) -> dict:
+    """Stage 4's two rules applied to the pilot's results: the warm-up and the precision that
+    stage 5 trains with, and the numbers that decided them."""
+
+    def find(depth, width, seed, warmup, fast):
+        (item,) = [
+            i
+            for i in items
+            if (i.config.depth, i.config.width, i.config.seed) == (depth, width, seed)
+            and i.config.warmup_epochs == warmup
+            and i.config.bf16_cpu == fast
+        ]
+        return item
+
+    pairs = [(find(44, 0.5, 100, 0, False), find(44, 0.5, 100, 2, False))]
+    pairs.append((find(56, 1, 100, 0, True), find(56, 1, 100, 2, True)))
+    rescued = any(not cold.trained and warm.trained for cold, warm in pairs)
+    better = all(warm.results.accuracy > cold.results.accuracy for cold, warm in pairs)
+    precision = [
+        (find(d, 1, s, 2, False), find(d, 1, s, 2, True)) for d in (8, 14) for s in PILOT_SEEDS
+    ]
+    difference = float(np.mean([f.results.accuracy - p.results.accuracy for p, f in precision]))
+    noise = max(
+        abs(find(d, 1, 100, 2, False).results.accuracy - find(d, 1, 101, 2, False).results.accuracy)
+        for d in (8, 14)
+    )
+    return dict(
+        warmup_epochs=2 if rescued or better else 0,
+        warmup_pairs=[
+            (
+                c.config.label,
+                c.results.train_accuracy,
+                c.results.accuracy,
+                w.results.train_accuracy,
+                w.results.accuracy,
+            )
+            for c, w in pairs
+        ],
+        bf16_cpu=abs(difference) <= noise,
+        bf16_difference=difference,
+        seed_noise=noise,
+    )
+
+
+def _regime(config: TrainConfig) -> str:
+    return f"{fraction_label(config.fraction)} data, {config.epochs} epochs"
+
+
+def series_scores(items: list[Measured], regime: str, series: str):
+    """The networks of one series ("width": ResNet-14; "depth": x0.5) in one regime, its knob's
+    levels and the block scores of every seed at each level."""
+    fixed, anchor = ("depth", 14) if series == "width" else ("width", 0.5)
+    found = [i for i in items if _regime(i.config) == regime and getattr(i.config, fixed) == anchor]
+    levels = sorted({getattr(i.config, series) for i in found})
+    by_level = [[i.relative.score for i in found if getattr(i.config, series) == x] for x in levels]
+    return found, levels, by_level
+
+
+def trends(items: list[Measured], *, seed: int = 0):
+    """One row per (regime, series): scores per level, Spearman's rho and interval, separation."""
+    import pandas as pd
+
+    rows = []
+    for regime in sorted({_regime(i.config) for i in items}):
+        for name in ("width", "depth"):
+            series, levels, by_level = series_scores(items, regime, name)
+            if len(levels) < 2:
+                continue
+            xs = [x for x, ys in zip(levels, by_level) for _ in ys]
+            rho = spearman(xs, [y for ys in by_level for y in ys])
+            low, high = rho_interval(xs, [y for ys in by_level for y in ys], seed=seed)
+            spread = max(np.std(by_level[0]), np.std(by_level[-1]))
+            gap = np.mean(by_level[-1]) - np.mean(by_level[0])
+            rows.append(
+                dict(
+                    regime=regime,
+                    series=name,
+                    networks=len(xs),
+                    levels=len(levels),
+                    scores=", ".join(
+                        f"{x:g}: {np.mean(ys):.2f}±{np.std(ys):.2f}"
+                        for x, ys in zip(levels, by_level)
+                    ),
+                    rho=round(rho, 2),
+                    rho_low=round(low, 2),
+                    rho_high=round(high, 2),
+                    separation=round(gap / spread, 1) if spread > 0 else np.inf * np.sign(gap),
+                    with_block=sum(s >= MIN_BLOCK_FRACTION for ys in by_level for s in ys),
+                    cost=round(sum(_cost(i.config) for i in series), 2),
+                    fitted=sum(i.results.train_accuracy >= 0.99 for i in series),
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def _cost(config: TrainConfig) -> float:
+    """The amendment's deterministic training cost: epochs x training images x parameters, in
+    units of a pass over all 60,000 Fashion-MNIST images by a million parameters.
+    """
+    from ckatools.models import parameter_count
+
+    return config.epochs * config.fraction * parameter_count(config.depth, config.width) / 1e6
+
+
+def choose(table) -> str | None:
+    """The regime the protocol's rule picks from :func:`trends`' table (None: keep the profile).
+
+    Only complete regimes (a width and a depth series of at least 3 levels) take part.
+    """
+    if table.empty:
+        return None
+    table = table[table.levels >= 3]
+    complete = table.groupby("regime").series.nunique() == 2
+    table = table[table.regime.isin(complete[complete].index)]
+    if table.empty:
+        return None
+    table = table.assign(shows=(table.rho >= 0.5) & (table.separation > 2))
+    per_regime = table.groupby("regime").agg(
+        shows=("shows", "sum"), both=("shows", "all"), rho=("rho", "mean"), cost=("cost", "sum")
+    )
+    if per_regime.shows.max() == 0:
+        return None
+    both = per_regime[per_regime.both]
+    if len(both):
+        return both.cost.idxmin()
+    return per_regime.sort_values(["shows", "rho"], ascending=False).index[0]
+
+
+def stage5_items(dataset: str) -> list[Measured]:
+    """Stage 5's measured networks of ``dataset`` (its recipe, the study's seeds)."""
+    return [
+        i
+        for i in load_results(dataset)
+        if i.config.seed in SEEDS
+        and all(getattr(i.config, k) == v for k, v in STUDY_RECIPE.items())
+    ]
+
+
+def stage5_trends(items: list[Measured], *, seed: int = 0) -> pd.DataFrame:
+    """Stage 5's statistics per dataset and series: Spearman's rho between the knob and the
+    presence-weighted block size (the measure's score where it finds a block, else 0) over the
+    trained networks, its 95 % interval, and the outcome: 'shows' (interval above zero),
+    'against' (below) or 'inconclusive'. Untrained networks are counted and left out."""
+    import pandas as pd
+
+    rows = []
+    for dataset in sorted({i.config.dataset for i in items}):
+        for series, fixed, anchor in (("width", "depth", 14), ("depth", "width", 1)):
+            members = [
+                i
+                for i in items
+                if i.config.dataset == dataset and getattr(i.config, fixed) == anchor
+            ]
+            good = [i for i in members if i.trained]
+            blocks = [i.block for i in good]
+            xs = [getattr(i.config, series) for i in good]
+            ys = [b.extent for b in blocks]
+            rho = spearman(xs, ys) if good else float("nan")
+            low, high = rho_interval(xs, ys, seed=seed) if good else (np.nan, np.nan)
+            outcome = "shows" if low > 0 else "against" if high < 0 else "inconclusive"
+            rows.append(
+                dict(
+                    dataset=dataset,
+                    series=series,
+                    networks=len(members),
+                    untrained=len(members) - len(good),
+                    levels=len(set(xs)),
+                    with_block=sum(b.present for b in blocks),
+                    rho=round(rho, 2),
+                    rho_low=round(low, 2),
+                    rho_high=round(high, 2),
+                    outcome=outcome,
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def mean_off_diagonal(matrix: np.ndarray) -> float:
+    """Mean CKA between different representations: how alike a network's layers are overall."""
+    m = np.asarray(matrix, dtype=float)
+    return float(np.nanmean(m[~np.eye(len(m), dtype=bool)]))
+
+
+def dataset_table(items: list[Measured]) -> pd.DataFrame:
+    """Stage 5's datasets side by side: networks, how many trained, the median (and range) of
+    the mean off-diagonal CKA, how many trained networks have a block by the measure, and the
+    median training and test accuracy."""
+    import pandas as pd
+
+    rows = []
+    for dataset in sorted({i.config.dataset for i in items}):
+        members = [i for i in items if i.config.dataset == dataset]
+        good = [i for i in members if i.trained]
+        alike = [mean_off_diagonal(i.cka) for i in good]
+        rows.append(
+            {
+                "dataset": dataset,
+                "networks": len(members),
+                "trained": len(good),
+                "mean CKA (median)": round(float(np.median(alike)), 2) if alike else np.nan,
+                "range": f"{min(alike):.2f}-{max(alike):.2f}" if alike else "",
+                "with a block": sum(i.block.present for i in good),
+                "train acc.": round(float(np.median([i.results.train_accuracy for i in good])), 3),
+                "test acc.": round(float(np.median([i.results.accuracy for i in good])), 3),
+            }
+        )
+    return pd.DataFrame(rows).set_index("dataset")
+
+
+def dataset_reading(datasets: pd.DataFrame, trends_table: pd.DataFrame) -> str:
+    """What stage 5 found, in sentences chosen by its numbers (:func:`dataset_table` and
+    :func:`stage5_trends`)."""
+    words = {
+        "shows": "rises, as in the paper",
+        "against": "falls, against the paper",
+        "inconclusive": "moves too little to tell",
+    }
+    lines = []
+    for dataset, row in datasets.iterrows():
+        series = trends_table[trends_table.dataset == dataset]
+        moves = "; ".join(
+            f"with {r.series} the block's extent {words[r.outcome]} ("
+            + (
+                f"Spearman {r.rho:+.2f}, 95 % interval {r.rho_low:+.2f} to {r.rho_high:+.2f})"
+                if np.isfinite(r.rho_low)
+                else "no interval: too few networks with a block)"
+            )
+            for r in series.itertuples()
+        )
+        lines.append(
+            f"{dataset}: layers alike at a median mean CKA of {row['mean CKA (median)']:.2f}; "
+            f"a block in {row['with a block']} of {row['trained']} trained networks; {moves}."
+        )
+    lines = [textwrap.fill(line, COLUMN_CHARS, subsequent_indent="  ") for line in lines]
+    a, b = (
+        datasets.loc[name, "mean CKA (median)"] for name in ("fashion-mnist", "fashion-mnist-m")
+    )
+    lines.append(
+        "Photographed backgrounds make the layers "
+        + ("less alike" if b < a else "no less alike")
+        + f" than black ones ({b:.2f} against {a:.2f})."
+    )
+    return "\n".join(lines)
+
+
+def choose_dataset(table: pd.DataFrame) -> str:
+    """Stage 5's rule: the dataset with more series whose trend shows; a tie goes to the one with
+    more trained networks with a block; a further tie to Fashion-MNIST-M."""
+    per = table.groupby("dataset").agg(
+        shows=("outcome", lambda o: int((o == "shows").sum())), blocks=("with_block", "sum")
+    )
+    per["prefer"] = [name == "fashion-mnist-m" for name in per.index]
+    return per.sort_values(["shows", "blocks", "prefer"], ascending=False).index[0]
+
+
+def stage6_decisions(items: list[Measured]) -> dict:
+    """Stage 6's two rules applied to its pilot's results: the regime (the cheapest in which
+    ResNet-56 x1 and ResNet-20 x4 fit for both pilot seeds; None if none does) and the base
+    depth of the width series, with the training accuracies that decided them.
+
+    A regime whose deciding networks are not all measured yet stops the search (its answer is
+    unknown, so no costlier regime can be the cheapest that fits): ``complete`` is then False.
+    The base rule is read shallowest candidate first and asks only for the networks its answer
+    depends on (:func:`_base_depth`); until they are measured the base is None and
+    ``base_missing`` names them.
+    """
+
+    def found(regime: dict, depth: int, width: float) -> list[Measured]:
+        return [
+            i
+            for i in items
+            if i.config.seed in PILOT_SEEDS
+            and (i.config.depth, i.config.width) == (depth, width)
+            and all(getattr(i.config, k) == v for k, v in regime.items())
+        ]
+
+    def fits(regime: dict, depth: int, width: float) -> bool | None:
+        """Fits in both seeds; False as soon as one seed does not; None until known."""
+        runs = found(regime, depth, width)
+        if any(i.results.train_accuracy < FIT_ACCURACY for i in runs):
+            return False
+        return True if {i.config.seed for i in runs} == set(PILOT_SEEDS) else None
+
+    rows, chosen, complete = [], None, True
+    for regime in stage6_regimes():
+        deciding = [fits(regime, *STAGE6_DEEPEST), fits(regime, STAGE6_BASES[0], 4)]
+        accuracies = {
+            TrainConfig(**regime, depth=d, width=w).label: [
+                round(i.results.train_accuracy, 4) for i in found(regime, d, w)
+            ]
+            for d, w in (STAGE6_DEEPEST, (STAGE6_BASES[0], 4))
+        }
+        rows.append(dict(regime=_regime(TrainConfig(**regime)), fits=deciding, **accuracies))
+        if None in deciding:
+            complete = False
+            break
+        if all(deciding):
+            chosen = regime
+            break
+    base, missing = _base_depth(chosen, found, fits) if chosen is not None else (None, [])
+    return dict(regime=chosen, base=base, complete=complete, searched=rows, base_missing=missing)
+
+
+def _base_depth(regime: dict, found, fits) -> tuple[int | None, list[str]]:
+    """The base rule in the chosen regime: the shallowest candidate whose x1 has no block in
+    both seeds and whose x4 fits both; if none, the shallowest whose x4 fits.
+
+    Read in order, it needs only the networks that can change its answer (amendment of
+    2026-12-05): a candidate whose x1 shows a block in one seed, or whose x4 fails to fit in
+    one seed, is out whatever its other networks show. The answer is the one the rule gives
+    with every candidate measured; ``missing`` names the networks it needs next.
+    """
+    label = lambda depth, width: TrainConfig(**regime, depth=depth, width=width).label
+    for depth in STAGE6_BASES:
+        x1 = found(regime, depth, 1)
+        block = True if any(i.block.present for i in x1) else None
+        if block is None and {i.config.seed for i in x1} == set(PILOT_SEEDS):
+            block = False
+        fit = fits(regime, depth, 4)
+        if block is False and fit:
+            return depth, []
+        if block or fit is False:
+            continue  # out, whatever its other networks show
+        missing = [label(depth, w) for w, known in ((1, block), (4, fit)) if known is None]
+        return None, missing  # undecided: its networks come next
+    for depth in STAGE6_BASES:  # none is plain: the shallowest whose x4 fits
+        fit = fits(regime, depth, 4)
+        if fit is None:
+            return None, [label(depth, 4)]
+        if fit:
+            return depth, []
+    return None, []
+
+
+def less_data(items: list[Measured], *, width_levels=(0.5, 1)) -> pd.DataFrame:
+    """The amendment's data question: ResNet-14's score on 1/64 and 1/16 (60 epochs) per width."""
+    import pandas as pd
+
+    rows = []
+    for width in width_levels:
+        scores = {
+            f: [
+                i.relative.score
+                for i in items
+                if i.config.depth == 14
+                and i.config.width == width
+                and i.config.epochs == 60
+                and i.config.fraction == f
+            ]
+            for f in (1 / 64, 1 / 16)
+        }
+        if not all(scores.values()):
+            continue
+        small, large = (np.array(scores[f]) for f in (1 / 64, 1 / 16))
+        spread = max(small.std(), large.std())
+        rows.append(
+            {
+                "network": f"ResNet-14 ×{width:g}",
+                "1/64 data": f"{small.mean():.2f}±{small.std():.2f}",
+                "1/16 data": f"{large.mean():.2f}±{large.std():.2f}",
+                "difference": round(small.mean() - large.mean(), 2),
+                "holds": bool(small.mean() - large.mean() > spread),
+            }
+        )
+    return pd.DataFrame(rows)
