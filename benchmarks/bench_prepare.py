@@ -1,10 +1,14 @@
-"""Training many networks: ``zoo.prepare`` with several jobs against one job at a time.
+"""Training many networks: ``zoo.prepare`` one at a time, with several jobs, and with the seeds of
+an architecture stacked into one network (``stack=K``), each into an empty cache.
 
-The same networks (one architecture, several seeds) trained into two empty caches: once one at a
-time with every CPU thread, once ``--jobs`` at a time, each job in its own process with its share
-of the threads. Wall time includes the workers' start-up.
+The same networks (one architecture, several seeds; bf16 autocast and channels-last on the CPU,
+as in the study's recipe) are trained once per way; wall time includes the workers' start-up
+and each network's evaluation. Each way is also
+given as GFLOP/s of training (3 x the forward pass's multiply-adds x 2 FLOP, per image and
+epoch) against the machine's bf16 matrix-multiply rate, measured first: the limit.
 
-    python benchmarks/bench_prepare.py [--networks 4] [--epochs 3] [--jobs 2]
+    python benchmarks/bench_prepare.py [--networks 8] [--epochs 1] [--fraction 0.0625]
+        [--depths 8 38] [--dataset synthetic]
 """
 
 from __future__ import annotations
@@ -15,40 +19,73 @@ import tempfile
 import time
 
 import torch
-from timing import offline_dataset
+from timing import best_of, offline_dataset
 
+from ckatools.data import TRAIN_SIZES
 from ckatools.training import TrainConfig, zoo
+from ckatools.training.cost import forward_macs
 
-ARCHITECTURES = ((38, 0.25), (8, 0.5), (14, 1))  # deep and narrow, shallow, wide
+ARCHITECTURES = ((8, 0.5), (38, 0.25), (14, 1), (20, 2))  # shallow, deep and narrow, wide
+WAYS = (  # (label, jobs, stack)
+    ("one at a time", 1, 1),
+    ("2 jobs", 2, 1),
+    ("stack 4", 1, 4),
+    ("stack 8", 1, 8),
+    ("2 jobs x stack 4", 2, 4),
+)
 
 
-def wall_time(configs: list[TrainConfig], jobs: int) -> float:
-    """Seconds to train ``configs`` into an empty cache with ``jobs`` jobs."""
+def matmul_limit(n: int = 2048) -> float:
+    """GFLOP/s of a bf16 n x n matrix multiply with every thread: the rate training cannot beat."""
+    a, b = torch.randn(n, n, dtype=torch.bfloat16), torch.randn(n, n, dtype=torch.bfloat16)
+    seconds, _ = best_of(5, torch.mm, a, b)
+    return 2 * n**3 / seconds / 1e9
+
+
+def wall_time(configs: list[TrainConfig], jobs: int, stack: int) -> float:
+    """Seconds to train ``configs`` into an empty cache."""
     with tempfile.TemporaryDirectory() as folder:
         os.environ["CKATOOLS_CACHE"] = folder
         start = time.perf_counter()
-        zoo.prepare(configs, device="cpu", jobs=jobs, progress=False)
+        zoo.prepare(configs, device="cpu", jobs=jobs, stack=stack, progress=False)
         return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--networks", type=int, default=4)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--networks", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--fraction", type=float, default=1 / 16)
+    parser.add_argument("--depths", type=int, nargs="*", help="only these architectures' depths")
+    parser.add_argument("--dataset", default=offline_dataset())
     args = parser.parse_args()
-    dataset = offline_dataset()
-    print(f"{args.networks} networks of each architecture, {args.epochs} epochs, {dataset} 1/16, ")
-    print(f"{torch.get_num_threads()} CPU threads\n")
-    print(f"| architecture | 1 job, s | {args.jobs} jobs, s | speed-up |")
-    print("|---|---|---|---|")
+    dataset = args.dataset
+    limit = matmul_limit()
+    print(
+        f"{args.networks} seeds of each architecture, {args.epochs} epoch(s) of {dataset} "
+        f"{args.fraction:g}, bf16 autocast; {torch.get_num_threads()} CPU threads; "
+        f"bf16 matrix-multiply limit {limit:.0f} GFLOP/s\n"
+    )
+    print("| architecture | " + " | ".join(f"{w[0]}, s (x, GFLOP/s)" for w in WAYS) + " |")
+    print("|---" * (len(WAYS) + 1) + "|")
     for depth, width in ARCHITECTURES:
+        if args.depths and depth not in args.depths:
+            continue
         base = TrainConfig(
-            dataset=dataset, fraction=1 / 16, depth=depth, width=width, epochs=args.epochs, lr=0.05
+            dataset=dataset,
+            fraction=args.fraction,
+            depth=depth,
+            width=width,
+            epochs=args.epochs,
+            lr=0.05,
+            bf16_cpu=True,
         )
         configs = [base.replace(seed=s) for s in range(args.networks)]
-        one, many = wall_time(configs, 1), wall_time(configs, args.jobs)
-        print(f"| {base.label} | {one:.1f} | {many:.1f} | {one / many:.2f}x |")
+        images = TRAIN_SIZES[dataset] * args.fraction * args.epochs * args.networks
+        flops = 3 * 2 * forward_macs(depth, width, True, dataset) * images
+        times = [wall_time(configs, jobs, stack) for _, jobs, stack in WAYS]
+        cells = [f"{t:.1f} ({times[0] / t:.2f}x, {flops / t / 1e9:.0f})" for t in times]
+        print(f"| {base.label} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Command line: train one network, or everything a profile needs, into the model cache.
 
 python -m ckatools train --dataset fashion-mnist --depth 20 --width 0.5 --epochs 10
-python -m ckatools prepare cpu [EXPERIMENT ...] [--dry-run] [--jobs N]
+python -m ckatools prepare cpu [EXPERIMENT ...] [--dry-run] [--jobs N] [--stack K]
 python -m ckatools list | clean [--all] [--dry-run]
 """
 
@@ -84,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
         "(on 2 cores, 2 jobs train narrow networks about 1.5x faster; default 1)",
     )
     prep.add_argument(
+        "--stack",
+        type=int,
+        default=1,
+        help="seeds of one architecture trained together as one stacked network, up to this "
+        "many (grouped convolutions; each stored as its own network; default 1)",
+    )
+    prep.add_argument(
         "--dry-run",
         action="store_true",
         help="list what would be trained, with an estimated time, and train nothing",
@@ -103,8 +110,9 @@ def _prepare(args, parser: argparse.ArgumentParser) -> None:
             f"unknown experiment(s) {', '.join(unknown)}; "
             f"choose from {', '.join(profiles.EXPERIMENTS)}"
         )
-    if args.jobs < 1:
-        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    for option in ("jobs", "stack"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option} must be at least 1, got {getattr(args, option)}")
     configs = list(
         dict.fromkeys(
             c
@@ -123,7 +131,7 @@ def _prepare(args, parser: argparse.ArgumentParser) -> None:
             f"{cost.describe_seconds(total)} on 2 CPU cores with one job (a GPU is much faster)"
         )
         return
-    done = zoo.prepare(configs, device=args.device, jobs=args.jobs)
+    done = zoo.prepare(configs, device=args.device, jobs=args.jobs, stack=args.stack)
     trained = sum(r["trained"] for r in done.values())
     print(f"{len(done) - trained} loaded from the cache, {trained} trained")
 

@@ -113,7 +113,16 @@ def test_groups_gather_each_architectures_seeds_from_the_zoo(monkeypatch, capsys
     def fake_get(config, **_):
         correct = torch.tensor([config.seed % 2 == 0, True, config.depth > 8])
         accuracy = 0.5 + config.seed / 100
-        return None, TrainResult(config, (), 1.0, config.epochs, 3, accuracy, 0.5, correct)
+        return None, TrainResult(
+            config,
+            (),
+            1.0,
+            config.epochs,
+            3,
+            train_accuracy=accuracy,
+            accuracy=0.5,
+            correct=correct,
+        )
 
     monkeypatch.setattr(zoo, "get", fake_get)
     monkeypatch.setattr(zoo, "cached", lambda config: config.seed > 0)

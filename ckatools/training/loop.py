@@ -24,7 +24,6 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ckatools import storage
 from ckatools.data import Images, balanced_subset, batches, load, to_unit
@@ -39,6 +38,8 @@ __all__ = [
     "TRAINED_ACCURACY",
     "TrainResult",
     "Evaluation",
+    "train_together",
+    "stackable",
     "default_device",
     "build_model",
     "training_data",
@@ -75,6 +76,7 @@ class TrainResult:
     seconds: float
     epochs_done: int
     train_size: int
+    stack: int = 1  # trained as one member of a stack of this many seeds
     train_accuracy: float | None = None
     accuracy: float | None = None
     correct: torch.Tensor | None = None
@@ -285,12 +287,60 @@ def train(
         (test accuracy, ``correct`` (n_test,), ``logits`` (n_test, classes), training accuracy,
         per-epoch history, wall time).
     """
+    ((model, result),) = train_together(
+        [config],
+        device=device,
+        checkpoint=checkpoint,
+        progress=progress,
+        compile=compile,
+        stop_after=stop_after,
+        on_epoch=on_epoch,
+    )
+    return model, result
+
+
+def stackable(configs: list[TrainConfig]) -> bool:
+    """Whether ``configs`` can train as one stack: distinct seeds, everything else equal."""
+    seeds = [c.seed for c in configs]
+    return len(set(seeds)) == len(seeds) and len({c.replace(seed=0) for c in configs}) == 1
+
+
+def train_together(
+    configs: list[TrainConfig],
+    *,
+    device: torch.device | None = None,
+    checkpoint: Path | None = None,
+    progress: bool = True,
+    compile: bool = False,
+    stop_after: int | None = None,
+    on_epoch: Callable[[int], None] | None = None,
+) -> list[tuple[ResNet, TrainResult]]:
+    """Train K configurations that differ only in their seed as one stacked network
+    (:mod:`ckatools.training.stack`); K = 1 is :func:`train`.
+
+    Each member starts from the weights its seed gives alone and draws its own data order and
+    augmentation from its own seed, so it is the network :func:`train` would make, up to the
+    rounding of grouped instead of separate convolutions. Checkpoints, resuming, ``stop_after``
+    and ``on_epoch`` work as in :func:`train`; a member whose loss or weights become non-finite
+    stops the stack with :class:`TrainingDiverged` naming it. Each member's ``seconds`` is its
+    share (1/K) of the stack's wall time and its ``stack`` is K.
+
+    Returns:
+        (model, result) for each configuration, in order; the models are ordinary ResNets.
+    """
     from tqdm.auto import tqdm
 
+    from ckatools.training.stack import member_losses, stack_models, unstack_into
+
+    if not configs or not stackable(configs):
+        raise ValueError("train_together needs configurations that differ only in their seed")
+    config, k = configs[0], len(configs)
     device = torch.device(device) if device is not None else default_device()
     train_data = training_data(config)
     test_data = load(config.dataset, train=False)
-    model = build_model(config, train_data.num_classes, train_data.images.shape[1])
+    classes, channels = train_data.num_classes, train_data.images.shape[1]
+    members = [build_model(c, classes, channels) for c in configs]
+    model = members[0] if k == 1 else stack_models(members)
     memory_format = torch.channels_last if _fast_cpu(config, device) else _memory_format(device)
     model = model.to(device, memory_format=memory_format)
     optimizer = _optimizer(model, config)
@@ -301,92 +351,113 @@ def train(
             lr_factor, total=steps * config.epochs, warmup=steps * config.warmup_epochs
         ),
     )
-    generator = torch.Generator().manual_seed(config.seed)
+    generators = [torch.Generator().manual_seed(c.seed) for c in configs]
     scaler = torch.amp.GradScaler(device.type, enabled=_half_dtype(device) == torch.float16)
-    state = dict(epoch=0, history=[], seconds=0.0)
+    state = dict(epoch=0, histories=[[] for _ in configs], seconds=0.0)
     saved = _read_checkpoint(checkpoint, device)
-    if saved is not None:
+    if saved is not None and saved.get("configs", [saved.get("config")]) == [
+        dataclasses.asdict(c) for c in configs
+    ]:
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         schedule.load_state_dict(saved["schedule"])
-        generator.set_state(saved["generator"])
+        for generator, kept in zip(generators, saved.get("generators", [saved.get("generator")])):
+            generator.set_state(kept)
         scaler.load_state_dict(saved["scaler"])
         state = saved["state"]
+        if "history" in state:  # a checkpoint of one network, written before stacks
+            state = dict(
+                epoch=state["epoch"], histories=[state["history"]], seconds=state["seconds"]
+            )
     forward = torch.compile(model) if compile else model
     data = train_data.to(device)
     last = config.epochs if stop_after is None else min(config.epochs, stop_after)
+    name = config.label + ("" if k == 1 else f" (stack of {k} seeds)")
     bar = tqdm(
         range(state["epoch"], last),
         initial=state["epoch"],
         total=config.epochs,
         disable=not progress,
-        desc=f"{config.label} {config.dataset}",
+        desc=f"{name} {config.dataset}",
     )
     for epoch in bar:
         start = time.perf_counter()
         model.train()
-        loss_sum = correct = seen = 0
-        for x, y in batches(
-            data, config.batch_size, train_augment=config.augment, generator=generator
-        ):
+        loss_sums = corrects = torch.zeros(k, device=device)  # on the device: no sync a step
+        seen = 0
+        streams = [
+            batches(data, config.batch_size, train_augment=config.augment, generator=g)
+            for g in generators
+        ]
+        for drawn in zip(*streams):
+            x = torch.cat([x for x, _ in drawn], dim=1)  # member k's images: channel block k
+            ys = [y for _, y in drawn]
             with _training_autocast(config, device):
                 out = forward(x.contiguous(memory_format=memory_format))
-                loss = F.cross_entropy(out.float(), y)
+                losses = member_losses(out, ys)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(
-                loss
+                losses.sum()
             ).backward()  # float16 needs loss scaling; otherwise the scaler is a no-op
             scaler.step(optimizer)
             scaler.update()
             schedule.step()
-            loss_sum += loss.detach() * len(y)
-            correct += (out.argmax(1) == y).sum()
-            seen += len(y)
-        record = dict(
-            epoch=epoch + 1, loss=(loss_sum / seen).item(), train_accuracy=(correct / seen).item()
-        )
-        if not math.isfinite(record["loss"]) or not _finite(model):
+            n = len(ys[0])
+            loss_sums = loss_sums + losses.detach() * n
+            predicted = out.view(n, k, -1).argmax(2)  # (n, K)
+            corrects = corrects + (predicted == torch.stack(ys, 1)).sum(0)
+            seen += n
+        records = [
+            dict(epoch=epoch + 1, loss=(s / seen).item(), train_accuracy=(c / seen).item())
+            for s, c in zip(loss_sums, corrects)
+        ]
+        bad = [c.seed for c, r in zip(configs, records) if not math.isfinite(r["loss"])]
+        if bad or not _finite(model):
             raise TrainingDiverged(
                 f"{config.label} on {config.dataset}: the loss or the weights became non-finite "
-                f"in epoch {epoch + 1} (loss {record['loss']}, lr {config.lr}); nothing was cached"
+                f"in epoch {epoch + 1} (seeds {bad or [c.seed for c in configs]}, "
+                f"lr {config.lr}); nothing was cached"
             )
         state = dict(
             epoch=epoch + 1,
-            history=state["history"] + [record],
+            histories=[h + [r] for h, r in zip(state["histories"], records)],
             seconds=state["seconds"] + time.perf_counter() - start,
         )
-        bar.set_postfix(loss=f"{record['loss']:.3f}", acc=f"{record['train_accuracy']:.3f}")
+        loss, accuracy = (sum(r[key] for r in records) / k for key in ("loss", "train_accuracy"))
+        bar.set_postfix(loss=f"{loss:.3f}", acc=f"{accuracy:.3f}")
         if checkpoint is not None:
             storage.save(
                 dict(
                     model=model.state_dict(),
                     optimizer=optimizer.state_dict(),
                     schedule=schedule.state_dict(),
-                    generator=generator.get_state(),
+                    generators=[g.get_state() for g in generators],
                     scaler=scaler.state_dict(),
                     state=state,
-                    config=dataclasses.asdict(config),
+                    configs=[dataclasses.asdict(c) for c in configs],
                 ),
                 checkpoint,
             )
         if on_epoch is not None:
             on_epoch(epoch + 1)
-    done = TrainResult(
-        config,
-        tuple(state["history"]),
-        state["seconds"],
-        state["epoch"],
-        len(train_data),
-    )
-    if state["epoch"] < config.epochs:
-        return model, done
-    recalibrate_batchnorm(model, train_data)
-    fitted = evaluate(model, train_data).accuracy  # unaugmented: has it fit its data?
-    test = evaluate(model, test_data)
-    return model, dataclasses.replace(
-        done,
-        train_accuracy=fitted,
-        accuracy=test.accuracy,
-        correct=test.correct,
-        logits=test.logits,
-    )
+    if k > 1:
+        members = [m.to(device, memory_format=memory_format) for m in members]
+        unstack_into(model, members)
+    found = []
+    for member, c, history in zip(members, configs, state["histories"]):
+        done = TrainResult(
+            c, tuple(history), state["seconds"] / k, state["epoch"], len(train_data), stack=k
+        )
+        if state["epoch"] == config.epochs:  # each member alone: grouped convolutions gain
+            recalibrate_batchnorm(member, train_data)  # nothing in float32 inference on a CPU
+            fitted = evaluate(member, train_data).accuracy  # unaugmented: has it fit its data?
+            test = evaluate(member, test_data)
+            done = dataclasses.replace(
+                done,
+                train_accuracy=fitted,
+                accuracy=test.accuracy,
+                correct=test.correct,
+                logits=test.logits,
+            )
+        found.append((member, done))
+    return found

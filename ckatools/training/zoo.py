@@ -13,6 +13,7 @@ made.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -36,6 +37,7 @@ from ckatools.training.loop import (
     default_device,
     evaluate,
     train,
+    train_together,
     training_data,
 )
 
@@ -47,6 +49,7 @@ __all__ = [
     "cached",
     "get",
     "prepare",
+    "stacks",
     "cka_matrix",
     "snapshots",
     "entries",
@@ -221,6 +224,15 @@ def _train_entry(
     model, results = train(
         config, device=device, checkpoint=checkpoint, progress=progress, on_epoch=on_epoch
     )
+    _store(config, folder, model, results, device)
+    checkpoint.unlink(missing_ok=True)
+    return model.eval(), results
+
+
+def _store(
+    config: TrainConfig, folder: Path, model: ResNet, results: TrainResult, device: torch.device
+) -> None:
+    """Write a trained network's entry (atomically, with its checksum)."""
     entry = dict(
         format=FORMAT_VERSION,
         config=dataclasses.asdict(config),
@@ -231,8 +243,54 @@ def _train_entry(
         device=str(device),
     )
     storage.save(entry, folder / "model.pt")
-    checkpoint.unlink(missing_ok=True)
-    return model.eval(), results
+
+
+def _train_stack(
+    configs: list[TrainConfig], device: str | None, threads: int, on_epoch: Callable[[int], None]
+) -> dict[TrainConfig, dict]:
+    """Seeds of one configuration trained as one stack into the cache (by a worker process, or
+    by this one): every member's entry is claimed and locked (in folder order, so two processes
+    cannot deadlock), members another process stored meanwhile are left out, and each member is
+    stored as an ordinary entry whose results say ``stack``. ``on_epoch`` once per member-epoch."""
+    torch.set_num_threads(threads)
+    device = torch.device(device) if device is not None else default_device()
+    folders = {c: entry_dir(c) for c in configs}
+    for config, folder in folders.items():
+        _claim(folder, config)
+    with contextlib.ExitStack() as locks:
+        for folder in sorted(folders.values()):
+            locks.enter_context(storage.locked(folder))
+        todo = [c for c in configs if _read(folders[c] / "model.pt", c) is None]
+        if not todo:
+            return {}
+        checkpoint = folders[todo[0]] / f"stack{len(todo)}-checkpoint.pt"
+        tick = lambda epoch: [on_epoch(epoch) for _ in todo]
+        trained = train_together(
+            todo, device=device, checkpoint=checkpoint, progress=False, on_epoch=tick
+        )
+        for config, (model, results) in zip(todo, trained):
+            _store(config, folders[config], model, results, device)
+        checkpoint.unlink(missing_ok=True)
+    return {c: dict(accuracy=r.accuracy, seconds=r.seconds) for c, (_, r) in zip(todo, trained)}
+
+
+def _train_unit(
+    group: list[TrainConfig], device: str | None, threads: int, on_epoch: Callable[[int], None]
+) -> dict[TrainConfig, dict]:
+    """One unit of :func:`prepare`'s work: a network alone, or a stack of seeds."""
+    if len(group) == 1:
+        return {group[0]: _train_in_worker(group[0], device, threads, on_epoch)}
+    return _train_stack(group, device, threads, on_epoch)
+
+
+def stacks(configs: list[TrainConfig], size: int) -> list[list[TrainConfig]]:
+    """``configs`` in groups of at most ``size`` that differ only in their seed, in order."""
+    by_kind: dict[TrainConfig, list[TrainConfig]] = {}
+    for config in configs:
+        by_kind.setdefault(config.replace(seed=0), []).append(config)
+    return [
+        members[i : i + size] for members in by_kind.values() for i in range(0, len(members), size)
+    ]
 
 
 def _train_in_worker(
@@ -246,9 +304,18 @@ def _train_in_worker(
 
 
 def prepare(
-    configs, *, device: torch.device | str | None = None, jobs: int = 1, progress: bool = True
+    configs,
+    *,
+    device: torch.device | str | None = None,
+    jobs: int = 1,
+    stack: int = 1,
+    progress: bool = True,
 ) -> dict[TrainConfig, dict]:
     """Train every network of ``configs`` that the cache lacks, ``jobs`` at a time.
+
+    With ``stack`` > 1, up to that many seeds of one configuration train together as one
+    stacked network (:func:`~ckatools.training.loop.train_together`), each stored as its own
+    ordinary entry; with ``jobs`` too, each job trains a stack.
 
     The progress bar counts epochs, over all networks (with several jobs too). With several jobs
     each network trains in its own process with its share of the CPU threads. Narrow networks use
@@ -265,8 +332,8 @@ def prepare(
 
     from tqdm.auto import tqdm
 
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if jobs < 1 or stack < 1:
+        raise ValueError(f"jobs and stack must be at least 1, got {jobs} and {stack}")
     configs = list(dict.fromkeys(configs))
     found = {}
     for config in filter(cached, configs):
@@ -285,44 +352,45 @@ def prepare(
         total=sum(c.epochs for c in missing), desc="training", unit="epoch", disable=not progress
     )
 
-    def record(config: TrainConfig, results: dict) -> None:
-        found[config] = dict(results, trained=True)
-        bar.write(
-            f"  {describe(config)}: accuracy {results['accuracy']:.4f}, {results['seconds']:.0f} s"
-        )
+    def record(done: dict[TrainConfig, dict]) -> None:
+        for config, results in done.items():
+            found[config] = dict(results, trained=True)
+            bar.write(
+                f"  {describe(config)}: accuracy {results['accuracy']:.4f}, "
+                f"{results['seconds']:.0f} s"
+            )
         bar.set_postfix_str(f"{len(found)}/{len(configs)} networks")
 
+    units = stacks(missing, stack)
     if jobs == 1:
         tick = lambda epoch: bar.update()
-        for config in missing:
-            record(config, _train_in_worker(config, device, torch.get_num_threads(), tick))
+        for group in units:
+            record(_train_unit(group, device, torch.get_num_threads(), tick))
     else:
         # Longest first (the LPT rule): a wide network started last would train alone on its
         # share of the threads while the other cores idle.
-        missing.sort(key=cpu_seconds, reverse=True)
+        units.sort(key=lambda group: sum(map(cpu_seconds, group)), reverse=True)
         spawn = get_context("spawn")
         failed = {}
         with spawn.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
             ticks = manager.Queue()
-            pending = {
-                pool.submit(_train_in_worker, c, device, threads, ticks.put): c for c in missing
-            }
+            pending = {pool.submit(_train_unit, g, device, threads, ticks.put): g for g in units}
             while pending:
                 done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 while not ticks.empty():
                     ticks.get()
                     bar.update()
                 for future in done:
-                    config = pending.pop(future)
+                    group = pending.pop(future)
                     try:
-                        record(config, future.result())
+                        record(future.result())
                     except Exception as error:  # the other jobs go on; all failures are raised
-                        failed[config] = error
-                        bar.write(f"  {describe(config)}: failed ({error})")
+                        failed[group[0]] = error
+                        bar.write(f"  {describe(group[0])} ({len(group)} seeds): failed ({error})")
         if failed:
             bar.close()
             names = "; ".join(f"{describe(c)}: {e}" for c, e in failed.items())
-            raise RuntimeError(f"{len(failed)} of {len(missing)} networks failed: {names}")
+            raise RuntimeError(f"{len(failed)} of {len(units)} trainings failed: {names}")
     bar.close()
     return {c: found[c] for c in configs}
 
