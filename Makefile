@@ -38,13 +38,13 @@ notebooks: $(VENV)/.installed
 check-html: book
 	$(PY) tools/check_html.py _build/html
 
-## benchmarks: print speed ratios against peers and baselines (about 42 minutes on 2 CPU cores)
+## benchmarks: print speed ratios against peers and baselines (about an hour on 2 CPU cores)
 benchmarks: $(VENV)/.installed
 	MPLBACKEND=Agg $(PY) benchmarks/bench_cka_matrix.py
 	MPLBACKEND=Agg $(PY) benchmarks/bench_model_cka.py --depths 20 --memory-images
 	MPLBACKEND=Agg $(PY) benchmarks/bench_model_cka.py --depths 38 --skip torch_cka
 	MPLBACKEND=Agg $(PY) benchmarks/bench_training.py
-	MPLBACKEND=Agg $(PY) benchmarks/bench_prepare.py
+	MPLBACKEND=Agg $(PY) benchmarks/bench_prepare.py --depths 8 38 14 --epochs 3
 	MPLBACKEND=Agg $(PY) benchmarks/bench_population_cka.py
 	MPLBACKEND=Agg $(PY) benchmarks/bench_components.py
 	MPLBACKEND=Agg $(PY) -W ignore benchmarks/bench_probes.py --every 6

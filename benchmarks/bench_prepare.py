@@ -25,7 +25,7 @@ from ckatools.data import TRAIN_SIZES
 from ckatools.training import TrainConfig, zoo
 from ckatools.training.cost import forward_macs
 
-ARCHITECTURES = ((8, 0.5), (38, 0.25), (14, 1), (20, 2))  # shallow, deep and narrow, wide
+ARCHITECTURES = ((8, 0.5), (38, 0.25), (14, 1), (20, 2))  # shallow, deep and narrow, wide, wider
 WAYS = (  # (label, jobs, stack)
     ("one at a time", 1, 1),
     ("2 jobs", 2, 1),
