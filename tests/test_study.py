@@ -295,3 +295,17 @@ def test_stage6_pilot_results_choose_a_regime_in_which_the_largest_networks_fit(
     assert decisions["searched"][-1]["fits"] == [True, True]
     assert decisions["base"] == 20 and decisions["base_missing"] == []  # 20-32 x1: blocks
     assert not any(all(row["fits"]) for row in decisions["searched"][:-1])
+
+
+def test_stage7_follows_stage6s_choices_and_reports_its_progress(capsys):
+    ((regime, architectures, seeds),) = study.stage7_plan()
+    assert (regime["fraction"], regime["epochs"]) == (1 / 32, 128) and seeds == study.SEEDS
+    assert set(architectures) == {(20, w) for w in (0.5, 1, 2, 4)} | {
+        (d, 1) for d in (8, 14, 20, 32, 44, 56)
+    }
+    progress = study.stage7_progress()
+    assert len(progress) == 27 and [c for c, _ in progress] == study.configs((7,))
+    assert all(item is None or item.config == c for c, item in progress)
+    study.main(["stage7"])
+    done = sum(item is not None for _, item in progress)
+    assert f"{done} of 27 measured" in capsys.readouterr().out

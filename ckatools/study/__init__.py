@@ -89,6 +89,7 @@ __all__ = [
     "stage6_decisions",
     "stage6_regimes",
     "stage7_plan",
+    "stage7_progress",
     "trends",
 ]
 
@@ -109,6 +110,12 @@ def stage7_plan() -> list[tuple[dict, tuple, tuple]]:
     wanted = [(base, w) for w in STAGE7_WIDTHS] + [(d, 1) for d in STAGE7_DEPTHS]
     cost = lambda arch: cpu_seconds(TrainConfig(**regime, depth=arch[0], width=arch[1]))
     return [(regime, tuple(sorted(dict.fromkeys(wanted), key=cost)), SEEDS)]
+
+
+def stage7_progress() -> list[tuple[TrainConfig, Measured | None]]:
+    """Each network of stage 7's plan, in training order, with its record once measured."""
+    measured = {i.config: i for i in load_results("fashion-mnist-m")}
+    return [(config, measured.get(config)) for config in configs((7,))]
 
 
 def configs(stages=(1, 2, 3)) -> list[TrainConfig]:
@@ -174,7 +181,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m ckatools.study", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("command", choices=("run", "table", "protocol", "stage5", "stage6"))
+    parser.add_argument(
+        "command", choices=("run", "table", "protocol", "stage5", "stage6", "stage7")
+    )
     parser.add_argument("--stages", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--jobs", type=int, default=1, help="networks measured at once")
     parser.add_argument("--minutes", type=float, help="start no network after this many minutes")
@@ -193,6 +202,17 @@ def main(argv: list[str] | None = None) -> None:
         )
         if decisions["base_missing"]:
             print("the base rule waits for: " + ", ".join(decisions["base_missing"]))
+    elif args.command == "stage7":
+        progress = stage7_progress()
+        for config, item in progress:
+            found = "not measured yet"
+            if item is not None:
+                fits = "fits" if item.results.train_accuracy >= stage_table.FIT_ACCURACY else "-"
+                kind = item.title.split(", ")[-1]
+                found = f"train {item.results.train_accuracy:.3f} ({fits}), {kind}"
+            print(f"{config.label:>15}, seed {config.seed}: {found}")
+        done = sum(item is not None for _, item in progress)
+        print(f"{done} of {len(progress)} measured; its trends are computed once all are")
     elif args.command == "stage5":
         items = stage5_items("fashion-mnist-m") + stage5_items("fashion-mnist")
         table = stage5_trends(items)
