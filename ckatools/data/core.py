@@ -33,6 +33,10 @@ __all__ = [
     "CIFAR100_SUPERCLASSES",
     "class_groups",
     "to_unit",
+    "CLASS_NAMES",
+    "synthetic",
+    "fashion_mnist",
+    "cifar",
 ]
 
 FASHION_MNIST_DIR = Path(
@@ -143,6 +147,8 @@ def _read_idx(path: Path) -> np.ndarray:
     maxsize=4
 )  # decoding is slow and the files never change; callers do not mutate
 def fashion_mnist(train: bool) -> Images:
+    """Fashion-MNIST's training (60,000) or test (10,000) set, (n, 1, 28, 28) uint8: read from
+    the Debian package's files when present, else downloaded by torchvision."""
     prefix = "train" if train else "t10k"
     if (FASHION_MNIST_DIR / f"{prefix}-images-idx3-ubyte.gz").exists():
         images = _read_idx(FASHION_MNIST_DIR / f"{prefix}-images-idx3-ubyte.gz")
@@ -162,6 +168,8 @@ def fashion_mnist(train: bool) -> Images:
 
 @functools.lru_cache(maxsize=4)
 def cifar(name: str, train: bool) -> Images:
+    """CIFAR-10 or CIFAR-100 (``name``), (n, 3, 32, 32) uint8, through torchvision's download
+    into the cache; offline, an error that names Fashion-MNIST as the alternative."""
     try:
         import torchvision
     except ImportError as error:
