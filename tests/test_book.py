@@ -147,6 +147,11 @@ def test_chapters_open_with_a_hidden_install_cell_a_running_note_setup_and_the_p
         )
         text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
         assert "Running this chapter" in text, f"{path.name}: no 'Running this chapter' note"
+        assert "Runtime → Change runtime type → GPU" in text and "use_drive()" in text, (
+            f"{path.name}: the running note must say how to get a GPU and keep the cache on Drive"
+        )
+        assert nb["metadata"].get("accelerator") == "GPU", f"{path.name}: ask Colab for a GPU"
+        assert nb["metadata"].get("colab", {}).get("gpuType"), f"{path.name}: no Colab gpuType"
 
 
 def test_chapters_end_with_exercises_and_hidden_solutions():

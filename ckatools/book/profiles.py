@@ -285,13 +285,18 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
 
 def active(profile: str | None = None) -> str:
     """The profile to use: the argument, else ``CKATOOLS_PROFILE``, else ``colab`` with CUDA and
-    ``cpu`` without.
+    ``cpu`` without. On a Colab runtime without a GPU and with no profile named, it stops with the
+    way to get a GPU instead of training on Colab's CPU for hours.
     """
-    name = (
-        profile
-        or os.environ.get("CKATOOLS_PROFILE")
-        or ("colab" if torch.cuda.is_available() else "cpu")
-    )
+    from ckatools.book.colab import GPU_HINT, on_colab
+
+    chosen = profile or os.environ.get("CKATOOLS_PROFILE")
+    if chosen is None and on_colab() and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"this Colab runtime has no GPU: {GPU_HINT}. To train on the CPU anyway (hours a "
+            "chapter), set CKATOOLS_PROFILE=cpu or pass profiles.active('cpu')."
+        )
+    name = chosen or ("colab" if torch.cuda.is_available() else "cpu")
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}")
     return name
