@@ -5,7 +5,14 @@
 - ``{result-box}``: the box at the top of a chapter: what it rebuilds (the directive's text) and
   what it found (its verdict lines, read from its own stored outputs, so the box can never
   disagree with the cells below it).
+- ``{regime}``: the book's regime (data, epochs, networks, the training accuracy they reached,
+  read from the chapters' provenance captions) beside the paper's.
 - every stored output that prints a verdict line gets an anchor, ``#verdict-fig-1``.
+
+Verdicts on claims about capacity are gated on the regime of the networks that printed them
+(:func:`ckatools.analysis.verdicts.in_regime`, with the accuracies the chapter's captions print;
+a chapter that prints none is gated on the whole book's): the box and the scorecard show the
+gated outcome and what the chapter's cells printed.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
 
-from ckatools.analysis.verdicts import CLAIMS, LINE, OUTCOMES, UNVERDICTED
+from ckatools.analysis.verdicts import CLAIMS, LINE, OUTCOMES, UNVERDICTED, Verdict, in_regime
+from ckatools.book import regime
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,13 +42,29 @@ def outputs_text(notebook: dict) -> str:
     )
 
 
-def verdicts(notebooks: list[Path]) -> dict[str, tuple[str, str, Path]]:
-    """figure -> (outcome, evidence, chapter) for every verdict line in the stored outputs."""
-    found = {}
+def regimes(notebooks: list[Path]) -> dict[Path, list[regime.Regime]]:
+    """chapter -> the provenance captions its stored outputs print."""
+    return {path: regime.read(outputs_text(json.loads(path.read_text()))) for path in notebooks}
+
+
+def verdicts(notebooks: list[Path]) -> dict[str, tuple[str, str, Path, str]]:
+    """figure -> (outcome, evidence, chapter, printed outcome) for every verdict line in the
+    stored outputs, gated on the regime of the chapter's networks (of the whole book's when the
+    chapter prints no caption)."""
+    found, captions = {}, regimes(sorted(ROOT.glob("notebooks/*.ipynb")))
+    everywhere = [r for found_in in captions.values() for r in found_in]
     for path in notebooks:
+        networks = regime.deciding(captions.get(path) or everywhere)
         for match in LINE.finditer(outputs_text(json.loads(path.read_text()))):
-            found[match["figure"]] = (match["outcome"], match["evidence"].strip(), path)
+            printed = Verdict(match["figure"], match["outcome"], match["evidence"].strip())
+            judged = in_regime(printed, networks)
+            found[judged.figure] = (judged.outcome, judged.evidence, path, printed.outcome)
     return found
+
+
+def shown(outcome: str, printed: str) -> str:
+    """The outcome in bold, and what the cells printed when the regime changed it."""
+    return f"**{outcome}**" + ("" if outcome == printed else f" (its cells: {printed})")
 
 
 def profile(notebook: Path) -> str:
@@ -89,25 +113,27 @@ class Scorecard(Directive):
         for path in notebooks:
             env.note_dependency(str(path))
         found = verdicts(notebooks)
-        counts = Counter(outcome for outcome, _, _ in found.values())
+        counts = Counter(outcome for outcome, *_ in found.values())
         rows = [
             "In this build: "
             + "; ".join(f"**{o}** {counts[o]}" for o in OUTCOMES if counts[o])
             + ". *Not reproduced* means some part of the claim goes against the paper beyond "
             "its uncertainty (the data say otherwise); *inconclusive* means no part is clear of "
-            "its uncertainty (the data cannot tell).",
+            "its uncertainty (the data cannot tell); *not testable* means the claim is about "
+            "networks that fit their training data and the ones that decide it here do not (the "
+            "outcome their cells printed is shown beside it).",
             "",
             "| figure | the paper's claim | verdict | profile | the numbers that decided it |",
             "|---|---|---|---|---|",
         ]
         for figure in list(CLAIMS) + sorted(set(found) - set(CLAIMS)):
             if figure in found:
-                outcome, evidence, path = found[figure]
+                outcome, evidence, path, printed = found[figure]
                 claim = CLAIMS.get(figure, "")
                 cells = [
                     link(figure, path),
                     claim,
-                    f"**{outcome}**",
+                    shown(outcome, printed),
                     f"`{profile(path)}`",
                     brief(evidence),
                 ]
@@ -138,15 +164,33 @@ class ResultBox(Directive):
         path = ROOT / f"{env.docname}.ipynb"
         env.note_dependency(str(path))
         found = verdicts([path]) if path.exists() else {}
+        captions = regime.read(outputs_text(json.loads(path.read_text()))) if found else []
         lines = list(self.content) + [""]
         if found:
             lines += [f"What it found (`{profile(path)}` profile, from the outputs below):", ""]
-            for figure, (outcome, evidence, _) in found.items():
+            for figure, (outcome, evidence, _, printed) in found.items():
                 target = f'<a href="#{anchor(figure)}">{figure}</a>'
-                lines += [f"- {target}: **{outcome}** - {brief(evidence)}"]
+                lines += [f"- {target}: {shown(outcome, printed)} - {brief(evidence)}"]
+            if captions:
+                lines += ["", regime.chapter_line(captions)]
         box = nodes.admonition(classes=["result-box", "tip"])
         box += nodes.title(text="This chapter in brief")
         self.state.nested_parse(StringList(lines), self.content_offset, box)
+        return [box]
+
+
+class RegimeBox(Directive):
+    """The book's regime beside the paper's, read from every chapter's provenance captions."""
+
+    def run(self):
+        env = self.state.document.settings.env
+        notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+        for path in notebooks:
+            env.note_dependency(str(path))
+        captions = [r for found in regimes(notebooks).values() for r in found]
+        box = nodes.admonition(classes=["regime-box", "important"])
+        box += nodes.title(text="This book's networks beside the paper's")
+        self.state.nested_parse(StringList(regime.book_box(captions)), self.content_offset, box)
         return [box]
 
 
@@ -170,5 +214,6 @@ def add_verdict_anchors(app, doctree) -> None:
 def setup(app):
     app.add_directive("scorecard", Scorecard)
     app.add_directive("result-box", ResultBox)
+    app.add_directive("regime", RegimeBox)
     app.connect("doctree-read", add_verdict_anchors)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

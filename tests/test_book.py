@@ -220,6 +220,35 @@ def test_code_and_printed_lines_fit_the_text_column():
             )
 
 
+def test_capacity_verdicts_are_gated_on_the_regime_the_chapters_printed():
+    import importlib.util
+
+    from ckatools.analysis.verdicts import CAPACITY, FIT
+    from ckatools.book import regime
+
+    spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
+    scorecard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorecard)
+    captions = scorecard.regimes(NOTEBOOKS)
+    everywhere = [r for found in captions.values() for r in found]
+    assert everywhere, "no chapter prints a provenance caption the regime box can read"
+    found = scorecard.verdicts(NOTEBOOKS)
+    for path in NOTEBOOKS:
+        networks = regime.deciding(captions[path] or everywhere)
+        fit = all(a >= FIT for a in networks.values())
+        for line in LINE.finditer(_shown(_notebook(path))):
+            outcome, evidence, _, printed = found[line["figure"]]
+            assert printed == line["outcome"]
+            judged = printed not in ("not run in this profile", "not testable")
+            own = " deciding networks " in line["evidence"]  # the cells applied the gate
+            if line["figure"] in CAPACITY and judged and not own and not fit:
+                assert outcome == "not testable" and "its parts alone: " + printed in evidence
+            else:
+                assert outcome == printed, line["figure"]
+    for page in ("intro", "scorecard"):
+        assert "```{regime}" in (ROOT / "book" / f"{page}.md").read_text()
+
+
 def test_the_scorecard_lists_every_verdict_of_every_chapter():
     import importlib.util
 

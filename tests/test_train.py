@@ -225,7 +225,7 @@ def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache, capsys):
         "seeds 0, 1",
         "128 test images",
         "minibatches of 256",
-        f"{runs[0].results.train_accuracy:.0%}/{runs[0].results.accuracy:.1%}",
+        f"{runs[0].results.train_accuracy:.1%}/{runs[0].results.accuracy:.1%}",
     ):
         assert fact in text
     import dataclasses
@@ -234,7 +234,7 @@ def test_experiment_runs_carry_heatmaps_scores_and_provenance(cache, capsys):
         runs[0], results=dataclasses.replace(runs[0].results, train_accuracy=0.2)
     )
     flagged = " ".join(provenance(exp, [failed, *runs[1:]]).split())
-    assert "s0 20%/" in flagged and "(did not train)" in flagged
+    assert "s0 20.0%/" in flagged and "(did not train)" in flagged
     assert "Did not train (training accuracy < 50%; they measure nothing): ResNet-8" in flagged
     fitted = [
         dataclasses.replace(r, results=dataclasses.replace(r.results, train_accuracy=0.9))

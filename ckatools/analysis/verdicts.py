@@ -28,6 +28,12 @@ The parts of the three kinds of claim:
   part, usually a difference of means with Welch's 95 % interval (:func:`mean_difference`).
 
 A figure whose experiment the active profile does not run gets ``not run in this profile``.
+
+The paper's claims about capacity (:data:`CAPACITY`: the block structure and what it does) are
+made of networks trained until they fit their data. Such a claim is judged only in that regime:
+:func:`in_regime` turns its verdict into **not testable** when one of the networks that decide it
+(the largest of each series) reaches less than :data:`FIT` unaugmented training accuracy, and
+prints the accuracies that decided it, with what the parts alone would have said.
 """
 
 from __future__ import annotations
@@ -61,6 +67,9 @@ __all__ = [
     "presence_verdict",
     "checks_verdict",
     "not_run",
+    "FIT",
+    "CAPACITY",
+    "in_regime",
 ]
 
 OUTCOMES = (
@@ -68,8 +77,12 @@ OUTCOMES = (
     "partly reproduced",
     "not reproduced",
     "inconclusive",
+    "not testable",
     "not run in this profile",
 )
+# The paper's regime: a network fits its training data at this unaugmented training accuracy
+# (the paper trains 300 epochs to about 100 %; ckatools.study's stage 6 chose its regime by it).
+FIT = 0.99
 # Every figure of the paper that makes a claim, in the paper's order, with the claim in brief.
 CLAIMS: dict[str, str] = {
     "Fig. 1": "a block structure emerges as networks get deeper or wider",
@@ -102,6 +115,14 @@ CLAIMS: dict[str, str] = {
         "moving one class far changes linear CKA a lot but not what a linear probe can read"
     ),
 }
+# Claims about capacity: what the block structure is and does in networks that fit their data.
+# Judged only when the networks that decide them fit (in_regime); the others (accuracy, per-example
+# mistakes, CKA's own behaviour) can be judged in any regime.
+CAPACITY = frozenset(
+    f"Fig. {n}"
+    for n in ("1", "2", "3", "4", "5", "6", "C.1", "D.1", "D.2", "D.3", "D.4", "D.5", "D.6")
+    + ("D.8", "E.1")
+)
 # The paper's other figures and tables: what each shows, and where the book shows it without a
 # verdict line (or why it cannot rebuild it). The scorecard lists them under the verdicts.
 UNVERDICTED: dict[str, tuple[str, str]] = {
@@ -285,6 +306,11 @@ class Verdict:
                 "This run cannot tell: no part of the claim is clear of its uncertainty, "
                 "for or against."
             )
+        if self.outcome == "not testable":
+            return (
+                "The claim is about networks that fit their training data, and these do not: "
+                "the run cannot test it, for or against."
+            )
         return "This profile does not rebuild the figure."
 
     def _repr_markdown_(self) -> str:
@@ -353,3 +379,50 @@ def checks_verdict(figure: str, claim: str, checks: Mapping[str, Check | bool | 
 def not_run(figure: str, reason: str) -> Verdict:
     """The verdict of a figure the active profile does not rebuild."""
     return Verdict(figure, "not run in this profile", reason)
+
+
+def _accuracy(value: float) -> str:
+    """A training accuracy in words: whole percent, tenths close to a fit (98.6 % is not 99 %)."""
+    return f"{value:.1%}" if value >= 0.95 else f"{value:.0%}"
+
+
+_GATED = re.compile(r"\d+ of \d+ deciding networks")  # what in_regime adds to the evidence
+
+
+def in_regime(verdict: Verdict, train_accuracies: Mapping[str, float]) -> Verdict:
+    """The verdict, or **not testable** when its claim is about capacity (:data:`CAPACITY`) and a
+    network that decides it does not fit its data. A verdict that passes the gate says so in its
+    evidence ("3 of 3 deciding networks fit their data"), and a verdict that went through the
+    gate once is returned unchanged: the book's build applies it again to the stored lines, with
+    coarser information, and must not overrule a chapter that gated with its own networks.
+
+    Args:
+        verdict: what the claim's parts say.
+        train_accuracies: network name -> unaugmented training accuracy (0-1) of the networks
+            that decide the claim: the largest of each series, every seed (a NaN does not fit).
+            Names that end in " s<seed>" are listed together, as one architecture.
+            Empty: nothing to gate on, the verdict is returned unchanged.
+    """
+    judged = verdict.outcome not in ("not testable", "not run in this profile")
+    gated = _GATED.search(verdict.evidence) is not None  # in_regime has seen it already
+    if verdict.figure not in CAPACITY or not judged or gated or not train_accuracies:
+        return verdict
+    short = {n: a for n, a in train_accuracies.items() if not a >= FIT}
+    n = len(train_accuracies)
+    if not short:
+        lowest = min(train_accuracies.values())
+        fitted = f"; {n} of {n} deciding networks fit their data (lowest {lowest:.1%})"
+        return Verdict(verdict.figure, verdict.outcome, verdict.evidence + fitted, verdict.against)
+    by_architecture: dict[str, list[float]] = {}  # "ResNet-56 ×1 1/16 s0" -> "ResNet-56 ×1 1/16"
+    for name, accuracy in short.items():
+        by_architecture.setdefault(re.sub(r" s\d+$", "", name), []).append(accuracy)
+    listed = ", ".join(
+        f"{name} {_accuracy(min(a))}" + ("" if min(a) == max(a) else f"-{_accuracy(max(a))}")
+        for name, a in by_architecture.items()
+    )
+    evidence = (
+        f"the claim is about networks that fit their data (>= {FIT:.0%} training accuracy) and "
+        f"{len(short)} of {n} deciding networks do not ({listed}); "
+        f"its parts alone: {verdict.outcome} - {verdict.evidence}"
+    )
+    return Verdict(verdict.figure, "not testable", evidence)

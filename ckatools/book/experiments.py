@@ -127,7 +127,7 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
         return f"{r.config.label} {fraction_label(r.config.fraction)} s{r.config.seed}"
 
     accuracies = "; ".join(
-        f"{name(r)} {r.results.train_accuracy:.0%}/{r.results.accuracy:.1%}"
+        f"{name(r)} {r.results.train_accuracy:.1%}/{r.results.accuracy:.1%}"
         + ("" if r.trained else " (did not train)")
         for r in runs
     )

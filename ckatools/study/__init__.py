@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ckatools.analysis.verdicts import FIT
 from ckatools.study import records
 from ckatools.study import stages as stage_table
 from ckatools.study.records import (
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
         for config, item in progress:
             found = "not measured yet"
             if item is not None:
-                fits = "fits" if item.results.train_accuracy >= stage_table.FIT_ACCURACY else "-"
+                fits = "fits" if item.results.train_accuracy >= FIT else "-"
                 kind = item.title.split(", ")[-1]
                 found = f"train {item.results.train_accuracy:.3f} ({fits}), {kind}"
             print(f"{config.label:>15}, seed {config.seed}: {found}")

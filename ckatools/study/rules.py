@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ckatools.analysis.blocks import MIN_BLOCK_FRACTION, Block
+from ckatools.analysis.verdicts import FIT
 from ckatools.page import COLUMN_CHARS
 from ckatools.stats import rho_interval, spearman
 from ckatools.study.records import Label, Measured, labels, load_results
 from ckatools.study.stages import (
-    FIT_ACCURACY,
     PILOT_SEEDS,
     SEEDS,
     STAGE6_BASES,
@@ -182,7 +182,7 @@ def trends(items: list[Measured], *, seed: int = 0):
                     separation=round(gap / spread, 1) if spread > 0 else np.inf * np.sign(gap),
                     with_block=sum(s >= MIN_BLOCK_FRACTION for ys in by_level for s in ys),
                     cost=round(sum(_cost(i.config) for i in series), 2),
-                    fitted=sum(i.results.train_accuracy >= 0.99 for i in series),
+                    fitted=sum(i.results.train_accuracy >= FIT for i in series),
                 )
             )
     return pd.DataFrame(rows)
@@ -372,7 +372,7 @@ def stage6_decisions(items: list[Measured]) -> dict:
     def fits(regime: dict, depth: int, width: float) -> bool | None:
         """Fits in both seeds; False as soon as one seed does not; None until known."""
         runs = found(regime, depth, width)
-        if any(i.results.train_accuracy < FIT_ACCURACY for i in runs):
+        if any(i.results.train_accuracy < FIT for i in runs):
             return False
         return True if {i.config.seed for i in runs} == set(PILOT_SEEDS) else None
 

@@ -17,7 +17,6 @@ __all__ = [
     "SEEDS",
     "WIDTHS",
     "DEPTHS",
-    "FIT_ACCURACY",
     "STAGE6_RECIPE",
     "STAGE6_STEPS",
     "STAGE6_FRACTIONS",
@@ -63,7 +62,6 @@ STAGES: dict[int, list[tuple[dict, tuple, tuple]]] = {  # stage -> [(regime, arc
         for name in ("fashion-mnist-m", "fashion-mnist")
     ],
 }
-FIT_ACCURACY = 0.99  # a network fits its data at this unaugmented training accuracy
 STAGE6_RECIPE = dict(dataset="fashion-mnist-m", lr=0.05, warmup_epochs=2, bf16_cpu=True)
 STAGE6_STEPS = (480, 960, 1920)  # SGD steps of a regime, at batch 128
 STAGE6_FRACTIONS = {1 / 16: 30, 1 / 32: 15, 1 / 64: 8}  # fraction -> steps an epoch

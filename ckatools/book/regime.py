@@ -1,0 +1,178 @@
+"""The regime a chapter's networks were trained in, read back from the captions it printed.
+
+:func:`ckatools.book.experiments.provenance` prints, under each figure, the profile, the data, the
+schedule and every network's training and test accuracy. :func:`read` parses those captions
+from a notebook's stored outputs, so the book can put its regime beside the paper's, and gate
+its verdicts on it (:func:`ckatools.analysis.verdicts.in_regime`), from what the chapters printed,
+never from typed numbers. ``tests/test_regime.py`` reads back captions that ``provenance``
+writes, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ckatools.analysis.verdicts import FIT
+from ckatools.book import paper
+
+__all__ = ["Network", "Regime", "read", "deciding", "book_box", "chapter_line"]
+
+_HEAD = re.compile(
+    r"^Provenance: (?P<profile>\S+) profile; (?P<dataset>[^,]+), class-balanced training "
+    r"sets?:? (?P<data>.+)$"
+)
+_IMAGES = re.compile(r"(?P<fraction>\S+) \((?P<images>[\d,]+) images\)")
+_EPOCHS = re.compile(r"^(?P<epochs>\d+) epochs")
+_NETWORK = re.compile(
+    r"(?P<name>(?P<kind>ResNet|Plain)-(?P<depth>\d+) ×(?P<width>[\d.]+)) (?P<fraction>\S+) "
+    r"s(?P<seed>\d+) (?P<train>[\d.]+)%/(?P<test>[\d.]+)%"
+)
+
+
+@dataclass(frozen=True)
+class Network:
+    """One network as a caption lists it (accuracies as fractions, at the printed precision)."""
+
+    name: str  # the architecture: "ResNet-56 ×1"
+    fraction: str  # "1/16"
+    seed: int
+    train_accuracy: float  # unaugmented
+    accuracy: float  # test
+    depth: int
+    width: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.fraction} s{self.seed}"
+
+    @property
+    def size(self) -> float:
+        """Depth x width²: proportional to the network's multiply-adds, to find the largest."""
+        return self.depth * self.width**2
+
+
+@dataclass(frozen=True)
+class Regime:
+    """One caption: the profile, data and schedule of one figure's networks, and the networks."""
+
+    profile: str
+    dataset: str
+    images: tuple[int, ...]  # training images, one entry per data fraction
+    epochs: int
+    networks: tuple[Network, ...]
+
+    @property
+    def largest(self) -> tuple[Network, ...]:
+        """The largest architecture of the figure (every seed, every data fraction)."""
+        top = max(n.size for n in self.networks)
+        return tuple(n for n in self.networks if n.size == top)
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Undo ``textwrap.fill(..., subsequent_indent="  ")``: continuation lines start with two
+    spaces; a line broken after a hyphen ("ResNet-" / "14") joins without a space."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("  ") and lines:
+            glue = "" if lines[-1].endswith("-") else " "
+            lines[-1] += glue + line.strip()
+        else:
+            lines.append(line)
+    return lines
+
+
+def read(text: str) -> list[Regime]:
+    """Every provenance caption in ``text`` (a notebook's printed outputs), in order."""
+    lines, found = _logical_lines(text), []
+    for i, line in enumerate(lines):
+        head = _HEAD.match(line)
+        if head is None or i + 2 >= len(lines):
+            continue
+        epochs = _EPOCHS.match(lines[i + 1])
+        networks = tuple(
+            Network(
+                name=m["name"],
+                fraction=m["fraction"],
+                seed=int(m["seed"]),
+                train_accuracy=float(m["train"]) / 100,
+                accuracy=float(m["test"]) / 100,
+                depth=int(m["depth"]),
+                width=float(m["width"]),
+            )
+            for m in _NETWORK.finditer(lines[i + 2])
+        )
+        if epochs is None or not networks:
+            continue
+        images = tuple(int(m["images"].replace(",", "")) for m in _IMAGES.finditer(head["data"]))
+        found.append(
+            Regime(head["profile"], head["dataset"], images, int(epochs["epochs"]), networks)
+        )
+    return found
+
+
+def deciding(regimes: Iterable[Regime]) -> dict[str, float]:
+    """Network label -> training accuracy of the networks that decide a claim about capacity:
+    the largest architecture of each caption, every seed."""
+    return {n.label: n.train_accuracy for r in regimes for n in r.largest}
+
+
+def _percent(value: float) -> str:
+    """A training accuracy in words: whole percent, or tenths near a fit (99.5 % is not 100 %)."""
+    return f"{value:.1%}" if value >= FIT else f"{value:.0%}"
+
+
+def _span(values: Sequence[float]) -> str:
+    low, high = _percent(min(values)), _percent(max(values))
+    return low if low == high else f"{low}-{high}"
+
+
+def _architectures(networks: Sequence[Network]) -> str:
+    depths = sorted({n.depth for n in networks})
+    widths = sorted({n.width for n in networks})
+    plain = " and plain networks" if any(n.name.startswith("Plain") for n in networks) else ""
+    return (
+        f"ResNet-{depths[0]} to ResNet-{depths[-1]}{plain}, ×{widths[0]:g} to ×{widths[-1]:g} "
+        f"({len({(n.name, n.seed, n.fraction) for n in networks})} networks)"
+    )
+
+
+def book_box(regimes: Sequence[Regime]) -> list[str]:
+    """Markdown rows: the book's regime (from its captions) beside the paper's."""
+    networks = [n for r in regimes for n in r.networks]
+    if not networks:
+        return ["No chapter's stored outputs print a provenance caption yet."]
+    profiles = ", ".join(f"`{p}`" for p in sorted({r.profile for r in regimes}))
+    datasets = ", ".join(sorted({r.dataset for r in regimes}))
+    images = ", ".join(f"{i:,}" for i in sorted({i for r in regimes for i in r.images}))
+    epochs = ", ".join(map(str, sorted({r.epochs for r in regimes})))
+    largest = deciding(regimes)
+    fit = sum(a >= FIT for a in largest.values())
+    return [
+        f"| | this book ({profiles} profile, read from the chapters' outputs) | the paper |",
+        "|---|---|---|",
+        f"| data | {datasets} | {paper.DATA} |",
+        f"| training images | {images} | {paper.TRAIN_IMAGES:,} (and subsets, Fig. 2) |",
+        f"| epochs | {epochs} | {paper.EPOCHS} |",
+        f"| networks | {_architectures(networks)} | {paper.ARCHITECTURES} |",
+        f"| training accuracy | {_span([n.train_accuracy for n in networks])}; the largest of "
+        f"each figure: {_span(list(largest.values()))} | {paper.TRAIN_ACCURACY} |",
+        f"| the largest networks fit (>= {FIT:.0%}) | {fit} of {len(largest)} | all |",
+    ]
+
+
+def chapter_line(regimes: Sequence[Regime]) -> str:
+    """One sentence for a chapter's result box: its networks' regime beside the paper's."""
+    networks = [n for r in regimes for n in r.networks]
+    images = "/".join(f"{i:,}" for i in sorted({i for r in regimes for i in r.images}))
+    epochs = "/".join(map(str, sorted({r.epochs for r in regimes})))
+    largest = deciding(regimes)
+    fit = sum(a >= FIT for a in largest.values())
+    return (
+        f"Regime: these networks ({regimes[0].dataset}, {images} training images, {epochs} "
+        f"epochs) reach {_span([n.train_accuracy for n in networks])} training accuracy; "
+        f"{fit} of the {len(largest)} largest fit their data (>= {FIT:.0%}). The paper's "
+        f"networks ({paper.DATA}, {paper.TRAIN_IMAGES:,} images, {paper.EPOCHS} epochs) reach "
+        f"{paper.TRAIN_ACCURACY}."
+    )
