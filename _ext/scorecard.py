@@ -26,7 +26,8 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
 
-from ckatools.analysis.verdicts import CLAIMS, LINE, OUTCOMES, UNVERDICTED, Verdict, in_regime
+from ckatools.analysis.claims import CLAIMS
+from ckatools.analysis.verdicts import LINE, OUTCOMES, UNVERDICTED, Verdict, in_regime
 from ckatools.book import regime
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,6 +107,17 @@ def _rows(cells: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in cells]
 
 
+def said(figure: str) -> str:
+    """The paper's sentence for a figure, quoted with its section (the brief claim for later
+    work, which the book does not quote)."""
+    claim = CLAIMS.get(figure)
+    if claim is None:
+        return ""
+    if not claim.quote:
+        return claim.brief
+    return f"“{claim.quote}” ({claim.section})"
+
+
 class Scorecard(Directive):
     def run(self):
         env = self.state.document.settings.env
@@ -127,9 +139,9 @@ class Scorecard(Directive):
             "|---|---|---|---|---|",
         ]
         for figure in list(CLAIMS) + sorted(set(found) - set(CLAIMS)):
+            claim = said(figure)
             if figure in found:
                 outcome, evidence, path, printed = found[figure]
-                claim = CLAIMS.get(figure, "")
                 cells = [
                     link(figure, path),
                     claim,
@@ -139,7 +151,17 @@ class Scorecard(Directive):
                 ]
                 rows += _rows([cells])
             else:
-                rows += _rows([[figure, CLAIMS[figure], "no chapter yet", "", ""]])
+                rows += _rows([[figure, claim, "no chapter yet", "", ""]])
+        rows += [
+            "",
+            "How the book tests each claim, the unit its test counts, and where the test is not "
+            "yet the paper's sentence (each such departure is an open item of the book's "
+            "tracker):",
+            "",
+            "| figure | the test | unit | departs from the sentence |",
+            "|---|---|---|---|",
+        ]
+        rows += _rows([[c.figure, c.test, c.unit, c.departs or "-"] for c in CLAIMS.values()])
         rows += [
             "",
             "Figures and tables of the paper that make no claim a verdict can test, or that no "

@@ -1,5 +1,6 @@
 """The statistics the book's checks rest on, in one place: rank correlation and its interval,
-Fisher's z interval, the Holm-Sidak step-down, and per-layer means split by a mask.
+Fisher's z interval, the Holm-Sidak step-down, Welch's difference of means with its
+Welch-Satterthwaite degrees of freedom and t quantiles, and per-layer means split by a mask.
 
 Each takes plain sequences or arrays and returns floats or arrays; nothing here knows about
 networks. The tests check each against scipy or a closed form.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,6 +23,9 @@ __all__ = [
     "rho_interval",
     "fisher_interval",
     "holm_sidak",
+    "Welch",
+    "welch",
+    "t_quantile",
 ]
 
 
@@ -111,3 +116,48 @@ def fisher_interval(rho: float, n: int) -> tuple[float, float]:
 
 
 Z95 = 1.959964  # the standard normal's 97.5 % quantile: half-width of a 95 % interval in SEs
+
+
+def t_quantile(probability: float, df: float) -> float:
+    """Student's t quantile: the half-width of a two-sided 95 % interval is t_quantile(0.975, df)
+    standard errors (1.96 only for large df: 4.30 for two degrees of freedom)."""
+    from scipy import stats
+
+    return float(stats.t.ppf(probability, df))
+
+
+@dataclass(frozen=True)
+class Welch:
+    """mean(a) - mean(b), its standard error and Welch-Satterthwaite degrees of freedom."""
+
+    difference: float
+    se: float
+    df: float
+
+    def half_width(self, level: float = 0.95) -> float:
+        """Half-width of the two-sided ``level`` interval (t quantile, ``df`` degrees)."""
+        return t_quantile(0.5 + level / 2, self.df) * self.se
+
+
+def welch(a: Sequence[float], b: Sequence[float] | None = None) -> Welch:
+    """Welch's difference of means of two samples, or the mean of one (``b`` None: one-sample t,
+    ``n - 1`` degrees of freedom). NaNs dropped; a sample of fewer than two values gives a NaN
+    standard error."""
+    a = np.asarray(a, dtype=float)
+    a = a[np.isfinite(a)]
+    if b is None:
+        mean = float(a.mean()) if len(a) else math.nan
+        if len(a) < 2:
+            return Welch(mean, math.nan, math.nan)
+        return Welch(mean, float(a.std(ddof=1)) / math.sqrt(len(a)), len(a) - 1.0)
+    b = np.asarray(b, dtype=float)
+    b = b[np.isfinite(b)]
+    diff = float(a.mean() - b.mean()) if len(a) and len(b) else math.nan
+    if len(a) < 2 or len(b) < 2:
+        return Welch(diff, math.nan, math.nan)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Welch(diff, 0.0, float(len(a) + len(b) - 2))
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    return Welch(diff, se, float(df))

@@ -223,7 +223,8 @@ def test_code_and_printed_lines_fit_the_text_column():
 def test_capacity_verdicts_are_gated_on_the_regime_the_chapters_printed():
     import importlib.util
 
-    from ckatools.analysis.verdicts import CAPACITY, FIT
+    from ckatools.analysis.claims import CAPACITY
+    from ckatools.analysis.verdicts import FIT
     from ckatools.book import regime
 
     spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
@@ -252,7 +253,7 @@ def test_capacity_verdicts_are_gated_on_the_regime_the_chapters_printed():
 def test_the_scorecard_lists_every_verdict_of_every_chapter():
     import importlib.util
 
-    from ckatools.analysis.verdicts import CLAIMS
+    from ckatools.analysis.claims import CLAIMS
 
     spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
     scorecard = importlib.util.module_from_spec(spec)

@@ -99,11 +99,12 @@ def test_gate_makes_capacity_claims_not_testable_below_fit():
     assert against.outcome == "not reproduced"
     gated = in_regime(against, {"ResNet-56 ×1 s0": 0.77, "ResNet-56 ×1 s1": 0.995})
     assert gated.outcome == "not testable"
-    assert "1 of 2 deciding networks do not (ResNet-56 ×1 77%)" in gated.evidence
+    head = "deciding networks do not fit their data (>= 99% training accuracy; "
+    assert f"1 of 2 {head}ResNet-56 ×1 77%)" in gated.evidence
     seeds = {f"ResNet-56 ×1 1/16 s{s}": a for s, a in enumerate((0.77, 0.73, 0.99))}
     seeds["ResNet-14 ×4 1/16 s0"] = 0.84
     listed = in_regime(against, seeds).evidence
-    assert "3 of 4 deciding networks do not (ResNet-56 ×1 1/16 73%-77%, ResNet-14" in listed
+    assert f"3 of 4 {head}ResNet-56 ×1 1/16 73%-77%, ResNet-14" in listed
     assert "its parts alone: not reproduced" in gated.evidence
     assert gated.against == ()
     assert LINE.match(str(gated))["outcome"] == "not testable"
@@ -121,7 +122,7 @@ def test_gate_leaves_fitted_other_and_unrun_claims_alone():
     assert in_regime(fitted, {"c": 0.5}) == fitted  # the build's coarser gate cannot overrule it
     assert in_regime(verdict, {}) is verdict
     assert in_regime(verdict, {"a": float("nan")}).outcome == "not testable"
-    assert "(a 98.6%)" in in_regime(verdict, {"a": 0.986}).evidence  # not rounded up to a fit
+    assert "; a 98.6%)" in in_regime(verdict, {"a": 0.986}).evidence  # not rounded up to a fit
     mistakes = Verdict("Fig. 7", "not reproduced", "x")
     assert in_regime(mistakes, {"a": 0.5}) is mistakes  # not a claim about capacity
     unrun = Verdict("Fig. 1", "not run in this profile", "needs a GPU")

@@ -14,6 +14,7 @@ from ckatools.analysis.verdicts import (
     Verdict,
     checks_verdict,
     contrast_check,
+    equivalent,
     exact,
     interval,
     mean_above,
@@ -73,16 +74,49 @@ def test_the_rule_separates_refuted_from_too_noisy():
 
 def test_welch_difference_matches_scipy():
     rng = np.random.default_rng(0)
-    a, b = rng.normal(1.0, 1.0, 12), rng.normal(0.2, 2.0, 30)
-    check = mean_difference(a, b)
-    t = stats.ttest_ind(a, b, equal_var=False).statistic
-    se = (a.mean() - b.mean()) / t
-    assert check.value == pytest.approx(a.mean() - b.mean(), rel=1e-12)
-    assert check.uncertainty == pytest.approx(Z95 * se, rel=1e-9)
+    for n_a, n_b in ((12, 30), (3, 3), (3, 5)):  # networks as units: three seeds a side
+        a, b = rng.normal(1.0, 1.0, n_a), rng.normal(0.2, 2.0, n_b)
+        check = mean_difference(a, b)
+        low, high = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+        assert check.value == pytest.approx(a.mean() - b.mean(), rel=1e-12)
+        assert check.value - check.uncertainty == pytest.approx(low, rel=1e-9)
+        assert check.value + check.uncertainty == pytest.approx(high, rel=1e-9)
+    assert mean_difference(a, b).uncertainty > Z95 * np.hypot(
+        a.std(ddof=1) / 3**0.5, b.std(ddof=1) / 5**0.5
+    )
     assert math.isnan(mean_difference([1.0], b).uncertainty)  # one value: no variance
     above = mean_above([1.0, 2.0, 3.0, float("nan")], 1.0)
     assert above.value == pytest.approx(1.0)
-    assert above.uncertainty == pytest.approx(Z95 * 1.0 / math.sqrt(3))
+    low, high = stats.ttest_1samp([1.0, 2.0, 3.0], 1.0).confidence_interval(0.95)
+    assert above.uncertainty == pytest.approx((high - low) / 2)  # t with 2 df: 4.30 / sqrt(3)
+
+
+def _tost_p(a, b, margin):
+    """Two one-sided Welch tests with scipy: the larger of the two p-values."""
+    lower = stats.ttest_ind(np.asarray(a) + margin, b, equal_var=False, alternative="greater")
+    upper = stats.ttest_ind(np.asarray(a) - margin, b, equal_var=False, alternative="less")
+    return max(lower.pvalue, upper.pvalue)
+
+
+def test_equivalence_is_two_one_sided_tests():
+    rng = np.random.default_rng(1)
+    states = set()
+    for shift, n in ((0.0, 40), (0.3, 40), (1.25, 3), (0.1, 3), (3.0, 20), (-3.0, 20)):
+        a, b = rng.normal(shift, 0.5, n), rng.normal(0.0, 0.5, n)
+        check = equivalent(a, b, margin=0.5)
+        states.add(check.state)
+        assert (check.state == "holds") == (_tost_p(a, b, 0.5) < 0.05), (shift, n)
+        side = "greater" if a.mean() > b.mean() else "less"  # beyond the margin, one-sided
+        beyond = stats.ttest_ind(
+            a - np.sign(shift or 1) * 0.5, b, equal_var=False, alternative=side
+        )
+        assert (check.state == "against") == (beyond.pvalue < 0.05), (shift, n)
+    assert states == {"holds", "against", "cannot tell"}
+    # the paper's "statistically indistinguishable" at chapter 9's numbers: a 1.25-point gap
+    # with Welch p = 0.18 is no difference found, and no equivalence either
+    wide, deep = [0.71, 0.73, 0.735], [0.70, 0.705, 0.7325]
+    assert stats.ttest_ind(wide, deep, equal_var=False).pvalue > 0.05
+    assert equivalent(wide, deep, margin=0.005).state != "holds"
 
 
 def test_contrast_check_compares_pairs_inside_with_pairs_between():

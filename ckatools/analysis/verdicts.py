@@ -25,11 +25,12 @@ The parts of the three kinds of claim:
 * a *presence* ("every seed of this network has a block"): each network is a part, exact (the
   block measure says yes or no; unknown cannot tell);
 * stated *checks* ("PC1 explains more variance inside the block than outside"): each check is a
-  part, usually a difference of means with Welch's 95 % interval (:func:`mean_difference`).
+  part, usually a difference of means with Welch's 95 % t interval (:func:`mean_difference`),
+  or an equivalence within a stated margin by two one-sided tests (:func:`equivalent`).
 
 A figure whose experiment the active profile does not run gets ``not run in this profile``.
 
-The paper's claims about capacity (:data:`CAPACITY`: the block structure and what it does) are
+The paper's claims about capacity (``claims.CAPACITY``: the block structure and what it does) are
 made of networks trained until they fit their data. Such a claim is judged only in that regime:
 :func:`in_regime` turns its verdict into **not testable** when one of the networks that decide it
 (the largest of each series) reaches less than :data:`FIT` unaugmented training accuracy, and
@@ -45,11 +46,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ckatools.analysis.claims import CAPACITY
 from ckatools.page import signed
-from ckatools.stats import Z95, can_reach_95, fisher_interval, rho_interval, spearman
+from ckatools.stats import (
+    Z95,
+    can_reach_95,
+    fisher_interval,
+    rho_interval,
+    spearman,
+    t_quantile,
+    welch,
+)
 
 __all__ = [
-    "CLAIMS",
     "UNVERDICTED",
     "Verdict",
     "Check",
@@ -58,6 +67,7 @@ __all__ = [
     "Z95",
     "mean_difference",
     "mean_above",
+    "equivalent",
     "interval",
     "contrast_check",
     "rank_check",
@@ -68,7 +78,6 @@ __all__ = [
     "checks_verdict",
     "not_run",
     "FIT",
-    "CAPACITY",
     "in_regime",
 ]
 
@@ -83,46 +92,6 @@ OUTCOMES = (
 # The paper's regime: a network fits its training data at this unaugmented training accuracy
 # (the paper trains 300 epochs to about 100 %; ckatools.study's stage 6 chose its regime by it).
 FIT = 0.99
-# Every figure of the paper that makes a claim, in the paper's order, with the claim in brief.
-CLAIMS: dict[str, str] = {
-    "Fig. 1": "a block structure emerges as networks get deeper or wider",
-    "Fig. 2": "with less training data, narrower networks show the block structure",
-    "Fig. 3": "the block structure propagates a dominant first principal component",
-    "Fig. 4": "linear probe accuracy stops improving inside the block structure",
-    "Fig. 5": "blocks inside the block structure can be deleted at little cost in accuracy",
-    "Fig. 6": "the block structure is unique to each model; other layers match across seeds",
-    "Fig. 7": "wide and deep networks make systematically different per-example mistakes",
-    "Fig. C.1": "plain networks without residual connections show it as they widen",
-    "Fig. D.1": "a network with a block structure has it in every seed, at varying positions",
-    "Fig. D.2": "with less training data, shallower networks show the block structure",
-    "Fig. D.3": "the same on CIFAR-100 with depth",
-    "Fig. D.4": "the same on CIFAR-100 with width",
-    "Fig. D.5": "inside the block, the first principal component explains most of the variance",
-    "Fig. D.6": "removing the first principal component removes the block structure",
-    "Fig. D.8": "ReLUs inside the block are as sparse as outside: the block is not linear",
-    "Fig. E.1": "without a block structure, layers match across architectures at equal depth",
-    "Fig. F.1": "per-example differences between wide and deep networks hold on held-out seeds",
-    "Fig. F.2": "with depth, accuracy rises and more examples get easier than harder",
-    "Fig. F.3": "with width, accuracy rises and more examples get easier than harder",
-    "Table B.1": "test accuracy rises with depth and with width",
-    # Later work that Chapter 10 rebuilds (the scorecard lists it after the paper's claims).
-    "Nguyen 2022, dominant datapoints": (
-        "the block comes from a few dominant examples, which share an image statistic; "
-        "without them it fades"
-    ),
-    "Nguyen 2022, during training": "the block structure appears early in training and stays",
-    "Davari 2023, translation": (
-        "moving one class far changes linear CKA a lot but not what a linear probe can read"
-    ),
-}
-# Claims about capacity: what the block structure is and does in networks that fit their data.
-# Judged only when the networks that decide them fit (in_regime); the others (accuracy, per-example
-# mistakes, CKA's own behaviour) can be judged in any regime.
-CAPACITY = frozenset(
-    f"Fig. {n}"
-    for n in ("1", "2", "3", "4", "5", "6", "C.1", "D.1", "D.2", "D.3", "D.4", "D.5", "D.6")
-    + ("D.8", "E.1")
-)
 # The paper's other figures and tables: what each shows, and where the book shows it without a
 # verdict line (or why it cannot rebuild it). The scorecard lists them under the verdicts.
 UNVERDICTED: dict[str, tuple[str, str]] = {
@@ -193,15 +162,11 @@ def exact(answer: bool | None) -> Check:
 
 
 def mean_difference(values_a: Sequence[float], values_b: Sequence[float]) -> Check:
-    """mean(a) - mean(b) with Welch's 95 % half-width (normal quantile), NaNs dropped; a side
-    with fewer than two values cannot tell."""
-    a, b = (np.asarray(v, dtype=float) for v in (values_a, values_b))
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if len(a) < 2 or len(b) < 2:
-        diff = a.mean() - b.mean() if len(a) and len(b) else float("nan")
-        return Check(float(diff), float("nan"))
-    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-    return Check(float(a.mean() - b.mean()), Z95 * se)
+    """mean(a) - mean(b) with the half-width of Welch's 95 % interval (t quantile with the
+    Welch-Satterthwaite degrees of freedom: with three networks a side it is about 2.8 standard
+    errors, not 1.96), NaNs dropped; a side with fewer than two values cannot tell."""
+    found = welch(values_a, values_b)
+    return Check(found.difference, found.half_width() if found.se > 0 else found.se)
 
 
 def interval(low: float, high: float) -> Check:
@@ -210,12 +175,21 @@ def interval(low: float, high: float) -> Check:
 
 
 def mean_above(values: Sequence[float], level: float = 0.0) -> Check:
-    """mean(values) - level with its 95 % half-width (normal quantile), NaNs dropped."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if len(v) < 2:
-        return Check(float(v.mean() - level) if len(v) else float("nan"), float("nan"))
-    return Check(float(v.mean() - level), Z95 * float(v.std(ddof=1)) / math.sqrt(len(v)))
+    """mean(values) - level with the half-width of its 95 % t interval, NaNs dropped."""
+    found = welch(values)
+    half = found.half_width() if found.se > 0 else found.se
+    return Check(found.difference - level, half)
+
+
+def equivalent(values_a: Sequence[float], values_b: Sequence[float], margin: float) -> Check:
+    """The part "the means of a and b are equal within ``margin``", by two one-sided Welch tests
+    (TOST) at the 5 % level: it holds when the 90 % interval of mean(a) - mean(b) lies inside
+    (-margin, margin), goes against when the one-sided 95 % bound of the difference's size is
+    beyond the margin, and cannot tell otherwise. "No difference found" (p >= 0.05) is not
+    equivalence: it is what too few networks give too."""
+    found = welch(values_a, values_b)
+    half = t_quantile(0.95, found.df) * found.se if found.se > 0 else found.se
+    return Check(margin - abs(found.difference), half)
 
 
 def contrast_check(matrix, start: int, end: int) -> Check:
@@ -390,7 +364,8 @@ _GATED = re.compile(r"\d+ of \d+ deciding networks")  # what in_regime adds to t
 
 
 def in_regime(verdict: Verdict, train_accuracies: Mapping[str, float]) -> Verdict:
-    """The verdict, or **not testable** when its claim is about capacity (:data:`CAPACITY`) and a
+    """The verdict, or **not testable** when its claim is about capacity
+    (:data:`ckatools.analysis.claims.CAPACITY`) and a
     network that decides it does not fit its data. A verdict that passes the gate says so in its
     evidence ("3 of 3 deciding networks fit their data"), and a verdict that went through the
     gate once is returned unchanged: the book's build applies it again to the stored lines, with
@@ -421,8 +396,8 @@ def in_regime(verdict: Verdict, train_accuracies: Mapping[str, float]) -> Verdic
         for name, a in by_architecture.items()
     )
     evidence = (
-        f"the claim is about networks that fit their data (>= {FIT:.0%} training accuracy) and "
-        f"{len(short)} of {n} deciding networks do not ({listed}); "
+        f"{len(short)} of {n} deciding networks do not fit their data (>= {FIT:.0%} training "
+        f"accuracy; {listed}); "
         f"its parts alone: {verdict.outcome} - {verdict.evidence}"
     )
     return Verdict(verdict.figure, "not testable", evidence)
