@@ -89,6 +89,29 @@ def test_points_and_presence_from_runs():
     assert presence_of("Fig. D.1", "a block", []).outcome == "not run in this profile"
 
 
+def test_only_a_block_in_the_last_two_stages_counts_as_the_papers():
+    from test_plot import LAYERS, run
+
+    from ckatools.analysis.blocks import Block
+
+    def placed(seed, first_stage):
+        r = run(seed=seed)
+        start = next(i for i, layer in enumerate(LAYERS) if layer.stage == first_stage)
+        score = (len(LAYERS) - start) / len(LAYERS)
+        return dataclasses.replace(r, block=Block(start, len(LAYERS) - 1, score, 0.5, found=True))
+
+    early, late, none = placed(0, 1), placed(1, 2), run(seed=2, value=0.5)
+    assert early.block.present and late.block.present and not none.block.present
+    assert (early.begins_late, late.begins_late, none.begins_late) == (False, True, False)
+    runs = [early, late, none]
+    assert points(runs, lambda c: c.seed)[1] == [r.block.extent for r in runs]
+    assert points(runs, lambda c: c.seed, late=True)[1] == [0.0, late.block.extent, 0.0]
+    assert presence_of("Fig. D.1", "a block", runs[:2]).outcome == "reproduced"
+    verdict = presence_of("Fig. D.1", "a block", runs[:2], late=True)
+    assert verdict.outcome == "not reproduced"
+    assert verdict.against == ("ResNet-8 ×0.25 s0 (no block in the last two stages)",)
+
+
 def test_networks_with_and_without_a_block_are_picked_by_their_numbers():
     import dataclasses
 

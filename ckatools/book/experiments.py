@@ -60,6 +60,20 @@ class Run:
         return self.results.trained
 
     @property
+    def begins_late(self) -> bool:
+        """Whether the block begins in the last two stages (or after them, in the head): where
+        the paper's block lies ("mostly appears in the later layers (the last two stages)")."""
+        if not self.block.present:
+            return False
+        layers = self.cka.layers_a
+        last = max(layer.stage or 0 for layer in layers)
+        first_staged = next(i for i, layer in enumerate(layers) if layer.stage is not None)
+        start = layers[self.block.start]
+        before = self.block.start < first_staged  # the stem, before stage 1
+        stage = start.stage if start.stage is not None else (0 if before else last)
+        return stage >= last - 1
+
+    @property
     def verdict_word(self) -> str:
         """'block 0.45', 'no block', or 'did not train' (such a network measures nothing)."""
         if not self.trained:
@@ -169,18 +183,6 @@ def block_table(runs: list[Run]):
     return pd.DataFrame(rows).set_index(["network", "data", "seed"])
 
 
-def _begins_late(run: Run) -> bool:
-    """Whether the block begins in the last two stages (or after them, in the head)."""
-    layers = run.cka.layers_a
-    last = max(layer.stage or 0 for layer in layers)
-    first_staged = next(i for i, layer in enumerate(layers) if layer.stage is not None)
-    start = layers[run.block.start]
-    stage = (
-        start.stage if start.stage is not None else (0 if run.block.start < first_staged else last)
-    )
-    return stage >= last - 1
-
-
 def describe_blocks(runs: list[Run]) -> str:
     """One sentence, chosen by the numbers: in how many trained networks the measure finds a
     block, and how many of those begin in the last two stages, where the paper's block lies."""
@@ -192,7 +194,7 @@ def describe_blocks(runs: list[Run]) -> str:
     )
     if not found:
         return textwrap.fill(head + ".", CAPTION_WIDTH)
-    late = sum(_begins_late(r) for r in found)
+    late = sum(r.begins_late for r in found)
     where = (
         "all of them begin in the last two stages, as in the paper"
         if late == len(found)
@@ -226,25 +228,32 @@ def series(runs: list[Run], by: Callable[[TrainConfig], object]) -> dict[str, li
 
 
 def points(
-    runs: list[Run], knob: Callable[[TrainConfig], float]
+    runs: list[Run], knob: Callable[[TrainConfig], float], *, late: bool = False
 ) -> tuple[list[float], list[float]]:
     """(knob values, block extents) of the trained networks of ``runs``: one series of a trend
-    verdict (a network that did not train measures nothing and is left out)."""
+    verdict (a network that did not train measures nothing and is left out). ``late``: only a
+    block that begins in the last two stages counts (:attr:`Run.begins_late`, the paper's
+    block, Figs. 1 and D.1); an earlier one counts as extent 0."""
     kept = [r for r in runs if r.trained]
-    return [knob(r.config) for r in kept], [r.block.extent for r in kept]
+    extents = [r.block.extent if r.begins_late or not late else 0.0 for r in kept]
+    return [knob(r.config) for r in kept], extents
 
 
-def presence_of(figure: str, claim: str, runs: list[Run]) -> Verdict:
-    """The presence verdict of ``figure``: does every network of ``runs`` have a block?"""
+def presence_of(figure: str, claim: str, runs: list[Run], *, late: bool = False) -> Verdict:
+    """The presence verdict of ``figure``: does every network of ``runs`` have a block (with
+    ``late``, one that begins in the last two stages: an earlier block is named as such)?"""
     if not runs:
         return not_run(figure, "this profile trains no networks for it")
     return presence_verdict(
         figure,
         claim,
         {
-            f"{r.config.label} s{r.config.seed}": (r.block.present if r.trained else None)
+            f"{r.config.label} s{r.config.seed}": (
+                (r.begins_late if late else r.block.present) if r.trained else None
+            )
             for r in runs
         },
+        missing="no block in the last two stages" if late else "no block",
     )
 
 
