@@ -25,6 +25,7 @@ __all__ = [
     "image_grid",
     "heatmap",
     "heatmap_grid",
+    "outline",
     "slider",
     "stage_starts",
     "layer_ticks",
@@ -95,14 +96,48 @@ def stage_starts(layers) -> list[int]:
     return starts
 
 
+BLOCK_LINE = "#7fe0ff"  # the measured block's outline: light, and not a colour of the map
+
+
+def outline(ax, block) -> None:
+    """Draw what the block measure decided onto a heatmap: the block's square as a dashed
+    outline, or "no block" in the corner. ``block`` is a
+    :class:`~ckatools.analysis.blocks.Block` (anything with ``present``, ``start``, ``end``)."""
+    from matplotlib.patches import Rectangle
+
+    if block.present:
+        size = block.end - block.start + 1
+        corner = (block.start - 0.5, block.start - 0.5)
+        square = Rectangle(corner, size, size, fill=False, ec=BLOCK_LINE, lw=1.2, ls="--")
+        ax.add_patch(square)
+    else:
+        ax.text(
+            0.04,
+            0.96,
+            "no block",
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            color="white",
+            fontsize=LEGEND,
+        )
+
+
 def heatmap(
-    result, ax=None, *, title: str | None = None, colorbar: bool = True, stages: bool = True
+    result,
+    ax=None,
+    *,
+    title: str | None = None,
+    colorbar: bool = True,
+    stages: bool = True,
+    block=None,
 ):
     """CKA heatmap: input at the origin, layers of A up the y axis and of B along x, colours fixed
     to 0..1.
 
     ``result`` is a :class:`~ckatools.capture.CKAResult` (stage boundaries are drawn from its
-    representation lists) or a bare square matrix.
+    representation lists) or a bare square matrix. ``block``: the measured block, outlined on
+    the map (:func:`outline`); None draws none.
     """
     matrix = np.asarray(getattr(result, "matrix", result), dtype=float)
     if ax is None:
@@ -125,6 +160,8 @@ def heatmap(
     ax.tick_params(labelsize=TEXT)
     ax.set_xlabel("layer" if matrix.shape[0] == matrix.shape[1] else "layer (model B)")
     ax.set_ylabel("layer" if matrix.shape[0] == matrix.shape[1] else "layer (model A)")
+    if block is not None:
+        outline(ax, block)
     if title:
         ax.set_title(title, fontsize=10)
     if colorbar:
@@ -139,6 +176,7 @@ def heatmap_grid(
     size: float = 2.6,
     fig=None,
     row_labels: Sequence[str] | None = None,
+    blocks: Sequence | None = None,
 ):
     """Several heatmaps in a grid with one shared colour bar (as the paper's multi-panel figures).
 
@@ -147,6 +185,7 @@ def heatmap_grid(
     the page, and titles are broken onto more lines where they are wider than their panel.
     Draws into ``fig`` when given (a slider frame), else into a new figure. ``row_labels`` name
     the rows on the left (e.g. the fraction of training data), on each row a wrapped row takes.
+    ``blocks``: one measured block (or None) per heatmap, outlined on its panel.
     """
     ncols = ncols or len(results)
     wraps, per_row = grid_shape(ncols, MAX_COLS)  # each row of the grid takes `wraps` rows
@@ -164,11 +203,12 @@ def heatmap_grid(
     axes = fig.subplots(nrows, per_row, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for k, (result, title) in enumerate(zip(results, titles)):
+    blocks = list(blocks) if blocks is not None else [None] * len(results)
+    for k, (result, title, block) in enumerate(zip(results, titles, blocks)):
         row, col = divmod(k, ncols)
         ax = axes[row * wraps + col // per_row, col % per_row]
         ax.axis("on")
-        heatmap(result, ax, title=title, colorbar=False)
+        heatmap(result, ax, title=title, colorbar=False, block=block)
         ax.set(xlabel="", ylabel="")
         ax.title.set_fontsize(TEXT)
     for row, text in enumerate(row_labels or []):

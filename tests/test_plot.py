@@ -109,6 +109,34 @@ def test_grids_lay_out_rows_largest_first_with_titles_and_one_colour_bar():
     plt.close("all")
 
 
+def test_each_panel_shows_what_the_block_measure_decided():
+    import dataclasses
+
+    from matplotlib.patches import Rectangle
+
+    from ckatools.analysis.blocks import Block
+
+    found = dataclasses.replace(run(seed=0), block=Block(4, 9, 0.3, 0.5, found=True))
+    none = dataclasses.replace(run(seed=1), block=Block(4, 9, 0.3, 0.5, found=False))
+    failed = dataclasses.replace(
+        run(seed=2), results=dataclasses.replace(found.results, train_accuracy=0.1)
+    )
+    fig = run_grid([found, none, failed])
+    panels = [ax for ax in fig.axes if ax.images]
+
+    def squares(ax):
+        return [p for p in ax.patches if isinstance(p, Rectangle) and not p.get_fill()]
+
+    def notes(ax):
+        return [t.get_text() for t in ax.texts]
+
+    (square,) = squares(panels[0])  # layers 4..9: the square from 3.5 to 9.5 on both axes
+    assert (square.get_x(), square.get_y(), square.get_width()) == (3.5, 3.5, 6)
+    assert notes(panels[0]) == [] and squares(panels[1]) == [] and notes(panels[1]) == ["no block"]
+    assert squares(panels[2]) == [] and notes(panels[2]) == []  # did not train: nothing drawn
+    plt.close("all")
+
+
 def test_score_table_and_score_plot_show_every_score():
     import dataclasses
 

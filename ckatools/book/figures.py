@@ -62,7 +62,9 @@ def run_grid(
     size: float = 2.4,
     fig=None,
 ):
-    """Heatmaps of ``runs`` (:class:`~ckatools.book.experiments.Run`), each titled by its run.
+    """Heatmaps of ``runs`` (:class:`~ckatools.book.experiments.Run`), each titled by its run,
+    with its measured block outlined (or "no block" written; nothing for a network that did not
+    train).
 
     Without ``rows`` and ``cols``, one row in the runs' order; otherwise ``rows(config)`` down
     (largest key on top) and ``cols(config)`` across, rows labelled by ``row_name(key)``. When
@@ -77,6 +79,7 @@ def run_grid(
         size=size,
         fig=fig,
         row_labels=[row_name(k) for k in row_keys] if row_name else None,
+        blocks=[r.block if r and r.trained else None for r in order],
     )
 
 
