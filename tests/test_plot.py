@@ -4,6 +4,7 @@ import base64
 import re
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 
@@ -206,6 +207,25 @@ def test_the_live_slider_returns_nothing_a_notebook_would_print():
     drawn = []
     result = slider(lambda v, fig: drawn.append(v), [1, 2, 3], "x", live=True)
     assert result is None and drawn == [1]  # interact draws the first value at once
+    plt.close("all")
+
+
+def test_the_series_slider_shows_one_seed_a_frame_in_the_knobs_order():
+    from ckatools.book.figures import series_slider
+
+    runs = [run(depth=d, seed=s, value=v) for d, v in ((14, 0.9), (8, 0.3)) for s in (1, 0)]
+    html = series_slider(runs, lambda c: c.depth, "depth").data
+    frames = re.findall(r'"data:image/png;base64,([^"]+)"', html)
+    assert len(frames) == 2  # seed 0 only, one frame per depth
+    for frame in (base64.b64decode(f.replace("\\\n", "")) for f in frames):
+        width, _ = page.png_text(frame)
+        assert width >= 400 and page.legibility(frame, width) is None  # one large heatmap
+    plt.close("all")
+    assert series_slider(runs, lambda c: c.depth, "depth", seed=1, live=True) is None
+    title = plt.gcf().axes[0].get_title()  # the live slider draws its first frame at once
+    assert title.startswith("ResNet-8 ×0.25, synthetic all\nseed 1: train 75.0%, test 50.0%")
+    with pytest.raises(ValueError, match="no run of seed 5: the runs have seeds \\[0, 1\\]"):
+        series_slider(runs, lambda c: c.depth, "depth", seed=5)
     plt.close("all")
 
 

@@ -23,12 +23,15 @@ from ckatools.plot import (
     heatmap_grid,
     layer_ticks,
     plain_log_ticks,
+    slider,
     stage_starts,
     wrap_text,
 )
+from ckatools.training import fraction_label
 
 __all__ = [
     "run_grid",
+    "series_slider",
     "score_table",
     "score_plot",
     "training_curves",
@@ -81,6 +84,48 @@ def run_grid(
         row_labels=[row_name(k) for k in row_keys] if row_name else None,
         blocks=[r.block if r and r.trained else None for r in order],
     )
+
+
+def _series_title(run) -> str:
+    """A slider frame's title: the architecture and data, then the seed's accuracies and block."""
+    c, r = run.config, run.results
+    fit = f"train {r.train_accuracy:.1%}, test {r.accuracy:.1%}"
+    return f"{c.label}, {c.dataset} {fraction_label(c.fraction)}\nseed {c.seed}: {fit}, " + (
+        run.verdict_word
+    )
+
+
+def series_slider(
+    runs: Sequence,
+    knob: Callable,
+    label: str,
+    *,
+    seed: int | None = None,
+    name: Callable = str,
+    live: bool | None = None,
+):
+    """The blog's slider: one large heatmap per step of a series (e.g. Shallow -> Deep), so the
+    trend is read by moving one control. ``knob(config)`` orders the steps and ``name(value)``
+    labels them; one seed is shown (``seed``, or the smallest the runs have). Each frame titles
+    its heatmap with the architecture, data, accuracies and block, and outlines the block.
+
+    Static in the book (every frame embedded), a live ipywidgets slider on Colab
+    (:func:`ckatools.plot.slider`).
+    """
+    seed = min(r.config.seed for r in runs) if seed is None else seed
+    steps = {knob(r.config): r for r in runs if r.config.seed == seed}
+    if not steps:
+        raise ValueError(
+            f"no run of seed {seed}: the runs have seeds {sorted({r.config.seed for r in runs})}"
+        )
+    values = sorted(steps)
+
+    def draw(value, fig):
+        run = steps[value]
+        ax = fig.add_subplot()
+        heatmap(run.cka, ax, title=_series_title(run), block=run.block if run.trained else None)
+
+    return slider(draw, values, label, live=live, figsize=(5.2, 4.6), name=name, title=False)
 
 
 def score_table(
