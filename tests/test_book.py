@@ -150,6 +150,8 @@ def test_chapters_open_with_a_hidden_install_cell_a_running_note_setup_and_the_p
         assert "Runtime → Change runtime type → GPU" in text and "use_drive()" in text, (
             f"{path.name}: the running note must say how to get a GPU and keep the cache on Drive"
         )
+        upload = re.search(r'glob\("([^"]+\.zip)"\)', "".join(code[0]["source"]))[1]
+        assert f"`{upload}`" in text, f"{path.name}: the running note names the zip to upload"
         assert nb["metadata"].get("accelerator") == "GPU", f"{path.name}: ask Colab for a GPU"
         assert nb["metadata"].get("colab", {}).get("gpuType"), f"{path.name}: no Colab gpuType"
 
