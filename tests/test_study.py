@@ -309,3 +309,26 @@ def test_stage7_follows_stage6s_choices_and_reports_its_progress(capsys):
     study.main(["stage7"])
     done = sum(item is not None for _, item in progress)
     assert f"{done} of 27 measured" in capsys.readouterr().out
+
+
+def test_a_result_file_serves_as_a_chapters_run_without_training():
+    from ckatools.plot import stage_starts
+
+    measured = {
+        (m.config.depth, m.config.width, m.config.seed): m
+        for m in records.load_results("fashion-mnist-m")
+        if m.config.fraction == 1 / 32 and m.config.epochs == 128
+    }
+    item = measured[(20, 1, 0)]  # stage 7, committed
+    run = records.as_run(item)
+    assert run.config == item.config and run.results is item.results
+    assert [layer.name for layer in run.cka.layers_a] == list(item.layers)
+    np.testing.assert_array_equal(run.cka.matrix.numpy(), item.cka)
+    assert len(stage_starts(run.cka.layers_a)) == 3  # the heatmap can draw its stages
+    assert (run.block.start, run.block.end) == (item.block.start, item.block.end)
+    assert run.block.first == item.layers[run.block.start]  # the ends are named
+    other = measured[(14, 1, 0)]
+    import dataclasses
+
+    with pytest.raises(ValueError, match="not those of ResNet-20 ×1"):
+        records.as_run(dataclasses.replace(other, config=item.config))

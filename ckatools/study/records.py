@@ -22,6 +22,7 @@ __all__ = [
     "PCA_IMAGES",
     "result_folder",
     "result_path",
+    "as_run",
     "Span",
     "Measured",
     "measure_network",
@@ -101,6 +102,30 @@ class Measured:
         else:
             found = f"block {self.block.score:.2f}" if self.block.present else "no block"
         return f"{c.label}, {c.dataset}\ntest {self.results.accuracy:.0%}, {found}"
+
+
+def as_run(item: Measured):
+    """A study network as a chapter's :class:`~ckatools.book.experiments.Run`, from its result
+    file alone (no training, no network): its heatmap with its architecture's representations
+    (so stage boundaries are drawn and the block's ends are named), the book's block measure, and
+    the strict span the file stores. What needs the network itself (activations, probes) does not
+    come with it: :func:`ckatools.training.zoo.get` trains or fetches that."""
+    import torch
+
+    from ckatools.analysis.blocks import measure
+    from ckatools.book.experiments import Run
+    from ckatools.capture import CKAResult
+    from ckatools.models import resnet
+
+    c = item.config
+    layers = resnet(c.depth, c.width, residual=c.residual).representations()
+    names = tuple(layer.name for layer in layers)
+    if names != item.layers:
+        raise ValueError(f"{item.file}: its layers are not those of {c.label} (another version?)")
+    cka = CKAResult(torch.as_tensor(item.cka), layers, layers)
+    s = item.strict
+    strict = Block(s.start, s.end, s.score, float("nan"))
+    return Run(c, item.results, cka, measure(cka), strict)
 
 
 def measure_network(config: TrainConfig) -> Path:
