@@ -239,14 +239,46 @@ def test_compare_reproduces_fig_7_only_for_planted_per_example_differences():
     assert fig7.outcome == "not reproduced"  # no more classes differ than in the baseline
 
 
+def rates(sometimes, never, always=1.0):
+    """Example accuracies by class: classes 0-2 `sometimes`, 3-5 `never`, 6-9 `always`."""
+    return np.where(LABELS < 3, sometimes, np.where(LABELS < 6, never, always))
+
+
 def test_growth_checks_the_accuracy_trend_and_the_examples_that_move():
-    small = named(group(3, 0.6, 0), "ResNet-8 ×0.5", depth=8)
-    middle = named(group(3, 0.7, 3), "ResNet-11 ×0.5", depth=11)
-    large = named(group(3, np.where(LABELS < 5, 0.95, 0.55), 1), "ResNet-14 ×0.5", depth=14)
+    small = named(group(6, rates(0.75, 0.0), 0), "ResNet-8 ×0.5", depth=8)
+    middle = named(group(6, rates(0.85, 0.0), 3), "ResNet-11 ×0.5", depth=11)
+    large = named(group(6, rates(0.95, 0.05), 1), "ResNet-14 ×0.5", depth=14)
     moved, verdict = growth("Fig. F.2", "depth", {14: large, 8: small, 11: middle})
-    assert verdict.outcome == "reproduced" and moved["easier"] > moved["harder"] > 0
+    assert verdict.outcome == "reproduced" and moved["easier"] > moved["harder"]
+    assert "often but not always right" in verdict.evidence
     moved, verdict = growth("Fig. F.2", "depth", {8: large, 11: middle, 14: small})
     assert verdict.outcome == "not reproduced"
+    # the same rise, but gained where the small networks are never right: the clause goes against
+    elsewhere = named(group(6, rates(0.75, 0.6), 1), "ResNet-14 ×0.5", depth=14)
+    _, verdict = growth("Fig. F.2", "depth", {14: elsewhere, 8: small, 11: middle})
+    assert verdict.outcome == "not reproduced"
+    assert len(verdict.against) == 1 and "often but not always" in verdict.against[0]
     # two levels of three seeds cannot show a trend at 95 %: the accuracy part cannot tell
+    small, large = (
+        named(group(3, rates(r, 0.0), k), f"ResNet-{d} ×0.5", depth=d)
+        for r, k, d in ((0.75, 0, 8), (0.95, 1, 14))
+    )
     _, verdict = growth("Fig. F.2", "depth", {14: large, 8: small})
     assert verdict.outcome == "partly reproduced"
+
+
+def test_the_gain_where_small_networks_are_often_right_is_measured_on_held_out_networks():
+    from ckatools.analysis.mistakes import gain_where_often_right
+
+    # no gain anywhere: selecting and measuring on the same networks would find a difference
+    # (examples picked by noise fall back to the mean), the held-out half does not
+    same = [gain_where_often_right(group(20, 0.6, s), group(20, 0.6, 100 + s)) for s in range(5)]
+    assert all(found["check"].state == "cannot tell" for found in same)
+    often = group(20, 0.6, 7).mean(0)
+    inside = (often >= 0.5) & (often < 1)
+    gain = group(20, 0.6, 8).mean(0) - often
+    assert gain[inside].mean() - gain[~inside].mean() < -0.1  # in-sample: biased
+    planted = gain_where_often_right(group(20, rates(0.7, 0.0), 1), group(20, rates(0.9, 0.0), 2))
+    assert planted["check"].state == "holds" and planted["inside"] > planted["outside"] + 0.1
+    with pytest.raises(ValueError, match="at least 2 small networks"):
+        gain_where_often_right(group(1, 0.6, 0), group(3, 0.6, 1))

@@ -33,6 +33,7 @@ from ckatools.analysis.verdicts import (
     checks_verdict,
     equivalent,
     interval,
+    mean_difference,
     rank_check,
 )
 from ckatools.stats import Z95, holm_sidak
@@ -400,17 +401,46 @@ def compare(
     )
 
 
+def gain_where_often_right(correct_small, correct_large, *, seed: int = 0) -> dict:
+    """Figs. F.2/F.3's middle clause: is the gain from the small to the large architecture
+    largest on examples "where smaller networks were often but not always correct"?
+
+    The small group's networks are split in two halves at random: one half says where the small
+    architecture is often but not always right (example accuracy at least 0.5 and below 1), the
+    other half measures the gain (large's example accuracy minus small's), so that selecting and
+    measuring do not share noise (regression to the mean). Returns the gain inside and outside
+    that set and the check "inside minus outside" (Welch over examples).
+    """
+    small, large = _as_matrix(correct_small), _as_matrix(correct_large)
+    if len(small) < 2:
+        raise ValueError(f"the split needs at least 2 small networks, got {len(small)}")
+    order = np.random.default_rng(seed).permutation(len(small))
+    select, measure = small[order[: len(small) // 2]], small[order[len(small) // 2 :]]
+    often = select.mean(0)
+    inside = (often >= 0.5) & (often < 1)
+    gain = large.mean(0) - measure.mean(0)
+    return dict(
+        examples=int(inside.sum()),
+        inside=float(gain[inside].mean()) if inside.any() else float("nan"),
+        outside=float(gain[~inside].mean()) if (~inside).any() else float("nan"),
+        check=mean_difference(gain[inside], gain[~inside]),
+    )
+
+
 def growth(figure: str, knob: str, series: dict[float, Group], *, threshold: float = 0.5):
-    """Figs. F.2 and F.3: along a series (knob value -> group), does accuracy rise, and do more
+    """Figs. F.2 and F.3: along a series (knob value -> group), does accuracy rise, do more
     examples get easier than harder from the smallest network to the largest (gap of at least
-    ``threshold``)? Networks that did not train are left out. Returns the shifts and the
-    verdict."""
+    ``threshold``), and is the gain largest where the smallest is often but not always right
+    (:func:`gain_where_often_right`)? Networks that did not train are left out. Returns the
+    shifts and the verdict."""
     series = {knob_value: group.trained() for knob_value, group in series.items()}
     knobs = sorted(series)
     xs = [k for k in knobs for _ in range(len(series[k]))]
     ys = [a for k in knobs for a in series[k].accuracy]
     rho, rises = rank_check(xs, ys)
-    moved = shifts(series[knobs[0]].correct, series[knobs[-1]].correct, threshold=threshold)
+    small, large = series[knobs[0]], series[knobs[-1]]
+    moved = shifts(small.correct, large.correct, threshold=threshold)
+    where = gain_where_often_right(small.correct, large.correct)
     verdict = checks_verdict(
         figure,
         f"from {series[knobs[0]].label} to {series[knobs[-1]].label}",
@@ -419,6 +449,9 @@ def growth(figure: str, knob: str, series: dict[float, Group], *, threshold: flo
             f"more examples get easier than harder ({moved['easier']} vs {moved['harder']})": (
                 moved["easier"] > moved["harder"]
             ),
+            f"the gain is largest where {small.label} is often but not always right "
+            f"({where['examples']} examples: {where['inside']:+.3f} against "
+            f"{where['outside']:+.3f} elsewhere)": where["check"],
         },
     )
     return moved, verdict
