@@ -195,3 +195,25 @@ def test_describe_blocks_says_where_the_blocks_begin():
     assert "(1 did not train and measure nothing)" in " ".join(
         describe_blocks([untrained, runs[2]]).split()
     )
+
+
+def test_a_capacity_verdict_is_judged_on_the_largest_network_of_each_series():
+    from test_plot import run
+
+    from ckatools.analysis.verdicts import Verdict
+    from ckatools.book.experiments import judged, largest
+
+    def fitted(r, accuracy):
+        return dataclasses.replace(
+            r, results=dataclasses.replace(r.results, train_accuracy=accuracy)
+        )
+
+    depth = [fitted(run(depth=d, seed=s), a) for d, a in ((8, 0.5), (14, 0.995)) for s in (0, 1)]
+    width = [fitted(run(width=w), a) for w, a in ((0.25, 0.4), (1, 0.98))]
+    assert [r.config.depth for r in largest(depth)] == [14, 14]
+    verdict = Verdict("Fig. 1", "reproduced", "block extent rises")
+    both = judged(verdict, depth, width)
+    assert both.outcome == "not testable" and "1 of 3 deciding networks" in both.evidence
+    assert "; ResNet-8 ×1 all 98.0%)" in both.evidence  # the widest of the width series
+    alone = judged(verdict, depth)
+    assert alone.outcome == "reproduced" and "2 of 2 deciding networks fit" in alone.evidence

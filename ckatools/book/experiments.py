@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from ckatools.analysis.blocks import Block, measure, strict_block
 from ckatools.analysis.mistakes import Group
-from ckatools.analysis.verdicts import Verdict, not_run, presence_verdict
+from ckatools.analysis.verdicts import Verdict, in_regime, not_run, presence_verdict
 from ckatools.book.profiles import CAPTION_WIDTH, Experiment, training_configs
 from ckatools.capture import CKAResult
 from ckatools.training import TRAINED_ACCURACY, TrainConfig, TrainResult, fraction_label, zoo
@@ -27,6 +28,8 @@ __all__ = [
     "series",
     "points",
     "presence_of",
+    "largest",
+    "judged",
     "describe_blocks",
     "with_and_without_block",
     "groups",
@@ -237,6 +240,27 @@ def points(
     kept = [r for r in runs if r.trained]
     extents = [r.block.extent if r.begins_late or not late else 0.0 for r in kept]
     return [knob(r.config) for r in kept], extents
+
+
+def largest(runs: Sequence[Run]) -> list[Run]:
+    """The largest architecture of a series (depth x width², every seed and data fraction): the
+    networks whose fit decides whether a claim about capacity can be tested on the series."""
+    size = {r.config: r.config.depth * r.config.width**2 for r in runs}
+    top = max(size.values())
+    return [r for r in runs if size[r.config] == top]
+
+
+def judged(verdict: Verdict, *series: Sequence[Run]) -> Verdict:
+    """``verdict`` in its regime (:func:`ckatools.analysis.verdicts.in_regime`), decided by the
+    fit of the largest networks of each of ``series`` (the runs of one figure's rows)."""
+    deciding = {
+        f"{r.config.label} {fraction_label(r.config.fraction)} s{r.config.seed}": (
+            r.results.train_accuracy
+        )
+        for runs in series
+        for r in largest(runs)
+    }
+    return in_regime(verdict, deciding)
 
 
 def presence_of(figure: str, claim: str, runs: list[Run], *, late: bool = False) -> Verdict:
