@@ -86,9 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     prep.add_argument(
         "--stack",
         type=int,
-        default=1,
+        default=None,
         help="seeds of one architecture trained together as one stacked network, up to this "
-        "many (grouped convolutions; each stored as its own network; default 1)",
+        "many (grouped convolutions; each stored as its own network; default: chosen per "
+        "architecture by ckatools.training.cost.stack_size, stacks of narrow networks on the CPU)",
     )
     prep.add_argument(
         "--dry-run",
@@ -111,7 +112,7 @@ def _prepare(args, parser: argparse.ArgumentParser) -> None:
             f"choose from {', '.join(profiles.EXPERIMENTS)}"
         )
     for option in ("jobs", "stack"):
-        if getattr(args, option) < 1:
+        if getattr(args, option) is not None and getattr(args, option) < 1:
             parser.error(f"--{option} must be at least 1, got {getattr(args, option)}")
     configs = list(
         dict.fromkeys(

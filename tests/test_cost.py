@@ -60,3 +60,20 @@ def test_a_plan_line_names_the_network_its_data_and_its_time():
     line = plan_line(config)
     assert line.startswith("ResNet-20 ×0.5, fashion-mnist 1/16, seed 3, 300 epochs: about ")
     assert line.endswith("on 2 CPU cores") and describe_seconds(cpu_seconds(config)) in line
+
+
+def test_stacks_where_overhead_dominates_on_the_cpu_only():
+    from ckatools.training.cost import STACK_RULE, overhead_share, stack_size
+
+    def config(depth, width):
+        return TrainConfig(dataset="fashion-mnist-m", depth=depth, width=width)
+
+    # the measured cases the rule rests on (cost.py's note): gains 2.5x, 2.3x, 1.7x, even
+    measured = {(38, 0.25): 8, (8, 0.5): 8, (20, 0.5): 4, (14, 1): 1}
+    for (depth, width), k in measured.items():
+        assert stack_size(config(depth, width), "cpu") == k, (depth, width)
+    shares = [overhead_share(config(d, w)) for d, w in measured]
+    assert shares == sorted(shares, reverse=True) and all(0 < s < 1 for s in shares)
+    assert [k for _, k in STACK_RULE] == sorted((k for _, k in STACK_RULE), reverse=True)
+    assert stack_size(config(20, 2), "cpu") == 1  # wider still: arithmetic dominates
+    assert stack_size(config(8, 0.5), "cuda") == 1  # not measured on a GPU: no stacks

@@ -124,3 +124,19 @@ def test_prepare_stacks_seeds_and_stores_ordinary_entries(cache, monkeypatch):
         assert result.stack == (3 if config.width == 0.25 else 1)
         assert math.isclose(result.accuracy, done[config]["accuracy"])
         assert not list(zoo.entry_dir(config).glob("*checkpoint*"))
+
+
+def test_prepare_lets_the_cost_model_choose_each_stack(monkeypatch):
+    configs = [SMOKE.replace(seed=s) for s in range(5)] + [
+        SMOKE.replace(width=0.5, seed=s) for s in (0, 1)
+    ]
+    sizes = {0.25: 2, 0.5: 1}
+    assert [len(g) for g in zoo.stacks(configs, lambda c: sizes[c.width])] == [2, 2, 1, 1, 1]
+    seen = []
+    monkeypatch.setattr(zoo, "stack_size", lambda c, device: sizes[c.width])
+    monkeypatch.setattr(zoo, "_train_unit", lambda group, *a: seen.append(len(group)) or {})
+    monkeypatch.setattr(zoo, "cached", lambda c: False)
+    monkeypatch.setattr(zoo.storage, "writable", lambda folder: None)
+    with pytest.raises(KeyError):  # nothing was trained, so no result to return: the grouping
+        zoo.prepare(configs, progress=False)
+    assert seen == [2, 2, 1, 1, 1]

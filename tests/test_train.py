@@ -261,4 +261,6 @@ def test_prepare_trains_what_is_missing_in_worker_processes(cache):
     assert not any(r["trained"] for r in again.values())
     assert [r["accuracy"] for r in again.values()] == [r["accuracy"] for r in done.values()]
     with pytest.raises(ValueError, match="jobs and stack must be at least 1, got 0 and 1"):
-        zoo.prepare(configs, jobs=0)
+        zoo.prepare(configs, jobs=0, stack=1)
+    with pytest.raises(ValueError, match="jobs and stack must be at least 1, got 1 and 0"):
+        zoo.prepare(configs, stack=0)

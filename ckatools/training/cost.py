@@ -20,7 +20,14 @@ from ckatools.data import IMAGE_SHAPES, TEST_SIZES, TRAIN_SIZES
 from ckatools.training.config import TrainConfig, fraction_label
 from ckatools.training.loop import build_model
 
-__all__ = ["forward_macs", "cpu_seconds", "describe_seconds", "plan_line"]
+__all__ = [
+    "forward_macs",
+    "cpu_seconds",
+    "describe_seconds",
+    "plan_line",
+    "overhead_share",
+    "stack_size",
+]
 
 # Fitted on the build machine (2 cores, torch 2.14): seconds per training image and epoch.
 CPU_SECONDS_PER_IMAGE = 2.2e-4  # a: the fixed overhead of one image
@@ -67,6 +74,35 @@ def cpu_seconds(config: TrainConfig) -> float:
     )
     evaluated = 2 * images + TEST_SIZES[config.dataset]
     return per_image * (config.epochs * images + evaluated / 3)
+
+
+# Stacking seeds (ckatools.training.stack) pays where a network's time goes to per-image and
+# per-layer overhead rather than arithmetic. Measured on the build machine (2 threads, bf16,
+# channels-last, batch 128; a training step per network, stacked against alone): ResNet-38 x0.25
+# (overhead 88 % of its modelled time) 2.5x with 8 seeds, ResNet-8 x0.5 (79 %) 2.3x with 8,
+# ResNet-20 x0.5 (69 %) 1.7x with 4, ResNet-14 x1 (40 %) 0.9-1.05x. torch.compile gained 1.6x
+# for ResNet-8 x0.5 alone but nothing on a stack, and lost 17 % on ResNet-20 x1: not used.
+STACK_RULE = ((0.75, 8), (0.6, 4))  # (overhead share at least, seeds per stack), first match
+
+
+def overhead_share(config: TrainConfig) -> float:
+    """The share of a training image's modelled CPU time that is overhead (a + c x depth), not
+    multiply-adds: near 1 for narrow networks, small for wide ones."""
+    macs = forward_macs(config.depth, config.width, config.residual, config.dataset)
+    overhead = CPU_SECONDS_PER_IMAGE + CPU_SECONDS_PER_LAYER * config.depth
+    return overhead / (overhead + CPU_SECONDS_PER_MAC * macs)
+
+
+def stack_size(config: TrainConfig, device: torch.device | str | None = None) -> int:
+    """How many seeds of ``config`` to train as one stack on ``device`` (:data:`STACK_RULE`; 1
+    where stacking does not pay, and on a GPU, where it was not measured)."""
+    from ckatools.training.loop import default_device
+
+    device = torch.device(device) if device is not None else default_device()
+    if device.type != "cpu":
+        return 1
+    share = overhead_share(config)
+    return next((size for least, size in STACK_RULE if share >= least), 1)
 
 
 def describe_seconds(seconds: float) -> str:

@@ -30,7 +30,7 @@ from ckatools.capture import CKA_BATCH_SIZE, CKAResult, model_cka
 from ckatools.data import cache_dir, load
 from ckatools.models import ResNet
 from ckatools.training.config import TrainConfig, fraction_label
-from ckatools.training.cost import cpu_seconds
+from ckatools.training.cost import cpu_seconds, stack_size
 from ckatools.training.loop import (
     TrainResult,
     build_model,
@@ -283,14 +283,19 @@ def _train_unit(
     return _train_stack(group, device, threads, on_epoch)
 
 
-def stacks(configs: list[TrainConfig], size: int) -> list[list[TrainConfig]]:
-    """``configs`` in groups of at most ``size`` that differ only in their seed, in order."""
+def stacks(
+    configs: list[TrainConfig], size: int | Callable[[TrainConfig], int]
+) -> list[list[TrainConfig]]:
+    """``configs`` in groups of at most ``size`` (or ``size(config)``) that differ only in their
+    seed, in order."""
     by_kind: dict[TrainConfig, list[TrainConfig]] = {}
     for config in configs:
         by_kind.setdefault(config.replace(seed=0), []).append(config)
-    return [
-        members[i : i + size] for members in by_kind.values() for i in range(0, len(members), size)
-    ]
+    groups = []
+    for members in by_kind.values():
+        k = size(members[0]) if callable(size) else size
+        groups += [members[i : i + k] for i in range(0, len(members), k)]
+    return groups
 
 
 def _train_in_worker(
@@ -308,14 +313,16 @@ def prepare(
     *,
     device: torch.device | str | None = None,
     jobs: int = 1,
-    stack: int = 1,
+    stack: int | None = None,
     progress: bool = True,
 ) -> dict[TrainConfig, dict]:
     """Train every network of ``configs`` that the cache lacks, ``jobs`` at a time.
 
-    With ``stack`` > 1, up to that many seeds of one configuration train together as one
-    stacked network (:func:`~ckatools.training.loop.train_together`), each stored as its own
-    ordinary entry; with ``jobs`` too, each job trains a stack.
+    Up to ``stack`` seeds of one configuration train together as one stacked network
+    (:func:`~ckatools.training.loop.train_together`), each stored as its own ordinary entry;
+    ``None`` (the default) lets :func:`ckatools.training.cost.stack_size` choose per
+    configuration (stacks of narrow networks on the CPU, 1 elsewhere); with ``jobs`` too, each
+    job trains a stack.
 
     The progress bar counts epochs, over all networks (with several jobs too). With several jobs
     each network trains in its own process with its share of the CPU threads. Narrow networks use
@@ -332,7 +339,7 @@ def prepare(
 
     from tqdm.auto import tqdm
 
-    if jobs < 1 or stack < 1:
+    if jobs < 1 or (stack is not None and stack < 1):
         raise ValueError(f"jobs and stack must be at least 1, got {jobs} and {stack}")
     configs = list(dict.fromkeys(configs))
     found = {}
@@ -355,13 +362,17 @@ def prepare(
     def record(done: dict[TrainConfig, dict]) -> None:
         for config, results in done.items():
             found[config] = dict(results, trained=True)
-            bar.write(
-                f"  {describe(config)}: accuracy {results['accuracy']:.4f}, "
-                f"{results['seconds']:.0f} s"
-            )
+            if progress:
+                bar.write(
+                    f"  {describe(config)}: accuracy {results['accuracy']:.4f}, "
+                    f"{results['seconds']:.0f} s"
+                )
         bar.set_postfix_str(f"{len(found)}/{len(configs)} networks")
 
-    units = stacks(missing, stack)
+    if stack is None:
+        units = stacks(missing, lambda config: stack_size(config, device))
+    else:
+        units = stacks(missing, stack)
     if jobs == 1:
         tick = lambda epoch: bar.update()
         for group in units:
