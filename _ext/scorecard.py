@@ -83,9 +83,22 @@ TALLY = re.compile(
 )
 
 
+GATED = re.compile(r"^(\d+ of \d+ deciding networks do not fit their data) \(([^;()]+); ([^()]*)\)")
+
+
+def _reached(match: re.Match) -> str:
+    """A regime gate's list of networks as the range of accuracies they reached."""
+    found = [float(x) for x in re.findall(r"(\d+(?:\.\d+)?)%", match[3])]
+    low, high = min(found), max(found)
+    span = f"{low:g}%" if low == high else f"{low:g}%-{high:g}%"
+    return f"{match[1]} ({match[2]}; they reach {span})"
+
+
 def brief(evidence: str) -> str:
-    """Evidence short enough for a box: a long list of parts becomes its tally, naming the parts
-    that go against (the figure's own output lists them all)."""
+    """Evidence short enough for a box: the networks a regime gate lists give way to the regime
+    line, and a long list of parts becomes its tally, naming the parts that go against (the
+    figure's own output lists them all)."""
+    evidence = GATED.sub(_reached, evidence)
     match = TALLY.match(evidence)
     if len(evidence) <= BRIEF or match is None:
         return evidence
@@ -186,15 +199,20 @@ class ResultBox(Directive):
         path = ROOT / f"{env.docname}.ipynb"
         env.note_dependency(str(path))
         found = verdicts([path]) if path.exists() else {}
-        captions = regime.read(outputs_text(json.loads(path.read_text()))) if found else []
+        captions = regime.read(outputs_text(json.loads(path.read_text()))) if path.exists() else []
+        if not captions:  # a chapter that reuses Chapter 3's networks: the book's regime
+            everywhere = regimes(sorted((ROOT / "notebooks").glob("*.ipynb")))
+            book = [r for found_in in everywhere.values() for r in found_in]
         lines = list(self.content) + [""]
         if found:
             lines += [f"What it found (`{profile(path)}` profile, from the outputs below):", ""]
             for figure, (outcome, evidence, _, printed) in found.items():
                 target = f'<a href="#{anchor(figure)}">{figure}</a>'
                 lines += [f"- {target}: {shown(outcome, printed)} - {brief(evidence)}"]
-            if captions:
-                lines += ["", regime.chapter_line(captions)]
+        if captions:
+            lines += ["", regime.chapter_line(captions)]
+        elif book:
+            lines += ["", regime.chapter_line(book, own=False)]
         box = nodes.admonition(classes=["result-box", "tip"])
         box += nodes.title(text="This chapter in brief")
         self.state.nested_parse(StringList(lines), self.content_offset, box)

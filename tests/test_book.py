@@ -278,3 +278,20 @@ def test_the_scorecard_lists_every_verdict_of_every_chapter():
     )
     short = checks_verdict("Fig. 3", "a claim", {"one part": Check(0.3, 0.1)}).evidence
     assert scorecard.brief(short) == short
+
+
+def test_boxes_give_a_gated_verdicts_networks_as_the_range_they_reach():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
+    scorecard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorecard)
+    gated = (
+        "3 of 3 deciding networks do not fit their data (>= 99% training accuracy; ResNet-56 ×1 "
+        "1/16 73%-77%, ResNet-14 ×4 1/16 84.5%); its parts alone: reproduced - a block in 3 of 3"
+    )
+    assert scorecard.brief(gated) == (
+        "3 of 3 deciding networks do not fit their data (>= 99% training accuracy; they reach "
+        "73%-84.5%); its parts alone: reproduced - a block in 3 of 3"
+    )
+    assert scorecard.brief("a block in 3 of 3") == "a block in 3 of 3"

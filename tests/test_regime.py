@@ -87,6 +87,9 @@ def test_boxes_put_the_book_beside_the_paper():
     assert "77%-99.5%" in rows  # tenths near a fit: 99.5 % is not rounded up to 100 %
     line = regime.chapter_line(found)
     assert "1 of the 4 largest fit" in line and "3,750 training images" in line
+    assert regime.chapter_line(found, own=False).startswith(
+        "Regime: this chapter prints no accuracies; the book's networks (fashion-mnist-m"
+    )
 
 
 def _fig1(outcome_parts):

@@ -162,15 +162,17 @@ def book_box(regimes: Sequence[Regime]) -> list[str]:
     ]
 
 
-def chapter_line(regimes: Sequence[Regime]) -> str:
-    """One sentence for a chapter's result box: its networks' regime beside the paper's."""
+def chapter_line(regimes: Sequence[Regime], *, own: bool = True) -> str:
+    """One sentence for a chapter's result box: its networks' regime beside the paper's
+    (``own`` False: the chapter prints no caption, ``regimes`` are the whole book's)."""
     networks = [n for r in regimes for n in r.networks]
     images = "/".join(f"{i:,}" for i in sorted({i for r in regimes for i in r.images}))
     epochs = "/".join(map(str, sorted({r.epochs for r in regimes})))
     largest = deciding(regimes)
     fit = sum(a >= FIT for a in largest.values())
+    whose = "these networks" if own else "this chapter prints no accuracies; the book's networks"
     return (
-        f"Regime: these networks ({regimes[0].dataset}, {images} training images, {epochs} "
+        f"Regime: {whose} ({regimes[0].dataset}, {images} training images, {epochs} "
         f"epochs) reach {_span([n.train_accuracy for n in networks])} training accuracy; "
         f"{fit} of the {len(largest)} largest fit their data (>= {FIT:.0%}). The paper's "
         f"networks ({paper.DATA}, {paper.TRAIN_IMAGES:,} images, {paper.EPOCHS} epochs) reach "
