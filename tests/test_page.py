@@ -161,16 +161,17 @@ def test_the_html_check_flags_small_figures_and_tables_that_do_not_scroll(tmp_pa
     report = {
         "column": 736,
         "images": [
-            ["../_static/images/logo_colab.png", 225, 0],  # the theme's: not a figure
-            ["../_images/wide.png", 2984, 736],
-            ["../_images/fits.png", 700, 0],  # folded away: shown as wide as it is
-            [inline, 440, 440],
+            ["../_static/images/logo_colab.png", 225, 0, "Colab logo", False],  # the theme's
+            ["../_images/wide.png", 2984, 736, "Figure of the section “A”", True],
+            ["../_images/fits.png", 700, 0, "../_images/fits.png", True],  # folded away
+            [inline, 440, 440, "", False],  # a slider's frame
         ],
         "tables": [[1900, True], [900, False], [700, False]],
     }
     problems = check.layout_problems(tmp_path / "chapters" / "chapter.html", report)
     assert problems == [
         "wide.png: smallest font 2.1 pt (under 8): 2984 px shown at 736",
+        "fits.png: no description, or not a link to its full size",
         "inline figure 1: no font record",
         "a table 900 px wide in a 736 px column, no scroll",
     ]

@@ -3,7 +3,8 @@
 For each chapter and page of the table of contents it saves a full-page screenshot under
 ``_build/screenshots/`` and reports, from the DOM after JavaScript ran in a window WINDOW px wide:
 figures (inline images and ones whose file is missing), static sliders and their frames, math that
-MathJax left unrendered, figures too small to read and tables wider than the text column that do
+MathJax left unrendered, figures too small to read, figures without a description or a link to
+their full size (``_static/figures.js`` adds both) and tables wider than the text column that do
 not scroll. A figure is read from its PNG: the font record ckatools.page writes when it saves one
 (its dpi and smallest font), scaled to the width the page shows it at, must be at least
 ckatools.page.MIN_PT. Exit status 1 when a page has any of these problems.
@@ -49,7 +50,8 @@ window.addEventListener("load", () => setTimeout(() => {
   const report = {
     column,
     images: [...document.images].map(
-      (i) => [i.getAttribute("src") || "", i.naturalWidth, i.getBoundingClientRect().width]),
+      (i) => [i.getAttribute("src") || "", i.naturalWidth, i.getBoundingClientRect().width,
+              i.alt, i.closest("a") !== null]),
     tables: [...article.querySelectorAll("table")].map(
       (t) => [t.getBoundingClientRect().width, scrolls(t.parentElement)]),
   };
@@ -109,11 +111,14 @@ def layout_problems(page: Path, report: dict) -> list[str]:
         return ["the page did not report its layout"]
     column, problems = report["column"], []
     inline = 0
-    for src, natural, rendered in report["images"]:
+    for src, natural, rendered, *described in report["images"]:
         if not src or src.startswith("http") or NOT_FIGURES in src:
             continue
         inline += src.startswith("data:")
         name = f"inline figure {inline}" if src.startswith("data:") else Path(src).name
+        alt, linked = described or ("", False)
+        if not src.startswith("data:") and (not alt or alt.endswith(".png") or not linked):
+            problems.append(f"{name}: no description, or not a link to its full size")
         data = image_bytes(page, src)
         if data is None:  # a missing file: check() reports it
             continue
