@@ -36,6 +36,7 @@ FIGURES = {
         "Davari 2023, translation",
     },
     "11_cka_among_its_peers": set(),  # beyond the paper: no figure of its to judge
+    "12_the_study_behind_the_profile": set(),  # the appendix: the study, no figure to judge
 }
 # Calls that draw: matplotlib's and every public function of ckatools.plot.
 DRAWING = {
