@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ckatools.analysis.across import best_matches, corresponding_layers
+from ckatools.analysis.across import best_matches, block_squares, corresponding_layers
 from ckatools.analysis.blocks import Block
 from ckatools.capture import CKAResult, PopulationCKA
 from ckatools.models import resnet
@@ -37,3 +37,25 @@ def test_best_matches_place_layers_by_relative_depth():
     own, match = best_matches(CKAResult(matrix, [], []))
     np.testing.assert_allclose(own, [0, 0.5, 1])
     np.testing.assert_allclose(match, [0, 0.5, 1])
+
+
+def test_block_squares_compare_a_blocks_square_across_models_with_its_own():
+    layers = resnet(8, 0.25).representations()[:8]
+    n = len(layers)
+    starts = (2, 3, 2)  # each model's block: 4 layers from here
+    matrix = torch.full((3 * n, 3 * n), 0.3, dtype=torch.float64)
+    for i, start in enumerate(starts):
+        own = matrix[i * n : (i + 1) * n, i * n : (i + 1) * n]
+        own[start : start + 4, start : start + 4] = 0.9
+        own.fill_diagonal_(1.0)
+    matrix[0:n, n : 2 * n][2:6, 3:7] = 0.85  # models 0 and 1 share their blocks' representations
+    matrix[n : 2 * n, 0:n] = matrix[0:n, n : 2 * n].T
+    population = PopulationCKA(matrix, [layers] * 3)
+    present = Block(2, 5, 0.5, 0.6, found=True)
+    shifted = Block(3, 6, 0.5, 0.6, found=True)
+    rows = block_squares(population, [present, shifted, present])
+    assert [r["pair"] for r in rows] == [(0, 1), (0, 2), (1, 2)]
+    assert rows[0]["within"] == pytest.approx(0.9) and rows[0]["across"] == pytest.approx(0.85)
+    assert rows[1]["across"] == pytest.approx(0.3) and rows[1]["gap"] == pytest.approx(0.6)
+    absent = Block(2, 5, 0.5, 0.6, found=False)
+    assert [r["pair"] for r in block_squares(population, [present, absent, present])] == [(0, 2)]

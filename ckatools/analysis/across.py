@@ -21,7 +21,7 @@ from ckatools.analysis.blocks import Block
 from ckatools.capture import CKAResult, PopulationCKA
 from ckatools.stats import split_means
 
-__all__ = ["corresponding_layers", "best_matches"]
+__all__ = ["corresponding_layers", "block_squares", "best_matches"]
 
 
 def corresponding_layers(population: PopulationCKA, blocks: Sequence[Block]) -> list[dict]:
@@ -43,6 +43,39 @@ def corresponding_layers(population: PopulationCKA, blocks: Sequence[Block]) -> 
                 inside |= (b.start <= index) & (index <= b.end)
             mean_in, mean_out = split_means(diagonal, inside)
             rows.append(dict(pair=(i, j), inside=mean_in, outside=mean_out))
+    return rows
+
+
+def _square_mean(matrix: np.ndarray, rows: Block, cols: Block, *, diagonal: bool) -> float:
+    """Mean of ``matrix`` over the square rows.start..end x cols.start..end (its diagonal left
+    out when ``diagonal`` is False: a model's own layers against themselves, all 1)."""
+    square = matrix[rows.start : rows.end + 1, cols.start : cols.end + 1]
+    if not diagonal:
+        square = square[~np.eye(len(square), dtype=bool)] if len(square) > 1 else square[:0]
+    return float(np.mean(square)) if square.size else float("nan")
+
+
+def block_squares(population: PopulationCKA, blocks: Sequence[Block]) -> list[dict]:
+    """Fig. 6 as the paper draws it: for every pair i < j of models that both have a block, the
+    mean CKA between model i's block and model j's block (the square of the cross-model map)
+    against the mean CKA inside each model's own block (the bright square of its own map, its
+    diagonal left out, averaged over the two). The paper's claim: the first is much lower.
+
+    Returns one dict per pair: ``pair``, ``within``, ``across`` and ``gap`` (within - across);
+    the pairs are the units of the test (:func:`ckatools.analysis.verdicts.mean_above`)."""
+    rows = []
+    for i in range(len(population)):
+        for j in range(i + 1, len(population)):
+            a, b = blocks[i], blocks[j]
+            if not (a.present and b.present):
+                continue
+            own = [
+                _square_mean(population[k, k].matrix.numpy(), blk, blk, diagonal=False)
+                for k, blk in ((i, a), (j, b))
+            ]
+            across = _square_mean(population[i, j].matrix.numpy(), a, b, diagonal=True)
+            within = float(np.mean(own))
+            rows.append(dict(pair=(i, j), within=within, across=across, gap=within - across))
     return rows
 
 
