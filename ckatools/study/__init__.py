@@ -207,10 +207,10 @@ def main(argv: list[str] | None = None) -> None:
         progress = stage7_progress()
         for config, item in progress:
             found = "not measured yet"
-            if item is not None:
+            if item is not None:  # no block: seeds 1 and 2 are labelled by eye before it is run
                 fits = "fits" if item.results.train_accuracy >= FIT else "-"
-                kind = item.title.split(", ")[-1]
-                found = f"train {item.results.train_accuracy:.3f} ({fits}), {kind}"
+                test = item.results.accuracy
+                found = f"train {item.results.train_accuracy:.3f} ({fits}), test {test:.3f}"
             print(f"{config.label:>15}, seed {config.seed}: {found}")
         done = sum(item is not None for _, item in progress)
         print(f"{done} of {len(progress)} measured; its trends are computed once all are")
