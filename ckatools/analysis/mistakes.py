@@ -409,11 +409,13 @@ def gain_where_often_right(correct_small, correct_large, *, seed: int = 0) -> di
     architecture is often but not always right (example accuracy at least 0.5 and below 1), the
     other half measures the gain (large's example accuracy minus small's), so that selecting and
     measuring do not share noise (regression to the mean). Returns the gain inside and outside
-    that set and the check "inside minus outside" (Welch over examples).
+    that set and the check "inside minus outside" (Welch over examples); with fewer than two
+    small networks (or no large one) the check cannot tell.
     """
     small, large = _as_matrix(correct_small), _as_matrix(correct_large)
-    if len(small) < 2:
-        raise ValueError(f"the split needs at least 2 small networks, got {len(small)}")
+    if len(small) < 2 or len(large) < 1:  # too few networks to split: the part cannot tell
+        nan = float("nan")
+        return dict(examples=0, inside=nan, outside=nan, check=Check(nan, nan))
     order = np.random.default_rng(seed).permutation(len(small))
     select, measure = small[order[: len(small) // 2]], small[order[len(small) // 2 :]]
     often = select.mean(0)
