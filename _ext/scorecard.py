@@ -26,7 +26,7 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
 
-from ckatools.analysis.claims import CLAIMS
+from ckatools.analysis.claims import CAPACITY, CLAIMS
 from ckatools.analysis.verdicts import LINE, OUTCOMES, UNVERDICTED, Verdict, in_regime
 from ckatools.book import regime
 
@@ -48,24 +48,38 @@ def regimes(notebooks: list[Path]) -> dict[Path, list[regime.Regime]]:
     return {path: regime.read(outputs_text(json.loads(path.read_text()))) for path in notebooks}
 
 
+REUSED = "03_block_structure"  # the chapter whose networks Chapters 5-8 and 10 reuse
+
+
+def _cells(notebook: dict) -> list[str]:
+    """What each code cell printed, one text per cell."""
+    return [outputs_text(dict(cells=[cell])) for cell in notebook["cells"]]
+
+
 def verdicts(notebooks: list[Path]) -> dict[str, tuple[str, str, Path, str]]:
     """figure -> (outcome, evidence, chapter, printed outcome) for every verdict line in the
-    stored outputs, gated on the regime of the chapter's networks (of the whole book's when the
-    chapter prints no caption)."""
-    found, captions = {}, regimes(sorted(ROOT.glob("notebooks/*.ipynb")))
-    everywhere = [r for found_in in captions.values() for r in found_in]
+    stored outputs, gated on the fit of the largest networks of the captions printed in the
+    verdict's own cell; else of its chapter's captions; else (a chapter that reuses Chapter 3's
+    networks and prints none) of Chapter 3's."""
+    found = {}
+    reused = regime.read(
+        outputs_text(json.loads((ROOT / "notebooks" / f"{REUSED}.ipynb").read_text()))
+    )
     for path in notebooks:
-        networks = regime.deciding(captions.get(path) or everywhere)
-        for match in LINE.finditer(outputs_text(json.loads(path.read_text()))):
-            printed = Verdict(match["figure"], match["outcome"], match["evidence"].strip())
-            judged = in_regime(printed, networks)
-            found[judged.figure] = (judged.outcome, judged.evidence, path, printed.outcome)
+        notebook = json.loads(path.read_text())
+        chapter = regime.read(outputs_text(notebook)) or reused
+        for text in _cells(notebook):
+            networks = regime.deciding(regime.read(text) or chapter)
+            for match in LINE.finditer(text):
+                printed = Verdict(match["figure"], match["outcome"], match["evidence"].strip())
+                judged = in_regime(printed, networks)
+                found[judged.figure] = (judged.outcome, judged.evidence, path, printed.outcome)
     return found
 
 
 def shown(outcome: str, printed: str) -> str:
-    """The outcome in bold, and what the cells printed when the regime changed it."""
-    return f"**{outcome}**" + ("" if outcome == printed else f" (its cells: {printed})")
+    """The outcome in bold, and what the test alone gave when the regime changed it."""
+    return f"**{outcome}**" + ("" if outcome == printed else f" (the test alone: {printed})")
 
 
 def profile(notebook: Path) -> str:
@@ -83,7 +97,7 @@ TALLY = re.compile(
 )
 
 
-GATED = re.compile(r"^(\d+ of \d+ deciding networks do not fit their data) \(([^;()]+); ([^()]*)\)")
+GATED = re.compile(r"^(\d+ of \d+ largest networks do not fit their data) \(([^;()]+); ([^()]*)\)")
 
 
 def _reached(match: re.Match) -> str:
@@ -200,9 +214,6 @@ class ResultBox(Directive):
         env.note_dependency(str(path))
         found = verdicts([path]) if path.exists() else {}
         captions = regime.read(outputs_text(json.loads(path.read_text()))) if path.exists() else []
-        if not captions:  # a chapter that reuses Chapter 3's networks: the book's regime
-            everywhere = regimes(sorted((ROOT / "notebooks").glob("*.ipynb")))
-            book = [r for found_in in everywhere.values() for r in found_in]
         lines = list(self.content) + [""]
         if found:
             lines += [f"What it found (`{profile(path)}` profile, from the outputs below):", ""]
@@ -211,12 +222,45 @@ class ResultBox(Directive):
                 lines += [f"- {target}: {shown(outcome, printed)} - {brief(evidence)}"]
         if captions:
             lines += ["", regime.chapter_line(captions)]
-        elif book:
-            lines += ["", regime.chapter_line(book, own=False)]
+        elif any(figure in CAPACITY for figure in found):  # judged on Chapter 3's networks
+            reused = regimes([ROOT / "notebooks" / f"{REUSED}.ipynb"]).popitem()[1]
+            lines += ["", regime.chapter_line(reused, whose="reused")]
+        else:
+            book = [
+                r
+                for rs in regimes(sorted((ROOT / "notebooks").glob("*.ipynb"))).values()
+                for r in rs
+            ]
+            if book:
+                lines += ["", regime.chapter_line(book, whose="book")]
         box = nodes.admonition(classes=["result-box", "tip"])
         box += nodes.title(text="This chapter in brief")
         self.state.nested_parse(StringList(lines), self.content_offset, box)
         return [box]
+
+
+def interim() -> str:
+    """What the book's regime means for its verdicts in this build, and where the regime in
+    which networks fit stands (the study's stage 7), computed from the stored outputs and the
+    committed result files."""
+    from ckatools import study
+
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    found = verdicts(notebooks)
+    capacity = [f for f in found if f in CAPACITY and found[f][3] != "not run in this profile"]
+    gated = sum(found[f][0] == "not testable" for f in capacity)
+    progress = study.stage7_progress()
+    done = sum(item is not None for _, item in progress)
+    figures = ", ".join(f for f in CLAIMS if f in CAPACITY and f.startswith("Fig."))
+    return (
+        f"Claims about capacity ({figures}, and the block claims of later work) are judged only "
+        f"where their largest networks fit their data: in this build {gated} of the "
+        f"{len(capacity)} such verdicts are *not testable*. The regime in which networks fit "
+        f"(1/32 of the data for 128 epochs, chosen by the study's stage 6) is being trained: "
+        f"{done} of its {len(progress)} networks are measured "
+        "([the study's appendix](../notebooks/12_the_study_behind_the_profile.ipynb)); the "
+        "chapters move to it once it is complete."
+    )
 
 
 class RegimeBox(Directive):
@@ -230,7 +274,8 @@ class RegimeBox(Directive):
         captions = [r for found in regimes(notebooks).values() for r in found]
         box = nodes.admonition(classes=["regime-box", "important"])
         box += nodes.title(text="This book's networks beside the paper's")
-        self.state.nested_parse(StringList(regime.book_box(captions)), self.content_offset, box)
+        rows = regime.book_box(captions) + ["", interim()]
+        self.state.nested_parse(StringList(rows), self.content_offset, box)
         return [box]
 
 

@@ -213,7 +213,7 @@ def test_a_capacity_verdict_is_judged_on_the_largest_network_of_each_series():
     assert [r.config.depth for r in largest(depth)] == [14, 14]
     verdict = Verdict("Fig. 1", "reproduced", "block extent rises")
     both = judged(verdict, depth, width)
-    assert both.outcome == "not testable" and "1 of 3 deciding networks" in both.evidence
+    assert both.outcome == "not testable" and "1 of 3 largest networks" in both.evidence
     assert "; ResNet-8 ×1 all 98.0%)" in both.evidence  # the widest of the width series
     alone = judged(verdict, depth)
-    assert alone.outcome == "reproduced" and "2 of 2 deciding networks fit" in alone.evidence
+    assert alone.outcome == "reproduced" and "2 of 2 largest networks fit" in alone.evidence

@@ -54,7 +54,10 @@ def test_captions_read_back_as_printed():
         assert n.train_accuracy == pytest.approx(r.results.train_accuracy, abs=0.0005 + 1e-12)
         assert n.accuracy == pytest.approx(r.results.accuracy, abs=0.0005 + 1e-12)
         assert (n.depth, n.width) == (r.config.depth, r.config.width)
-    # the largest architecture by depth x width^2: ResNet-14 x4 (224) beats ResNet-56 x1 (56)
+    # the largest architecture by depth x width^2: ResNet-14 x4 (224) beats ResNet-56 x1 (56);
+    # one that did not train decides nothing
+    untrained = regime.read(provenance(EXP, [_run(14, 8, 0, 0.3, 0.1), *runs[:3]]))[0]
+    assert {n.name for n in untrained.largest} == {"ResNet-8 ×1"}
     assert {n.name for n in first.largest} == {"ResNet-14 ×4"}
     assert len(first.largest) == 3
     assert regime.deciding(found[1:]) == {
@@ -83,12 +86,13 @@ def test_boxes_put_the_book_beside_the_paper():
     found = regime.read(provenance(EXP, runs[:3]) + "\n" + provenance(EXP, runs[3:]))
     rows = "\n".join(regime.book_box(found))
     assert "| epochs | 15 | 300 |" in rows
-    assert "| the largest networks fit (>= 99%) | 1 of 4 | all |" in rows
+    assert "every seed) | 1 of 4 | all |" in rows and "| data | Fashion-MNIST-M |" in rows
+    assert "| training images | 3,750 (1/16) |" in rows
     assert "77%-99.5%" in rows  # tenths near a fit: 99.5 % is not rounded up to 100 %
     line = regime.chapter_line(found)
     assert "1 of the 4 largest fit" in line and "3,750 training images" in line
-    assert regime.chapter_line(found, own=False).startswith(
-        "Regime: this chapter prints no accuracies; the book's networks (fashion-mnist-m"
+    assert regime.chapter_line(found, whose="reused").startswith(
+        "Regime: this chapter reuses Chapter 3's networks, which (Fashion-MNIST-M"
     )
 
 
@@ -102,7 +106,7 @@ def test_gate_makes_capacity_claims_not_testable_below_fit():
     assert against.outcome == "not reproduced"
     gated = in_regime(against, {"ResNet-56 ×1 s0": 0.77, "ResNet-56 ×1 s1": 0.995})
     assert gated.outcome == "not testable"
-    head = "deciding networks do not fit their data (>= 99% training accuracy; "
+    head = "largest networks do not fit their data (>= 99% training accuracy; "
     assert f"1 of 2 {head}ResNet-56 ×1 77%)" in gated.evidence
     seeds = {f"ResNet-56 ×1 1/16 s{s}": a for s, a in enumerate((0.77, 0.73, 0.99))}
     seeds["ResNet-14 ×4 1/16 s0"] = 0.84
@@ -120,7 +124,7 @@ def test_gate_leaves_fitted_other_and_unrun_claims_alone():
     assert (fitted.outcome, fitted.against) == (verdict.outcome, verdict.against)
     assert (
         fitted.evidence
-        == verdict.evidence + "; 2 of 2 deciding networks fit their data (lowest 99.0%)"
+        == verdict.evidence + "; 2 of 2 largest networks fit their data (lowest 99.0%)"
     )
     assert in_regime(fitted, {"c": 0.5}) == fitted  # the build's coarser gate cannot overrule it
     assert in_regime(verdict, {}) is verdict

@@ -360,14 +360,14 @@ def _accuracy(value: float) -> str:
     return f"{value:.1%}" if value >= 0.95 else f"{value:.0%}"
 
 
-_GATED = re.compile(r"\d+ of \d+ deciding networks")  # what in_regime adds to the evidence
+_GATED = re.compile(r"\d+ of \d+ largest networks")  # what in_regime adds to the evidence
 
 
 def in_regime(verdict: Verdict, train_accuracies: Mapping[str, float]) -> Verdict:
     """The verdict, or **not testable** when its claim is about capacity
     (:data:`ckatools.analysis.claims.CAPACITY`) and a
     network that decides it does not fit its data. A verdict that passes the gate says so in its
-    evidence ("3 of 3 deciding networks fit their data"), and a verdict that went through the
+    evidence ("3 of 3 largest networks fit their data"), and a verdict that went through the
     gate once is returned unchanged: the book's build applies it again to the stored lines, with
     coarser information, and must not overrule a chapter that gated with its own networks.
 
@@ -386,7 +386,7 @@ def in_regime(verdict: Verdict, train_accuracies: Mapping[str, float]) -> Verdic
     n = len(train_accuracies)
     if not short:
         lowest = min(train_accuracies.values())
-        fitted = f"; {n} of {n} deciding networks fit their data (lowest {lowest:.1%})"
+        fitted = f"; {n} of {n} largest networks fit their data (lowest {lowest:.1%})"
         return Verdict(verdict.figure, verdict.outcome, verdict.evidence + fitted, verdict.against)
     by_architecture: dict[str, list[float]] = {}  # "ResNet-56 ×1 1/16 s0" -> "ResNet-56 ×1 1/16"
     for name, accuracy in short.items():
@@ -396,7 +396,7 @@ def in_regime(verdict: Verdict, train_accuracies: Mapping[str, float]) -> Verdic
         for name, a in by_architecture.items()
     )
     evidence = (
-        f"{len(short)} of {n} deciding networks do not fit their data (>= {FIT:.0%} training "
+        f"{len(short)} of {n} largest networks do not fit their data (>= {FIT:.0%} training "
         f"accuracy; {listed}); "
         f"its parts alone: {verdict.outcome} - {verdict.evidence}"
     )

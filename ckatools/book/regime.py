@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ckatools.analysis.verdicts import FIT
 from ckatools.book import paper
+from ckatools.training import TRAINED_ACCURACY
 
 __all__ = ["Network", "Regime", "read", "deciding", "book_box", "chapter_line"]
 
@@ -62,12 +63,15 @@ class Regime:
     images: tuple[int, ...]  # training images, one entry per data fraction
     epochs: int
     networks: tuple[Network, ...]
+    fractions: tuple[str, ...] = ()  # the data fractions, as printed: "1/16"
 
     @property
     def largest(self) -> tuple[Network, ...]:
-        """The largest architecture of the figure (every seed, every data fraction)."""
-        top = max(n.size for n in self.networks)
-        return tuple(n for n in self.networks if n.size == top)
+        """The largest architecture of the figure that trained (every seed, every data
+        fraction): a network that did not train measures nothing and decides nothing."""
+        trained = [n for n in self.networks if n.train_accuracy >= TRAINED_ACCURACY]
+        top = max((n.size for n in trained), default=None)
+        return tuple(n for n in trained if n.size == top)
 
 
 def _logical_lines(text: str) -> list[str]:
@@ -105,9 +109,13 @@ def read(text: str) -> list[Regime]:
         )
         if epochs is None or not networks:
             continue
-        images = tuple(int(m["images"].replace(",", "")) for m in _IMAGES.finditer(head["data"]))
+        data = list(_IMAGES.finditer(head["data"]))
+        images = tuple(int(m["images"].replace(",", "")) for m in data)
+        fractions = tuple(m["fraction"] for m in data)
         found.append(
-            Regime(head["profile"], head["dataset"], images, int(epochs["epochs"]), networks)
+            Regime(
+                head["profile"], head["dataset"], images, int(epochs["epochs"]), networks, fractions
+            )
         )
     return found
 
@@ -138,14 +146,24 @@ def _architectures(networks: Sequence[Network]) -> str:
     )
 
 
+NAMES = {  # the datasets as the book's prose names them
+    "fashion-mnist-m": "Fashion-MNIST-M",
+    "fashion-mnist": "Fashion-MNIST",
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+    "synthetic": "synthetic images",
+}
+
+
 def book_box(regimes: Sequence[Regime]) -> list[str]:
     """Markdown rows: the book's regime (from its captions) beside the paper's."""
     networks = [n for r in regimes for n in r.networks]
     if not networks:
         return ["No chapter's stored outputs print a provenance caption yet."]
     profiles = ", ".join(f"`{p}`" for p in sorted({r.profile for r in regimes}))
-    datasets = ", ".join(sorted({r.dataset for r in regimes}))
-    images = ", ".join(f"{i:,}" for i in sorted({i for r in regimes for i in r.images}))
+    datasets = ", ".join(sorted({NAMES.get(r.dataset, r.dataset) for r in regimes}))
+    sizes = {(i, f) for r in regimes for i, f in zip(r.images, r.fractions or r.images)}
+    images = ", ".join(f"{i:,} ({f})" for i, f in sorted(sizes))
     epochs = ", ".join(map(str, sorted({r.epochs for r in regimes})))
     largest = deciding(regimes)
     fit = sum(a >= FIT for a in largest.values())
@@ -158,21 +176,30 @@ def book_box(regimes: Sequence[Regime]) -> list[str]:
         f"| networks | {_architectures(networks)} | {paper.ARCHITECTURES} |",
         f"| training accuracy | {_span([n.train_accuracy for n in networks])}; the largest of "
         f"each figure: {_span(list(largest.values()))} | {paper.TRAIN_ACCURACY} |",
-        f"| the largest networks fit (>= {FIT:.0%}) | {fit} of {len(largest)} | all |",
+        f"| the largest networks fit (>= {FIT:.0%}; the largest architecture of each figure, "
+        f"every seed) | {fit} of {len(largest)} | all |",
     ]
 
 
-def chapter_line(regimes: Sequence[Regime], *, own: bool = True) -> str:
-    """One sentence for a chapter's result box: its networks' regime beside the paper's
-    (``own`` False: the chapter prints no caption, ``regimes`` are the whole book's)."""
+WHOSE = {
+    "own": "these networks",
+    "reused": "this chapter reuses Chapter 3's networks, which",
+    "book": "this page prints no caption of its own; the book's chapters' networks",
+}
+
+
+def chapter_line(regimes: Sequence[Regime], *, whose: str = "own") -> str:
+    """One sentence for a chapter's result box: its networks' regime beside the paper's.
+    ``whose``: "own" (the chapter's captions), "reused" (Chapter 3's, which it reuses) or
+    "book" (every chapter's: the page prints none)."""
     networks = [n for r in regimes for n in r.networks]
     images = "/".join(f"{i:,}" for i in sorted({i for r in regimes for i in r.images}))
     epochs = "/".join(map(str, sorted({r.epochs for r in regimes})))
     largest = deciding(regimes)
     fit = sum(a >= FIT for a in largest.values())
-    whose = "these networks" if own else "this chapter prints no accuracies; the book's networks"
     return (
-        f"Regime: {whose} ({regimes[0].dataset}, {images} training images, {epochs} "
+        f"Regime: {WHOSE[whose]} ({NAMES.get(regimes[0].dataset, regimes[0].dataset)}, {images} "
+        f"training images, {epochs} "
         f"epochs) reach {_span([n.train_accuracy for n in networks])} training accuracy; "
         f"{fit} of the {len(largest)} largest fit their data (>= {FIT:.0%}). The paper's "
         f"networks ({paper.DATA}, {paper.TRAIN_IMAGES:,} images, {paper.EPOCHS} epochs) reach "
