@@ -221,6 +221,7 @@ def test_measure_agrees_with_the_labelled_heatmaps():
     assert table.loc["no block", "block"] == 0  # never a block where a reader sees none
     assert table.loc["block", "block"] >= 1  # the study's clear block (ResNet-44 x0.5 seed 1)
     spans = study.span_agreement()
+    assert spans.index.is_unique  # each labelled network named apart, its recipe included
     found = spans[spans["measured"] != "no block"]
     assert (found["overlap"] >= 0.9).sum() >= 5  # where both see a clear block, spans agree
     for item in study.load_results():

@@ -45,13 +45,13 @@ __all__ = [
 ]
 
 
-def _labelled_measures() -> list[tuple[Label, Block]]:
-    """Each labelled heatmap's label and what the block measure says of it."""
+def _labelled_measures() -> list[tuple[Label, Block, Measured]]:
+    """Each labelled heatmap's label, what the block measure says of it, and its network."""
     rows = labels()
     found = {
         item.file: item for dataset in {r.dataset for r in rows} for item in load_results(dataset)
     }
-    return [(row, found[row.result].block) for row in rows]
+    return [(row, found[row.result].block, found[row.result]) for row in rows]
 
 
 def agreement() -> pd.DataFrame:
@@ -60,7 +60,7 @@ def agreement() -> pd.DataFrame:
     import pandas as pd
 
     table = pd.DataFrame(0, index=["block", "no block", "unsure"], columns=["block", "no block"])
-    for row, block in _labelled_measures():
+    for row, block, _ in _labelled_measures():
         table.loc[row.label, "block" if block.present else "no block"] += 1
     table.index.name, table.columns.name = "labelled", "measure says"
     return table
@@ -72,7 +72,7 @@ def span_agreement() -> pd.DataFrame:
     import pandas as pd
 
     rows = []
-    for row, block in _labelled_measures():
+    for row, block, item in _labelled_measures():
         if row.label != "block":
             continue
         found = (block.start, block.end) if block.present else None
@@ -84,13 +84,17 @@ def span_agreement() -> pd.DataFrame:
         rows.append(
             dict(
                 dataset=row.dataset,
-                result=row.result,
+                network=f"{item.config.label}, {fraction_label(item.config.fraction)}, "
+                f"{item.config.epochs} epochs"
+                + (", warm-up" if item.config.warmup_epochs else "")
+                + (", bf16" if item.config.bf16_cpu else "")
+                + f", seed {item.config.seed}",
                 labelled=f"{row.start}-{row.end}",
                 measured=f"{found[0]}-{found[1]}" if found else "no block",
                 overlap=round(overlap, 2),
             )
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index(["dataset", "network"])
 
 
 def pilot_decisions(items: list[Measured]) -> dict:
