@@ -48,6 +48,11 @@ def regimes(notebooks: list[Path]) -> dict[Path, list[regime.Regime]]:
     return {path: regime.read(outputs_text(json.loads(path.read_text()))) for path in notebooks}
 
 
+def book_captions(notebooks: list[Path]) -> list[regime.Regime]:
+    """Every provenance caption of every chapter, in order."""
+    return [r for found in regimes(notebooks).values() for r in found]
+
+
 REUSED = "03_block_structure"  # the chapter whose networks Chapters 5-8 and 10 reuse
 
 
@@ -226,11 +231,7 @@ class ResultBox(Directive):
             reused = regimes([ROOT / "notebooks" / f"{REUSED}.ipynb"]).popitem()[1]
             lines += ["", regime.chapter_line(reused, whose="reused")]
         else:
-            book = [
-                r
-                for rs in regimes(sorted((ROOT / "notebooks").glob("*.ipynb"))).values()
-                for r in rs
-            ]
+            book = book_captions(sorted((ROOT / "notebooks").glob("*.ipynb")))
             if book:
                 lines += ["", regime.chapter_line(book, whose="book")]
         box = nodes.admonition(classes=["result-box", "tip"])
@@ -271,7 +272,7 @@ class RegimeBox(Directive):
         notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
         for path in notebooks:
             env.note_dependency(str(path))
-        captions = [r for found in regimes(notebooks).values() for r in found]
+        captions = book_captions(notebooks)
         box = nodes.admonition(classes=["regime-box", "important"])
         box += nodes.title(text="This book's networks beside the paper's")
         rows = regime.book_box(captions) + ["", interim()]

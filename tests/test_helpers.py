@@ -211,6 +211,8 @@ def test_a_capacity_verdict_is_judged_on_the_largest_network_of_each_series():
     depth = [fitted(run(depth=d, seed=s), a) for d, a in ((8, 0.5), (14, 0.995)) for s in (0, 1)]
     width = [fitted(run(width=w), a) for w, a in ((0.25, 0.4), (1, 0.98))]
     assert [r.config.depth for r in largest(depth)] == [14, 14]
+    failed = fitted(run(depth=26), 0.2)  # larger, but it did not train: it decides nothing
+    assert [r.config.depth for r in largest([*depth, failed])] == [14, 14]
     verdict = Verdict("Fig. 1", "reproduced", "block extent rises")
     both = judged(verdict, depth, width)
     assert both.outcome == "not testable" and "1 of 3 largest networks" in both.evidence

@@ -16,6 +16,7 @@ from ckatools.analysis.blocks import Block, measure, strict_block
 from ckatools.analysis.mistakes import Group
 from ckatools.analysis.verdicts import Verdict, in_regime, not_run, presence_verdict
 from ckatools.book.profiles import CAPTION_WIDTH, Experiment, training_configs
+from ckatools.book.regime import architecture_size
 from ckatools.capture import CKAResult
 from ckatools.training import TRAINED_ACCURACY, TrainConfig, TrainResult, fraction_label, zoo
 
@@ -246,11 +247,14 @@ def points(
 
 
 def largest(runs: Sequence[Run]) -> list[Run]:
-    """The largest architecture of a series (depth x width², every seed and data fraction): the
-    networks whose fit decides whether a claim about capacity can be tested on the series."""
-    size = {r.config: r.config.depth * r.config.width**2 for r in runs}
-    top = max(size.values())
-    return [r for r in runs if size[r.config] == top]
+    """The largest architecture of a series that trained (depth x width², every seed and data
+    fraction): the networks whose fit decides whether a claim about capacity can be tested on
+    the series. A network that did not train decides nothing, as in
+    :attr:`ckatools.book.regime.Regime.largest`, the build's reading of the same rule."""
+    trained = [r for r in runs if r.trained]
+    size = {r.config: architecture_size(r.config.depth, r.config.width) for r in trained}
+    top = max(size.values(), default=None)
+    return [r for r in trained if size[r.config] == top]
 
 
 def judged(verdict: Verdict, *series: Sequence[Run]) -> Verdict:

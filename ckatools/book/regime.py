@@ -18,7 +18,15 @@ from ckatools.analysis.verdicts import FIT
 from ckatools.book import paper
 from ckatools.training import TRAINED_ACCURACY
 
-__all__ = ["Network", "Regime", "read", "deciding", "book_box", "chapter_line"]
+__all__ = [
+    "Network",
+    "Regime",
+    "architecture_size",
+    "read",
+    "deciding",
+    "book_box",
+    "chapter_line",
+]
 
 _HEAD = re.compile(
     r"^Provenance: (?P<profile>\S+) profile; (?P<dataset>[^,]+), class-balanced training "
@@ -30,6 +38,11 @@ _NETWORK = re.compile(
     r"(?P<name>(?P<kind>ResNet|Plain)-(?P<depth>\d+) ×(?P<width>[\d.]+)) (?P<fraction>\S+) "
     r"s(?P<seed>\d+) (?P<train>[\d.]+)%/(?P<test>[\d.]+)%"
 )
+
+
+def architecture_size(depth: int, width: float) -> float:
+    """Depth x width²: proportional to a ResNet's multiply-adds, to find a series' largest."""
+    return depth * width**2
 
 
 @dataclass(frozen=True)
@@ -50,8 +63,7 @@ class Network:
 
     @property
     def size(self) -> float:
-        """Depth x width²: proportional to the network's multiply-adds, to find the largest."""
-        return self.depth * self.width**2
+        return architecture_size(self.depth, self.width)
 
 
 @dataclass(frozen=True)
