@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from ckatools.analysis.across import best_matches, block_squares, corresponding_layers
+from ckatools.analysis.across import (
+    best_matches,
+    block_squares,
+    corresponding_layers,
+    depth_alignment,
+)
 from ckatools.analysis.blocks import Block
 from ckatools.capture import CKAResult, PopulationCKA
 from ckatools.models import resnet
@@ -59,3 +64,21 @@ def test_block_squares_compare_a_blocks_square_across_models_with_its_own():
     assert rows[1]["across"] == pytest.approx(0.3) and rows[1]["gap"] == pytest.approx(0.6)
     absent = Block(2, 5, 0.5, 0.6, found=False)
     assert [r["pair"] for r in block_squares(population, [present, absent, present])] == [(0, 2)]
+
+
+def _cross(rows: int, cols: int, peak) -> CKAResult:
+    """A cross-model CKA matrix whose rows peak at relative depth ``peak(depth)`` of B."""
+    a = np.arange(rows)[:, None] / (rows - 1)
+    b = np.arange(cols)[None, :] / (cols - 1)
+    return CKAResult(torch.as_tensor(np.exp(-(((peak(a) - b) / 0.1) ** 2))), [], [])
+
+
+def test_depth_alignment_against_a_shuffled_order():
+    offset, part = depth_alignment(_cross(20, 34, lambda d: d))
+    assert offset < 0.02 and part.state == "holds"
+    # a random matching is about 1/3 apart on average (|U - V| for uniform U, V)
+    assert part.value + offset == pytest.approx(1 / 3, abs=0.05)
+    _, reversed_part = depth_alignment(_cross(20, 34, lambda d: 1 - d))
+    assert reversed_part.state == "against"
+    _, flat = depth_alignment(_cross(20, 34, lambda d: 0.5 + 0 * d))  # all match the middle
+    assert flat.state == "cannot tell"

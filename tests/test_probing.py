@@ -1,10 +1,17 @@
 """Linear probes, ReLU sparsity and block deletion against direct computations."""
 
+import numpy as np
 import pytest
 import torch
 
 from ckatools.analysis.probes import block_gains, fit_probe, probe_layers
-from ckatools.analysis.pruning import block_outputs, deletion_costs, deletion_sweep
+from ckatools.analysis.pruning import (
+    block_outputs,
+    deletion_costs,
+    deletion_sweep,
+    little_loss,
+    stage_costs,
+)
 from ckatools.analysis.sparsity import relu_sparsity
 from ckatools.data import synthetic
 from ckatools.models import removable_blocks, resnet
@@ -150,3 +157,21 @@ def test_deletion_costs_attribute_each_step_to_the_deleted_block():
     assert block_outputs(layers)["stage1.2"] == index["stage1.2.relu2"]
     inside, outside = deletion_costs(rows, layers, start, end)
     assert inside == pytest.approx(0.01) and outside == pytest.approx(0.4)
+
+
+def test_stage_costs_and_little_loss_against_the_seed_spread():
+    rows = [
+        dict(stage=2, deleted=0, first_deleted=None, accuracy=0.9),
+        dict(stage=2, deleted=1, first_deleted="stage2.2", accuracy=0.899),
+        dict(stage=2, deleted=2, first_deleted="stage2.1", accuracy=0.897),
+        dict(stage=2, deleted=3, first_deleted="stage2.0", accuracy=0.896),
+        dict(stage=3, deleted=0, first_deleted=None, accuracy=0.9),
+        dict(stage=3, deleted=1, first_deleted="stage3.2", accuracy=0.5),
+    ]
+    np.testing.assert_allclose(stage_costs(rows, 2), [0.001, 0.002, 0.001])
+    np.testing.assert_allclose(stage_costs(rows, 3), [0.4])
+    seeds = [0.88, 0.90, 0.92]  # standard deviation 0.02
+    assert little_loss(stage_costs(rows, 2), seeds).state == "holds"
+    assert little_loss([0.30, 0.31, 0.29], seeds).state == "against"  # Fig. 5 here: 31 points
+    with pytest.raises(ValueError, match="two accuracies"):
+        little_loss([0.01], [0.9])

@@ -8,7 +8,9 @@ outside the block structure and unlike inside it: the block is unique to each mo
 Across architectures: layers cannot correspond by index, so each layer of one network is
 matched with its most similar layer in the other (the maximum of its row of CKA), and both are
 placed by *relative depth* (index / (L - 1), from 0 at the input to 1 at the logits). Without a
-block structure, the paper finds that layers match at about the same relative depth.
+block structure, the paper finds that layers match at about the same relative depth; "about"
+is judged against chance (:func:`depth_alignment`): the same matching with the other network's
+layers in a shuffled order.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from ckatools.analysis.blocks import Block
+from ckatools.analysis.verdicts import Check
 from ckatools.capture import CKAResult, PopulationCKA
 from ckatools.stats import split_means
 
-__all__ = ["corresponding_layers", "block_squares", "best_matches"]
+__all__ = ["corresponding_layers", "block_squares", "best_matches", "depth_alignment"]
 
 
 def corresponding_layers(population: PopulationCKA, blocks: Sequence[Block]) -> list[dict]:
@@ -84,3 +87,28 @@ def best_matches(result: CKAResult) -> tuple[np.ndarray, np.ndarray]:
     matrix = np.nan_to_num(result.matrix.numpy(), nan=-np.inf)
     rows, cols = matrix.shape
     return np.arange(rows) / (rows - 1), matrix.argmax(1) / (cols - 1)
+
+
+def depth_alignment(
+    result: CKAResult, *, resamples: int = 2000, seed: int = 0
+) -> tuple[float, Check]:
+    """The mean offset in relative depth between each layer of model A and its best match in B
+    (:func:`best_matches`), and the part "layers match at the same relative depth, more closely
+    than chance": the null shuffles the order of B's layers (its columns) and matches again.
+
+    The part's value is the null's median offset minus the observed one and its half-width the
+    null's median minus its 2.5 % quantile, so it holds when the observed offset is below the
+    null's 2.5 % quantile, goes against when it is about as far above the median (layers match
+    at opposite depths), and cannot tell otherwise.
+    """
+    own, match = best_matches(result)
+    observed = float(np.abs(own - match).mean())
+    matrix = np.nan_to_num(result.matrix.numpy(), nan=-np.inf)
+    cols = matrix.shape[1]
+    rng = np.random.default_rng(seed)
+    null = np.empty(resamples)
+    for i in range(resamples):
+        order = rng.permutation(cols)  # column c of the shuffled matrix is B's layer order[c]
+        null[i] = np.abs(own - matrix[:, order].argmax(1) / (cols - 1)).mean()
+    median, low = np.percentile(null, [50, 2.5])
+    return observed, Check(float(median - observed), float(median - low))

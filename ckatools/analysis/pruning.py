@@ -10,14 +10,24 @@ the statistics of the representation that now reaches them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from ckatools.analysis.verdicts import Check, mean_above
 from ckatools.data import Images
 from ckatools.models import ResNet, delete_blocks, removable_blocks
 from ckatools.stats import split_values
 from ckatools.training import evaluate, recalibrate_batchnorm
 
-__all__ = ["deletion_sweep", "deletion_costs", "deletion_steps", "block_outputs"]
+__all__ = [
+    "deletion_sweep",
+    "deletion_costs",
+    "deletion_steps",
+    "stage_costs",
+    "little_loss",
+    "block_outputs",
+]
 
 
 def deletion_sweep(model: ResNet, test: Images, train: Images | None = None) -> list[dict]:
@@ -66,6 +76,24 @@ def deletion_steps(rows: list[dict], layers, start: int, end: int, *, key: str =
     costs = [before[key] - after[key] for before, after in steps]
     inside = [start <= output[after["first_deleted"]] <= end for _, after in steps]
     return split_values(costs, inside)
+
+
+def stage_costs(rows: list[dict], stage: int, *, key: str = "accuracy") -> np.ndarray:
+    """The accuracy each deletion step of :func:`deletion_sweep` costs within ``stage`` (the
+    paper's Fig. 5 deletes from the middle stage, 2), in the order of deletion."""
+    mine = [r for r in rows if r["stage"] == stage]
+    return np.array([b[key] - a[key] for b, a in zip(mine, mine[1:])], dtype=float)
+
+
+def little_loss(costs: Sequence[float], seed_accuracies: Sequence[float]) -> Check:
+    """Fig. 5's "can be removed with minimal performance loss", in absolute terms: the mean cost
+    of the deletions (``costs``, accuracy as a fraction) below what a different seed changes the
+    network's test accuracy by, the standard deviation of ``seed_accuracies`` (the same
+    architecture's seeds; at least two). Its interval is the costs' t interval."""
+    spread = np.asarray(seed_accuracies, dtype=float)
+    if np.isfinite(spread).sum() < 2:
+        raise ValueError(f"the seed spread needs two accuracies or more, got {len(spread)}")
+    return mean_above(float(np.nanstd(spread, ddof=1)) - np.asarray(costs, dtype=float))
 
 
 def block_outputs(layers) -> dict[str, int]:
