@@ -3,6 +3,8 @@
 python -m ckatools train --dataset fashion-mnist --depth 20 --width 0.5 --epochs 10
 python -m ckatools prepare cpu [EXPERIMENT ...] [--dry-run] [--jobs N] [--stack K]
 python -m ckatools list | clean [--all] [--dry-run]
+python -m ckatools pack cpu FILE [EXPERIMENT ...]    # the trained networks, in one file
+python -m ckatools install FILE                     # ... into this cache: no training
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import torch
 
 from ckatools.book import profiles
 from ckatools.data import DATASETS
-from ckatools.training import TrainConfig, cost, zoo
+from ckatools.training import TrainConfig, bundle, cost, zoo
 
 # What each field of TrainConfig means, for --help (the defaults are added from the dataclass).
 FIELD_HELP = {
@@ -96,6 +98,16 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list what would be trained, with an estimated time, and train nothing",
     )
+    pack = sub.add_parser(
+        "pack", help="write the cached networks a profile's experiments train to one file"
+    )
+    pack.add_argument("profile", choices=profiles.PROFILES, help="the budget they were trained for")
+    pack.add_argument("file", help="the bundle to write (a tar file)")
+    pack.add_argument("experiments", nargs="*", help="default: all of them")
+    install = sub.add_parser(
+        "install", help="install a bundle's trained networks into the cache (checked first)"
+    )
+    install.add_argument("file", help="a bundle written by pack")
     sub.add_parser("list", help="list the cached networks")
     clean = sub.add_parser("clean", help="remove unfinished cache entries that ckatools made")
     clean.add_argument("--all", action="store_true", help="remove every cached network")
@@ -103,7 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _prepare(args, parser: argparse.ArgumentParser) -> None:
+def _profile_configs(args, parser: argparse.ArgumentParser) -> tuple[list[str], list]:
+    """The experiments named on the command line (default: all) and the networks they train."""
     names = args.experiments or list(profiles.EXPERIMENTS)
     unknown = [n for n in names if n not in profiles.EXPERIMENTS]
     if unknown:
@@ -111,9 +124,6 @@ def _prepare(args, parser: argparse.ArgumentParser) -> None:
             f"unknown experiment(s) {', '.join(unknown)}; "
             f"choose from {', '.join(profiles.EXPERIMENTS)}"
         )
-    for option in ("jobs", "stack"):
-        if getattr(args, option) is not None and getattr(args, option) < 1:
-            parser.error(f"--{option} must be at least 1, got {getattr(args, option)}")
     configs = list(
         dict.fromkeys(
             c
@@ -121,6 +131,14 @@ def _prepare(args, parser: argparse.ArgumentParser) -> None:
             for c in profiles.training_configs(profiles.experiment(n, args.profile))
         )
     )
+    return names, configs
+
+
+def _prepare(args, parser: argparse.ArgumentParser) -> None:
+    for option in ("jobs", "stack"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            parser.error(f"--{option} must be at least 1, got {getattr(args, option)}")
+    names, configs = _profile_configs(args, parser)
     print(f"profile {args.profile}: {len(configs)} networks for {', '.join(names)}")
     if args.dry_run:
         missing = [c for c in configs if not zoo.cached(c)]
@@ -171,6 +189,25 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "prepare":
         _prepare(args, parser)
+    elif args.command == "pack":
+        _, configs = _profile_configs(args, parser)
+        try:
+            path = bundle.pack(configs, args.file)
+        except ValueError as error:
+            parser.error(f"{error}; train them first (python -m ckatools prepare {args.profile})")
+        print(f"wrote {path}: {len(configs)} networks, {path.stat().st_size / 2**20:.1f} MiB")
+    elif args.command == "install":
+        try:
+            done = bundle.install(args.file)
+        except (ValueError, FileNotFoundError) as error:
+            parser.error(str(error))
+        new = sum(done.values())
+        print(
+            f"installed {new} networks into {zoo.entry_dir(next(iter(done))).parent}; "
+            f"{len(done) - new} were cached already"
+            if done
+            else "the bundle is empty"
+        )
     elif args.command == "list":
         for entry in zoo.entries():
             acc = (

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["CorruptFile", "save", "load", "writable", "locked", "busy"]
+__all__ = ["CorruptFile", "save", "write_bytes", "load", "loads", "writable", "locked", "busy"]
 
 MAGIC = b"ckatools-sha256 "
 
@@ -41,17 +41,23 @@ class CorruptFile(ValueError):
 def save(obj, path: Path) -> None:
     """Serialize ``obj`` with its checksum, atomically. On an ``OSError`` (a full disk, say) the
     temporary file is removed and the error re-raised with the path."""
-    path = Path(path)
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     payload = buffer.getvalue()
     digest = hashlib.sha256(payload).hexdigest().encode()
+    write_bytes(MAGIC + digest + b"\n" + payload, path)
+
+
+def write_bytes(data: bytes, path: Path) -> None:
+    """Write ``data`` (a stored file's bytes, header included) to ``path`` atomically: through a
+    temporary file renamed into place, removed on an ``OSError``, which is re-raised with the
+    path."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
-            f.write(MAGIC + digest + b"\n")
-            f.write(payload)
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -68,6 +74,12 @@ def load(path: Path, *, map_location="cpu"):
     """
     path = Path(path)
     data = path.read_bytes()  # OSError (missing, permission, I/O) propagates with the path
+    return loads(data, path, map_location=map_location)
+
+
+def loads(data: bytes, path, *, map_location="cpu"):
+    """The object a stored file's bytes hold, after checking its checksum; ``path`` names the
+    file in errors (:class:`CorruptFile` when the bytes are wrong)."""
     header, newline, payload = data.partition(b"\n")
     if not header.startswith(MAGIC) or not newline:
         legacy = data.startswith(b"PK")  # a zip: torch.save's format, without our header

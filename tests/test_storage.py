@@ -138,7 +138,7 @@ def test_a_diverging_run_stops_with_its_epoch_and_is_not_cached(cache):
 def test_clean_removes_only_what_ckatools_made_and_has_a_dry_run(cache):
     zoo.get(SMOKE, device="cpu", progress=False, announce=False)
     partial = SMOKE.replace(seed=1)
-    zoo._claim(zoo.entry_dir(partial), partial)  # a run that was interrupted before its end
+    zoo.claim(zoo.entry_dir(partial), partial)  # a run that was interrupted before its end
     thesis = cache / "models" / "my_thesis_models"
     thesis.mkdir()
     (thesis / "weights.bin").write_bytes(b"years of work")
@@ -194,7 +194,7 @@ def test_prepare_retrains_a_corrupt_cached_entry_with_the_others(cache):
 def test_clean_leaves_an_entry_that_is_being_trained(cache):
     partial = SMOKE.replace(seed=3)
     folder = zoo.entry_dir(partial)
-    zoo._claim(folder, partial)
+    zoo.claim(folder, partial)
     with storage.locked(folder):
         assert storage.busy(folder) and zoo.clean() == []
     assert not storage.busy(folder) and zoo.clean() == [folder]

@@ -47,6 +47,8 @@ __all__ = [
     "entry_dir",
     "describe",
     "cached",
+    "holds",
+    "claim",
     "get",
     "prepare",
     "stacks",
@@ -132,9 +134,7 @@ def _read(path: Path, config: TrainConfig) -> dict | None:
         for matrix in path.parent.glob("cka-*.pt"):  # computed from the discarded network
             matrix.unlink()
         return None
-    stored = {**LATER_FIELDS, **entry.get("config", {})}
-    mismatch = any(stored.get(k) != v for k, v in dataclasses.asdict(config).items())
-    if entry.get("format") != FORMAT_VERSION or mismatch:  # another version's entry: keep it
+    if not holds(entry, config):  # another version's entry: keep it
         warnings.warn(
             f"{path} holds another configuration or format; training a network for this one",
             RuntimeWarning,
@@ -144,7 +144,15 @@ def _read(path: Path, config: TrainConfig) -> dict | None:
     return entry
 
 
-def _claim(folder: Path, config: TrainConfig) -> None:
+def holds(entry: dict, config: TrainConfig) -> bool:
+    """Whether a stored entry (as read from ``model.pt``) is of this cache format and holds the
+    network of ``config`` (fields added in later versions read as their defaults)."""
+    stored = {**LATER_FIELDS, **entry.get("config", {})}
+    mismatch = any(stored.get(k) != v for k, v in dataclasses.asdict(config).items())
+    return entry.get("format") == FORMAT_VERSION and not mismatch
+
+
+def claim(folder: Path, config: TrainConfig) -> None:
     """Make the entry's folder (checking the cache is writable) and mark it as ckatools'."""
     storage.writable(folder)
     marker = folder / MARKER
@@ -192,7 +200,7 @@ def get(
     folder = entry_dir(config)
     entry = _read(folder / "model.pt", config)
     if entry is None:
-        _claim(folder, config)
+        claim(folder, config)
         waiting = lambda: print(f"{describe(config)}: waiting for another process training it")
         with storage.locked(folder, on_wait=waiting if announce else None):
             entry = _read(folder / "model.pt", config)  # the other process may have made it
@@ -256,7 +264,7 @@ def _train_stack(
     device = torch.device(device) if device is not None else default_device()
     folders = {c: entry_dir(c) for c in configs}
     for config, folder in folders.items():
-        _claim(folder, config)
+        claim(folder, config)
     with contextlib.ExitStack() as locks:
         for folder in sorted(folders.values()):
             locks.enter_context(storage.locked(folder))

@@ -1,0 +1,93 @@
+"""The no-training path: networks packed from one cache and installed into another, checked."""
+
+import io
+import tarfile
+
+import pytest
+import torch
+
+from ckatools.__main__ import main
+from ckatools.book import experiments, profiles
+from ckatools.training import bundle, zoo
+from ckatools.training import loop as training_loop
+
+
+def _no_training(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained a network that the bundle should have installed")
+
+    monkeypatch.setattr(zoo, "train", refuse)
+    monkeypatch.setattr(zoo, "train_together", refuse)
+    monkeypatch.setattr(training_loop, "train", refuse)
+
+
+@pytest.fixture(scope="module")
+def packed(tmp_path_factory):
+    """The smoke profile's depth series, trained into one cache and packed."""
+    source = tmp_path_factory.mktemp("source-cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("CKATOOLS_CACHE", str(source))
+    exp = profiles.experiment("depth_series", "smoke")
+    runs = experiments.heatmaps(exp, progress=False)  # trains, and caches the CKA matrices too
+    path = bundle.pack(profiles.training_configs(exp), source / "networks.tar")
+    weights = {r.config: zoo.get(r.config, announce=False)[0].state_dict() for r in runs}
+    patch.undo()
+    return path, runs, weights
+
+
+def test_a_chapter_runs_without_training_on_installed_networks(packed, cache, monkeypatch):
+    path, runs, weights = packed
+    assert set(bundle.contents(path)) == {r.config for r in runs}
+    done = bundle.install(path)
+    assert all(done.values()) and set(done) == {r.config for r in runs}
+    _no_training(monkeypatch)
+    again = experiments.heatmaps(profiles.experiment("depth_series", "smoke"), progress=False)
+    for run, before in zip(again, runs):
+        assert torch.equal(run.cka.matrix, before.cka.matrix)  # the cached matrices came along
+        model = zoo.get(run.config, announce=False)[0]
+        for name, tensor in model.state_dict().items():
+            assert torch.equal(tensor, weights[run.config][name]), name
+    assert not any(bundle.install(path).values())  # a second install keeps what is there
+
+
+def _damaged(path, tmp_path, member_suffix: str):
+    """A copy of the bundle with one byte of its first member ending in ``member_suffix``
+    flipped (the manifest is copied as it is)."""
+    out = tmp_path / "damaged.tar"
+    flipped = False
+    with tarfile.open(path) as src, tarfile.open(out, "w") as dst:
+        for info in src.getmembers():
+            data = bytearray(src.extractfile(info).read())
+            if not flipped and info.name.endswith(member_suffix):
+                data[len(data) // 2] ^= 0xFF
+                flipped = True
+            dst.addfile(info, io.BytesIO(bytes(data)))
+    return out
+
+
+def test_a_damaged_bundle_names_its_file_and_installs_nothing(packed, cache, tmp_path):
+    path, runs, _ = packed
+    with pytest.raises(ValueError, match="model.pt: fails the manifest's SHA-256"):
+        bundle.install(_damaged(path, tmp_path, "model.pt"))
+    assert not any(zoo.cached(r.config) for r in runs)
+    not_a_bundle = tmp_path / "plain.tar"
+    with tarfile.open(not_a_bundle, "w"):
+        pass
+    with pytest.raises(ValueError, match="not a ckatools bundle"):
+        bundle.install(not_a_bundle)
+
+
+def test_pack_refuses_networks_that_are_not_cached(cache, tmp_path):
+    configs = profiles.training_configs(profiles.experiment("depth_series", "smoke"))
+    with pytest.raises(ValueError, match=f"{len(configs)} networks are not in the cache"):
+        bundle.pack(configs, tmp_path / "x.tar")
+
+
+def test_the_command_line_installs_a_bundle(packed, cache, capsys):
+    path, runs, _ = packed
+    main(["install", path.as_uri()])  # a URL is downloaded first (here a file:// one)
+    assert f"installed {len(runs)} networks" in capsys.readouterr().out
+    assert all(zoo.cached(r.config) for r in runs)
+    for missing in (str(cache / "missing.tar"), (cache / "missing.tar").as_uri()):
+        with pytest.raises(SystemExit):
+            main(["install", missing])
