@@ -2,6 +2,7 @@
 
 python -m ckatools train --dataset fashion-mnist --depth 20 --width 0.5 --epochs 10
 python -m ckatools prepare cpu [EXPERIMENT ...] [--dry-run] [--jobs N] [--stack K]
+python -m ckatools prepare paper --engine slurm --partition gpu   # one SLURM job per stack
 python -m ckatools list | clean [--all] [--dry-run]
 python -m ckatools pack cpu FILE [EXPERIMENT ...]    # the trained networks, in one file
 python -m ckatools install FILE                     # ... into this cache: no training
@@ -94,6 +95,18 @@ def _parser() -> argparse.ArgumentParser:
         "architecture by ckatools.training.cost.stack_size, stacks of narrow networks on the CPU)",
     )
     prep.add_argument(
+        "--engine",
+        choices=("local", "slurm"),
+        default=None,
+        help="hand the networks (or stacks) to submitit, one job each: on SLURM (a GPU each), "
+        "or as local processes; the jobs share the cache, whose per-entry locks train each "
+        "network once (pip install submitit)",
+    )
+    prep.add_argument("--partition", default=None, help="--engine slurm: the SLURM partition")
+    prep.add_argument(
+        "--timeout-min", type=int, default=24 * 60, help="--engine: each job's time limit"
+    )
+    prep.add_argument(
         "--dry-run",
         action="store_true",
         help="list what would be trained, with an estimated time, and train nothing",
@@ -150,9 +163,34 @@ def _prepare(args, parser: argparse.ArgumentParser) -> None:
             f"{cost.describe_seconds(total)} on 2 CPU cores with one job (a GPU is much faster)"
         )
         return
-    done = zoo.prepare(configs, device=args.device, jobs=args.jobs, stack=args.stack)
+    done = zoo.prepare(
+        configs,
+        device=args.device,
+        jobs=args.jobs,
+        stack=args.stack,
+        executor=_executor(args, parser),
+    )
     trained = sum(r["trained"] for r in done.values())
     print(f"{len(done) - trained} loaded from the cache, {trained} trained")
+
+
+def _executor(args, parser: argparse.ArgumentParser):
+    """The submitit executor ``--engine`` asks for (None without it); its logs go to the cache's
+    ``submitit`` folder."""
+    if args.engine is None:
+        return None
+    try:
+        import submitit
+    except ImportError:
+        parser.error("--engine needs submitit: pip install submitit")
+    from ckatools.data import cache_dir
+
+    executor = submitit.AutoExecutor(folder=cache_dir() / "submitit", cluster=args.engine)
+    options = dict(timeout_min=args.timeout_min)
+    if args.engine == "slurm":
+        options.update(gpus_per_node=1, slurm_partition=args.partition)
+    executor.update_parameters(**options)
+    return executor
 
 
 def _check_device(parser: argparse.ArgumentParser, name: str | None) -> None:

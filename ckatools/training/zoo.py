@@ -253,14 +253,26 @@ def _store(
     storage.save(entry, folder / "model.pt")
 
 
+def _ignore(epoch: int) -> None:
+    """No progress to report (a job of an engine, whose epochs this process cannot see)."""
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is not None:  # None: the job's own machine decides
+        torch.set_num_threads(threads)
+
+
 def _train_stack(
-    configs: list[TrainConfig], device: str | None, threads: int, on_epoch: Callable[[int], None]
+    configs: list[TrainConfig],
+    device: str | None,
+    threads: int | None,
+    on_epoch: Callable[[int], None],
 ) -> dict[TrainConfig, dict]:
     """Seeds of one configuration trained as one stack into the cache (by a worker process, or
     by this one): every member's entry is claimed and locked (in folder order, so two processes
     cannot deadlock), members another process stored meanwhile are left out, and each member is
     stored as an ordinary entry whose results say ``stack``. ``on_epoch`` once per member-epoch."""
-    torch.set_num_threads(threads)
+    _set_threads(threads)
     device = torch.device(device) if device is not None else default_device()
     folders = {c: entry_dir(c) for c in configs}
     for config, folder in folders.items():
@@ -283,9 +295,14 @@ def _train_stack(
 
 
 def _train_unit(
-    group: list[TrainConfig], device: str | None, threads: int, on_epoch: Callable[[int], None]
+    group: list[TrainConfig],
+    device: str | None,
+    threads: int | None,
+    on_epoch: Callable[[int], None] = _ignore,
 ) -> dict[TrainConfig, dict]:
-    """One unit of :func:`prepare`'s work: a network alone, or a stack of seeds."""
+    """One unit of :func:`prepare`'s work: a network alone, or a stack of seeds. ``device`` None
+    in a worker process bound to a GPU (:func:`_bind_device`) means that GPU."""
+    device = device if device is not None else _WORKER_DEVICE
     if len(group) == 1:
         return {group[0]: _train_in_worker(group[0], device, threads, on_epoch)}
     return _train_stack(group, device, threads, on_epoch)
@@ -306,12 +323,29 @@ def stacks(
     return groups
 
 
+_WORKER_DEVICE: str | None = None  # the GPU a worker process of prepare() was given
+
+
+def _bind_device(devices) -> None:
+    """Initializer of a worker process of :func:`prepare`: take one device off the shared queue
+    ``devices`` and train every unit of this worker on it."""
+    global _WORKER_DEVICE
+    _WORKER_DEVICE = devices.get()
+
+
+def job_devices(jobs: int, count: int) -> list[str | None]:
+    """The device of each of ``jobs`` worker processes on a machine with ``count`` GPUs: with
+    several GPUs, round-robin (job i on ``cuda:{i % count}``); otherwise None (the default
+    device, shared)."""
+    return [f"cuda:{i % count}" for i in range(jobs)] if count > 1 else [None] * jobs
+
+
 def _train_in_worker(
-    config: TrainConfig, device: str | None, threads: int, on_epoch: Callable[[int], None]
+    config: TrainConfig, device: str | None, threads: int | None, on_epoch: Callable[[int], None]
 ) -> dict:
     """One network trained into the cache with ``threads`` CPU threads (by a worker process, or
     by this one); ``on_epoch(epoch)`` after each epoch (a queue's ``put`` from a worker)."""
-    torch.set_num_threads(threads)
+    _set_threads(threads)
     _, results = get(config, device=device, progress=False, announce=False, on_epoch=on_epoch)
     return dict(accuracy=results.accuracy, seconds=results.seconds)
 
@@ -322,6 +356,7 @@ def prepare(
     device: torch.device | str | None = None,
     jobs: int = 1,
     stack: int | None = None,
+    executor=None,
     progress: bool = True,
 ) -> dict[TrainConfig, dict]:
     """Train every network of ``configs`` that the cache lacks, ``jobs`` at a time.
@@ -338,7 +373,15 @@ def prepare(
     each trained four ResNet-38 ×0.25 1.55x faster than one job, four ResNet-14 ×1 only 1.09x
     (``benchmarks/bench_prepare.py``). The thread count changes the rounding of CPU arithmetic,
     so a network trained in a job is not bit-identical to one trained with all threads. Jobs
-    start with the networks estimated to take longest (:mod:`ckatools.training.cost`). Returns
+    start with the networks estimated to take longest (:mod:`ckatools.training.cost`). On a
+    machine with several GPUs, each job has its own GPU (round-robin, :func:`job_devices`)
+    unless ``device`` names one.
+
+    ``executor``: hand the units (networks or stacks) to an engine instead, e.g. a ``submitit``
+    executor (SLURM, or its local mode) or any ``concurrent.futures`` executor; anything with
+    ``submit(fn, *args)`` returning a job with ``result()``. Its jobs share this cache (a shared
+    folder on a cluster): the per-entry locks make a network that two jobs ask for train once.
+    The bar then counts the epochs of finished units. Returns
     each config's test accuracy and training seconds, with ``trained`` True where it was trained
     now.
     """
@@ -381,7 +424,13 @@ def prepare(
         units = stacks(missing, lambda config: stack_size(config, device))
     else:
         units = stacks(missing, stack)
-    if jobs == 1:
+    if executor is not None:
+        units.sort(key=lambda group: sum(map(cpu_seconds, group)), reverse=True)
+        submitted = [(executor.submit(_train_unit, g, device, None), g) for g in units]
+        for job, group in submitted:
+            record(job.result())  # a failure stops here, naming its network
+            bar.update(sum(c.epochs for c in group))
+    elif jobs == 1:
         tick = lambda epoch: bar.update()
         for group in units:
             record(_train_unit(group, device, torch.get_num_threads(), tick))
@@ -391,21 +440,30 @@ def prepare(
         units.sort(key=lambda group: sum(map(cpu_seconds, group)), reverse=True)
         spawn = get_context("spawn")
         failed = {}
-        with spawn.Manager() as manager, ProcessPoolExecutor(jobs, mp_context=spawn) as pool:
-            ticks = manager.Queue()
-            pending = {pool.submit(_train_unit, g, device, threads, ticks.put): g for g in units}
-            while pending:
-                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                while not ticks.empty():
-                    ticks.get()
-                    bar.update()
-                for future in done:
-                    group = pending.pop(future)
-                    try:
-                        record(future.result())
-                    except Exception as error:  # the other jobs go on; all failures are raised
-                        failed[group[0]] = error
-                        bar.write(f"  {describe(group[0])} ({len(group)} seeds): failed ({error})")
+        count = torch.cuda.device_count() if device is None else 0
+        with spawn.Manager() as manager:
+            ticks, devices = manager.Queue(), manager.Queue()
+            for bound in job_devices(jobs, count):
+                devices.put(bound)
+            pool = ProcessPoolExecutor(
+                jobs, mp_context=spawn, initializer=_bind_device, initargs=(devices,)
+            )
+            with pool:
+                submit = lambda g: pool.submit(_train_unit, g, device, threads, ticks.put)
+                pending = {submit(g): g for g in units}
+                while pending:
+                    done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    while not ticks.empty():
+                        ticks.get()
+                        bar.update()
+                    for future in done:
+                        group = pending.pop(future)
+                        try:
+                            record(future.result())
+                        except Exception as error:  # the other jobs go on; all are raised
+                            failed[group[0]] = error
+                            name = f"{describe(group[0])} ({len(group)} seeds)"
+                            bar.write(f"  {name}: failed ({error})")
         if failed:
             bar.close()
             names = "; ".join(f"{describe(c)}: {e}" for c, e in failed.items())

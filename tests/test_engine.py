@@ -1,0 +1,39 @@
+"""prepare() through an existing engine: submitit's local mode, two jobs sharing one cache."""
+
+import pytest
+
+from ckatools.training import TrainConfig, zoo
+
+SMOKE = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=1, batch_size=64, lr=0.05)
+
+submitit = pytest.importorskip("submitit")
+
+
+@pytest.fixture
+def executor(cache):
+    found = submitit.AutoExecutor(folder=cache / "submitit", cluster="local")
+    found.update_parameters(timeout_min=10)
+    return found
+
+
+def test_prepare_hands_each_network_to_a_job_of_the_engine(cache, executor):
+    configs = [SMOKE.replace(epochs=1, seed=s) for s in (0, 1)]
+    done = zoo.prepare(configs, device="cpu", stack=1, executor=executor, progress=False)
+    assert list(done) == configs and all(r["trained"] for r in done.values())
+    assert all(zoo.cached(c) for c in configs)
+    again = zoo.prepare(configs, executor=executor, progress=False)
+    assert not any(r["trained"] for r in again.values())
+
+
+def test_two_jobs_asking_for_one_network_train_it_once(cache, executor):
+    config = SMOKE.replace(epochs=1, seed=7)
+    jobs = [executor.submit(zoo._train_unit, [config], "cpu", 1) for _ in range(2)]
+    first, second = (job.result()[config] for job in jobs)
+    assert first == second  # one trained it; the other waited on the lock and read it
+    assert zoo.cached(config)
+
+
+def test_job_devices_are_round_robin_over_several_gpus():
+    assert zoo.job_devices(3, 2) == ["cuda:0", "cuda:1", "cuda:0"]
+    assert zoo.job_devices(2, 1) == [None, None]
+    assert zoo.job_devices(2, 0) == [None, None]
