@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-DPI = 100  # pixels per inch of every saved figure
+DPI = 100  # pixels per inch of every saved figure, in CSS px on the page
+RESOLUTION = 2  # a notebook's figures carry this many image pixels per CSS px (sharp on zoom)
 # The text column of a chapter (sphinx-book-theme, article.bd-article less its padding), in CSS px,
 # measured in headless Chromium: 736 in an 800 px wide window, 784 in a 1400 px one.
 COLUMN_PX = 736
@@ -114,11 +115,21 @@ def save(fig: Figure, path: str | Path, dpi: float = DPI) -> None:
     fig.savefig(path, format="png", dpi=dpi, bbox_inches="tight", metadata=record(fig, dpi))
 
 
-def figure_png(fig: Figure) -> str | None:
-    """IPython's PNG of a figure (base64), at DPI, cropped to its content, with its font record."""
+def figure_png(fig: Figure) -> tuple[str, dict] | None:
+    """IPython's PNG of a figure (base64), cropped to its content, with its font record, and its
+    display width: rendered at RESOLUTION x DPI and shown at the width DPI gives (the
+    ``width`` metadata that Jupyter and the book's HTML honour), so it stays sharp when a
+    reader zooms or opens the full-size image. None for an empty figure."""
+    import base64
+
     from IPython.core.pylabtools import print_figure
 
-    return print_figure(fig, "png", base64=True, dpi=DPI, metadata=record(fig))
+    dpi = DPI * RESOLUTION
+    data = print_figure(fig, "png", base64=True, dpi=dpi, metadata=record(fig, dpi))
+    if data is None:
+        return None
+    width = png_text(base64.b64decode(data))[0]
+    return data, {"width": round(width / RESOLUTION)}
 
 
 def png_text(data: bytes) -> tuple[int, dict[str, str]]:

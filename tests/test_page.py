@@ -93,6 +93,7 @@ with capture_output() as shown:
     shell.run_cell("import matplotlib.pyplot as plt\\nplt.subplots()[1].tick_params(labelsize=8.5)")
 import pandas as pd
 print(base64.b64decode(shown.outputs[0].data["image/png"]).hex())
+print(shown.outputs[0].metadata["image/png"]["width"])
 print(pd.get_option("display.max_colwidth"), pd.get_option("display.max_columns"))
 """
 
@@ -106,9 +107,12 @@ def test_notebook_figures_are_shown_through_the_recording_formatter():
         [sys.executable, "-c", SHELL], capture_output=True, text=True, env=env, cwd=ROOT
     )
     assert done.returncode == 0, done.stderr
-    image, options = done.stdout.split("\n")[-3:-1]
+    image, shown_width, options = done.stdout.split("\n")[-4:-1]
     width, texts = page.png_text(bytes.fromhex(image))
-    assert texts[page.DPI_KEY] == "100" and texts[page.FONT_KEY] == "8.5"
+    assert texts[page.DPI_KEY] == "200" and texts[page.FONT_KEY] == "8.5"
+    assert int(shown_width) == round(width / 2)  # 2 image px per CSS px: as wide as at 100 dpi
+    shown = page.shown_font_pt(bytes.fromhex(image), int(shown_width))
+    assert shown == pytest.approx(8.5 * page.DPI / 96, rel=0.01)  # as a 100 dpi figure reads
     assert options == "None None"
 
 
