@@ -1,6 +1,7 @@
-"""The statistics the book's checks rest on, in one place: rank correlation and its interval,
-Fisher's z interval, the Holm-Sidak step-down, Welch's difference of means with its
-Welch-Satterthwaite degrees of freedom and t quantiles, and per-layer means split by a mask.
+"""The statistics the book's checks rest on, in one place: rank correlation, what chance gives
+it (a permutation test) and the study's bootstrap interval, the Holm-Sidak step-down, Welch's
+difference of means with its Welch-Satterthwaite degrees of freedom and t quantiles, and
+per-layer means split by a mask.
 
 Each takes plain sequences or arrays and returns floats or arrays; nothing here knows about
 networks. The tests check each against scipy or a closed form.
@@ -21,7 +22,7 @@ __all__ = [
     "spearman",
     "can_reach_95",
     "rho_interval",
-    "fisher_interval",
+    "rho_chance",
     "holm_sidak",
     "Welch",
     "welch",
@@ -92,6 +93,27 @@ def rho_interval(
     return float(low), float(high)
 
 
+def rho_chance(
+    xs: Sequence[float], ys: Sequence[float], *, resamples: int = 2000, seed: int = 0
+) -> float:
+    """What chance gives Spearman's rho over these networks: the 95 % quantile of |rho| when the
+    scores are shuffled among the networks (a permutation test of "no trend", which keeps the
+    levels' ties and the scores' ties as they are). A rho beyond it, either way, is a trend at
+    the two-sided 5 % level; the test's units are the networks, as the paper's claims are.
+
+    NaN when rho is undefined (one level, or constant scores) and when the design cannot reach
+    5 % at all (:func:`can_reach_95`: the most ordered assignment is itself too common).
+    """
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if len(xs) != len(ys):
+        raise ValueError(f"{len(xs)} levels for {len(ys)} scores")
+    if not math.isfinite(spearman(xs, ys)) or not can_reach_95(xs):
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    null = np.array([spearman(xs, rng.permutation(ys)) for _ in range(resamples)])
+    return float(np.quantile(np.abs(null), 0.95))
+
+
 def holm_sidak(pvalues) -> np.ndarray:
     """Holm-Sidak step-down adjusted p-values, which control the family-wise error rate for
     independent tests: the i-th smallest (from 0) of m p-values becomes 1 - (1 - p)^(m - i),
@@ -104,15 +126,6 @@ def holm_sidak(pvalues) -> np.ndarray:
     out = np.empty(m)
     out[order] = adjusted
     return out
-
-
-def fisher_interval(rho: float, n: int) -> tuple[float, float]:
-    """95 % interval of Spearman's rho over n points (Fisher's z, standard error sqrt(1.06/(n-3)),
-    Fieller et al. 1957); NaN below 4 points."""
-    if n < 4 or not math.isfinite(rho):
-        return float("nan"), float("nan")
-    z, half = math.atanh(max(min(rho, 0.999999), -0.999999)), Z95 * math.sqrt(1.06 / (n - 3))
-    return math.tanh(z - half), math.tanh(z + half)
 
 
 Z95 = 1.959964  # the standard normal's 97.5 % quantile: half-width of a 95 % interval in SEs

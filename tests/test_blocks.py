@@ -13,7 +13,7 @@ from ckatools.analysis.blocks import (
 )
 from ckatools.analysis.verdicts import rank_check
 from ckatools.models import resnet
-from ckatools.stats import can_reach_95, rho_interval, spearman
+from ckatools.stats import can_reach_95, rho_chance, rho_interval, spearman
 
 N = 120
 
@@ -127,14 +127,14 @@ def test_spearman_against_scipy_free_cases_and_the_trend_sentence():
     line = trend([1, 1, 2, 2, 3, 3], [0.2, 0.4, 0.5, 0.7, 0.8, 0.9], "width")
     assert line == (
         "block extent against width (1: 0.30±0.10, 2: 0.60±0.10, 3: 0.85±0.05):\n"
-        "  Spearman +0.96 [+1.00, +1.00]"  # 16 / sqrt(16 x 17.5) by hand
-    )  # every draw of one network per level rises
+        "  Spearman +0.96 (chance ±0.84)"  # 16 / sqrt(16 x 17.5) by hand; the band below
+    )
     line = trend([1, 1, 2, 2], [0.2, 0.4, 0.5, 0.7], "width")
-    assert line.endswith("Spearman +0.89")  # 1 in 6 random assignments is as ordered: no interval
+    assert line.endswith("Spearman +0.89")  # 1 in 6 random assignments is as ordered: no band
     assert (
         trend([1, 2], [0.2, 0.1], "depth") == "block extent against depth (1: 0.20, 2: 0.10):\n"
         "  Spearman -1.00"
-    )  # one network per level: no interval
+    )  # two networks: no band
     assert trend([16, 16], [0.5, 0.6], "data").endswith("Spearman undefined (one level)")
     assert trend([1, 2], [0.5, 0.5], "width").endswith("Spearman undefined (constant scores)")
 
@@ -158,6 +158,27 @@ def test_a_series_reaches_95_only_when_few_random_assignments_come_out_ordered()
     assert check.state == "cannot tell"
     _, check = rank_check([1, 1, 2, 2, 3, 3], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
     assert check.state == "holds"
+
+
+@pytest.mark.parametrize(
+    "xs, ys",
+    [
+        ([1, 1, 2, 2, 3, 3], [0.2, 0.4, 0.5, 0.7, 0.8, 0.9]),  # three levels of two seeds
+        ([1, 2, 3, 4, 5, 6], [0.1, 0.3, 0.2, 0.5, 0.4, 0.6]),  # one network per level
+        ([1, 1, 2, 2, 3, 3], [0.0, 0.0, 0.0, 0.3, 0.0, 0.5]),  # tied extents (no block)
+    ],
+)
+def test_what_chance_gives_rho_is_the_exact_permutation_quantile(xs, ys):
+    import itertools
+
+    exact = np.quantile([abs(spearman(xs, p)) for p in itertools.permutations(ys)], 0.95)
+    # rho over 6 networks takes a few values, about 0.06-0.12 apart: 2,000 shuffles put the 95 %
+    # quantile (its level known to +-0.005) on the exact one or, at worst, a neighbour
+    assert rho_chance(xs, ys) == pytest.approx(exact, abs=0.13)
+    assert np.isnan(rho_chance([1, 1, 1, 2, 2, 2], [0.1, 0.2, 0.3, 0.7, 0.8, 0.9]))  # 1 in 20
+    assert np.isnan(rho_chance([1, 2, 3, 4, 5], [0.2] * 5))  # constant: rho undefined
+    with pytest.raises(ValueError, match="5 levels for 4 scores"):
+        rho_chance([1, 2, 3, 4, 5], [0.1, 0.2, 0.3, 0.4])
 
 
 def test_the_rho_interval_resamples_one_network_per_level():

@@ -25,6 +25,7 @@ from ckatools.analysis.verdicts import (
     rank_check,
     trend_verdict,
 )
+from ckatools.stats import rho_chance
 
 UP = ([1, 1, 1, 2, 2, 2, 3, 3, 3], [0.1, 0.11, 0.12, 0.2, 0.21, 0.22, 0.3, 0.31, 0.32])
 DOWN = (UP[0], UP[1][::-1])
@@ -130,14 +131,16 @@ def test_contrast_check_compares_pairs_inside_with_pairs_between():
     assert check.state == "holds"
 
 
-def test_rank_checks_use_seeds_then_fisher():
+def test_rank_checks_judge_pooled_rho_against_shuffled_networks():
     rho, check = rank_check(*UP)
     assert rho == pytest.approx(stats.spearmanr(*UP).statistic) and check.state == "holds"
+    assert check.value == rho  # the band is around zero, not around rho: no interval to misread
+    assert check.describe().startswith(f"{rho:+.3f}, chance gives up to ±")
     xs, ys = [1, 2, 3, 4, 5, 6], [0.1, 0.3, 0.2, 0.5, 0.4, 0.6]  # one network per level
     rho, check = rank_check(xs, ys)
-    z, half = math.atanh(rho), Z95 * math.sqrt(1.06 / 3)
-    assert check.value - check.uncertainty == pytest.approx(math.tanh(z - half))
-    assert check.value + check.uncertainty == pytest.approx(math.tanh(z + half))
+    assert check.uncertainty == rho_chance(xs, ys) and check.state == "holds"  # 0.89 > 0.83
+    rho, check = rank_check(xs, ys[::-1])
+    assert check.state == "against"
     assert rank_check([1, 2, 3], [0.1, 0.2, 0.3])[1].state == "cannot tell"  # too few points
 
 
@@ -156,7 +159,8 @@ def test_the_verdict_line_states_the_numbers_and_parses_back():
     line = str(trend_verdict("Fig. 2", "less data", {"×0.25": NOISE}))
     assert line.startswith(
         "Verdict (Fig. 2): inconclusive - block extent rises with less data: 0 of 1 hold, "
-        "0 against, 1 cannot tell (Spearman, 95 % interval: ×0.25 +0."
+        "0 against, 1 cannot tell (Spearman's rho over the networks, and the 95 % band of "
+        "shuffled ones: ×0.25 +0."
     )
     match = LINE.search("noise\n" + line + "\nmore")
     assert match["figure"] == "Fig. 2" and match["outcome"] == "inconclusive"

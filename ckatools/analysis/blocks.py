@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ckatools.page import COLUMN_CHARS
-from ckatools.stats import rho_interval, spearman
+from ckatools.stats import rho_chance, spearman
 
 __all__ = [
     "Block",
@@ -47,7 +47,6 @@ __all__ = [
     "contrast",
     "strict_block",
     "spearman",
-    "rho_interval",
     "trend",
     "STRICT_THRESHOLD",
     "BACKGROUND_QUANTILE",
@@ -277,7 +276,8 @@ def strict_block(
 
 def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
     """Two lines on how ``scores`` move with ``xs``: the values (mean ± standard deviation over
-    seeds), then Spearman's rho and, with seeds, its 95 % interval."""
+    seeds), then Spearman's rho over the networks and what chance gives it (the 95 % band of
+    |rho| with the scores shuffled, :func:`ckatools.stats.rho_chance`)."""
     xs, scores = np.asarray(xs, dtype=float), np.asarray(scores, dtype=float)
     levels = np.unique(xs)
     groups = [scores[xs == x] for x in levels]
@@ -285,14 +285,14 @@ def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
         f"{x:g}: {g.mean():.2f}" + (f"±{g.std():.2f}" if len(g) > 1 else "")
         for x, g in zip(levels, groups)
     )
-    low, high = rho_interval(xs, scores)
-    interval = "" if np.isnan(low) else f" [{low:+.2f}, {high:+.2f}]"
+    band = rho_chance(xs, scores) if len(levels) > 1 else float("nan")
+    chance = "" if np.isnan(band) else f" (chance ±{band:.2f})"
     rho = spearman(xs, scores)
     if np.isnan(rho):
         why = "one level" if len(levels) < 2 else "constant scores"
         rho_text = f"undefined ({why})"
     else:
-        rho_text = f"{rho:+.2f}{interval}"
+        rho_text = f"{rho:+.2f}{chance}"
     head = textwrap.fill(
         f"block extent against {name} ({values}):", COLUMN_CHARS, subsequent_indent="  "
     )

@@ -42,7 +42,8 @@ _CLAIMS = (
         section="Section 4.1",
         test=(
             "trend: per series (depth, width), Spearman's rho between the knob and the block "
-            "extent; holds when its 95 % bootstrap interval over seeds is above zero"
+            "extent over all its networks; holds when it is above what chance gives (the 95 % "
+            "band of rho with the extents shuffled among the networks)"
         ),
         unit="networks (seeds pooled per architecture)",
         departs="counts a block anywhere; the paper's lies in the last two stages",
@@ -54,8 +55,8 @@ _CLAIMS = (
         quote="Block structure emerges in narrower networks when trained on less data.",
         section="Section 4.2",
         test=(
-            "trend: per architecture, Spearman's rho between less data and the block extent, "
-            "95 % bootstrap interval over seeds"
+            "trend: per architecture, Spearman's rho between less data and the block extent "
+            "over its networks, against the 95 % band of shuffled networks"
         ),
         unit="networks",
         departs=(
@@ -161,8 +162,8 @@ _CLAIMS = (
         quote="Block structure also appears in models without residual connections.",
         section="Appendix C",
         test=(
-            "trend: Spearman's rho between width and block extent of plain networks, 95 % "
-            "interval over seeds"
+            "trend: Spearman's rho between width and block extent of plain networks, against "
+            "the 95 % band of shuffled networks"
         ),
         unit="networks",
         departs="",
@@ -336,8 +337,8 @@ _CLAIMS = (
         ),
         section="Section 3",
         test=(
-            "trend: Spearman's rho between depth (width) and test accuracy, 95 % interval "
-            "over seeds"
+            "trend: Spearman's rho between depth (width) and test accuracy over the networks, "
+            "against the 95 % band of shuffled networks"
         ),
         unit="networks",
         departs="",

@@ -19,9 +19,10 @@ The parts of the three kinds of claim:
 
 * a *trend* ("the block structure grows with width"): each series of networks (one row of a
   grid, all seeds pooled) is a part: Spearman's rank correlation between the knob and the block
-  extent, with its 95 % bootstrap interval over seeds (Fisher's interval over the networks when
-  a series has one seed per level); a series that cannot reach 95 % at all
-  (:func:`ckatools.analysis.blocks.can_reach_95`) cannot tell;
+  extent over its networks, against what chance gives it (:func:`ckatools.stats.rho_chance`,
+  the 95 % band of |rho| with the extents shuffled among the networks: a permutation test at
+  the two-sided 5 % level); a series that cannot reach 5 % at all
+  (:func:`ckatools.stats.can_reach_95`) cannot tell;
 * a *presence* ("every seed of this network has a block"): each network is a part, exact (the
   block measure says yes or no; unknown cannot tell);
 * stated *checks* ("PC1 explains more variance inside the block than outside"): each check is a
@@ -50,9 +51,7 @@ from ckatools.analysis.claims import CAPACITY
 from ckatools.page import signed
 from ckatools.stats import (
     Z95,
-    can_reach_95,
-    fisher_interval,
-    rho_interval,
+    rho_chance,
     spearman,
     t_quantile,
     welch,
@@ -129,6 +128,7 @@ class Check:
     value: float
     uncertainty: float = 0.0
     from_interval: bool = False  # made by interval(): value is the midpoint, not an estimate
+    chance: bool = False  # uncertainty is what chance gives the value (a permutation band)
 
     @property
     def state(self) -> str:
@@ -150,6 +150,8 @@ class Check:
             return "yes" if self.value > 0 else "no"
         if not math.isfinite(self.uncertainty):
             return f"{signed(self.value)}, too few values for an interval"
+        if self.chance:
+            return f"{signed(self.value)}, chance gives up to ±{self.uncertainty:.3f}"
         if self.from_interval:
             low, high = self.value - self.uncertainty, self.value + self.uncertainty
             return f"95 % interval [{signed(low)}, {signed(high)}]"
@@ -204,18 +206,13 @@ def contrast_check(matrix, start: int, end: int) -> Check:
 
 
 def rank_check(xs: Sequence[float], ys: Sequence[float], *, seed: int = 0) -> tuple[float, Check]:
-    """Spearman's rho of ys against xs and the part "ys rise with xs": rho's 95 % interval as a
-    :class:`Check` (bootstrap over seeds when a level has several networks, else Fisher's;
-    cannot tell when the design cannot reach 95 %, :func:`ckatools.stats.can_reach_95`)."""
+    """Spearman's rho of ys against xs over all the networks, and the part "ys rise with xs":
+    it holds when rho is above what chance gives (:func:`ckatools.stats.rho_chance`, the 95 %
+    band of |rho| with ys shuffled among the networks), goes against below minus that, and
+    cannot tell in between, or when the design cannot reach 5 %
+    (:func:`ckatools.stats.can_reach_95`)."""
     rho = spearman(xs, ys)
-    if not can_reach_95(xs):  # too few networks for any interval to leave zero out
-        return rho, Check(rho, float("nan"))
-    low, high = rho_interval(xs, ys, seed=seed)
-    if math.isnan(low):
-        low, high = fisher_interval(rho, len(xs))
-    if math.isnan(low):
-        return rho, Check(rho, float("nan"))
-    return rho, interval(low, high)
+    return rho, Check(rho, rho_chance(xs, ys, seed=seed), chance=True)
 
 
 def outcome(parts: Sequence[Check]) -> str:
@@ -292,20 +289,19 @@ class Verdict:
 
 
 def _rho_text(rho: float, check: Check) -> str:
-    """Spearman's rho and its 95 % interval, as a trend verdict lists them."""
+    """Spearman's rho and what chance gives it, as a trend verdict lists them."""
     if not math.isfinite(rho):
         return "undefined (one level, or no extent varies)"
     if not math.isfinite(check.uncertainty):
-        return f"{rho:+.2f} [too few networks for an interval]"
-    low, high = check.value - check.uncertainty, check.value + check.uncertainty
-    return f"{rho:+.2f} [{low:+.2f}, {high:+.2f}]"
+        return f"{rho:+.2f} (too few networks to beat chance)"
+    return f"{rho:+.2f} (chance ±{check.uncertainty:.2f})"
 
 
 def trend_verdict(
     figure: str, claim: str, series: Mapping[str, tuple[Sequence[float], Sequence[float]]]
 ) -> Verdict:
     """Verdict on "the block extent rises with the knob": ``series`` maps a name to (knob
-    values, block extents); each series is a part (its rho's 95 % interval).
+    values, block extents); each series is a part (its rho against chance, :func:`rank_check`).
 
     ``claim`` completes "block extent rises with ...", e.g. "less data".
     """
@@ -313,7 +309,8 @@ def trend_verdict(
     parts = [check for _, check in found.values()]
     numbers = ", ".join(f"{name} {_rho_text(rho, c)}" for name, (rho, c) in found.items())
     evidence = (
-        f"block extent rises with {claim}: {_tally(parts)} (Spearman, 95 % interval: {numbers})"
+        f"block extent rises with {claim}: {_tally(parts)} (Spearman's rho over the networks, "
+        f"and the 95 % band of shuffled ones: {numbers})"
     )
     against = tuple(name for name, (_, c) in found.items() if c.state == "against")
     return Verdict(figure, outcome(parts), evidence, against)
