@@ -27,7 +27,12 @@ WIDTH = 7.0  # inches: the widest figure, COLUMN_PX at DPI less bbox_inches="tig
 COLUMN_CHARS = 88  # characters of printed (monospace) output that fit the column at 800 px
 MIN_PT = 8.0  # the smallest font a reader is asked to read, in points on the page (96 px/inch)
 DPI_KEY, FONT_KEY = "ckatools:dpi", "ckatools:smallest-font-pt"  # the PNG tEXt keywords
-NO_TEXT = "none"  # FONT_KEY's value for a figure without text
+HEATMAP_KEY = "ckatools:narrowest-heatmap-in"  # the narrowest heatmap panel, in inches
+NO_TEXT = "none"  # FONT_KEY's (and HEATMAP_KEY's) value for a figure without any
+# A heatmap panel narrower than this on the page (CSS px) is too small to see a block in: five
+# panels of a series on one row of the 736 px column at 800 px are about 140 px, which readers
+# found too small; 170 px lets a series of four sit on one row and five on two.
+MIN_HEATMAP_PX = 170
 
 
 def fit(text: str, width: int = COLUMN_CHARS) -> str:
@@ -104,10 +109,30 @@ def smallest_font(fig: Figure) -> float | None:
     return min(sizes(fig), default=None)
 
 
+def narrowest_heatmap(fig: Figure) -> float | None:
+    """The width in inches of the narrowest visible panel that shows a heatmap: a colour-mapped
+    2-D image on square axes with their ticks on (photographs are RGB or drawn without axes, a
+    table of scores stretches its cells). None for a figure without one."""
+    widths = [
+        ax.get_position().width * fig.get_figwidth()
+        for ax in fig.axes
+        if ax.get_visible()
+        and ax.axison
+        and ax.get_aspect() == 1.0
+        and any(im.get_array().ndim == 2 for im in ax.images)
+    ]
+    return min(widths, default=None)
+
+
 def record(fig: Figure, dpi: float = DPI) -> dict[str, str]:
-    """The PNG metadata of a figure saved at ``dpi``: that dpi and its smallest font."""
-    font = smallest_font(fig)
-    return {DPI_KEY: f"{dpi:g}", FONT_KEY: NO_TEXT if font is None else f"{font:g}"}
+    """The PNG metadata of a figure saved at ``dpi``: that dpi, its smallest font and its
+    narrowest heatmap panel."""
+    font, panel = smallest_font(fig), narrowest_heatmap(fig)
+    return {
+        DPI_KEY: f"{dpi:g}",
+        FONT_KEY: NO_TEXT if font is None else f"{font:g}",
+        HEATMAP_KEY: NO_TEXT if panel is None else f"{panel:.3f}",
+    }
 
 
 def save(fig: Figure, path: str | Path, dpi: float = DPI) -> None:
@@ -159,14 +184,32 @@ def shown_font_pt(data: bytes, shown_px: float) -> float | None:
     return float(font) * dpi / 96 * shown_px / width  # CSS: 96 px to the inch, 72 pt
 
 
+def shown_heatmap_px(data: bytes, shown_px: float) -> float | None:
+    """The narrowest heatmap panel of a recorded figure (PNG bytes) shown ``shown_px`` CSS px
+    wide, in CSS px on the page; None for a figure without one, or recorded before panels were
+    (their figures are checked for fonts only)."""
+    width, texts = png_text(data)
+    panel = texts.get(HEATMAP_KEY, NO_TEXT)
+    if panel == NO_TEXT:
+        return None
+    return float(panel) * float(texts[DPI_KEY]) * shown_px / width
+
+
 def legibility(data: bytes, shown_px: float) -> str | None:
     """What keeps a figure (PNG bytes) shown ``shown_px`` CSS px wide from being read: its
-    smallest font below MIN_PT on the page, or no font record. None when it is legible."""
+    smallest font below MIN_PT on the page, a heatmap panel narrower than MIN_HEATMAP_PX, or no
+    font record. None when it is legible."""
     try:
         font = shown_font_pt(data, shown_px)
     except (KeyError, ValueError):
         return "no font record"
+    width = png_text(data)[0]
     if font is not None and font < MIN_PT - 0.005:
-        width = png_text(data)[0]
         return f"smallest font {font:.1f} pt (under {MIN_PT:g}): {width} px shown at {shown_px:.0f}"
+    panel = shown_heatmap_px(data, shown_px)
+    if panel is not None and panel < MIN_HEATMAP_PX - 0.5:
+        return (
+            f"a heatmap {panel:.0f} px wide (under {MIN_HEATMAP_PX}): {width} px shown at "
+            f"{shown_px:.0f}"
+        )
     return None

@@ -37,6 +37,7 @@ STAGE_LINE = "#3b8fd9"  # stage boundaries: visible on both ends of the colour m
 # Figures are at most page.WIDTH inches wide, saved at page.DPI, so the page shows them unshrunk.
 TEXT = 9  # points: panel titles and tick labels of multi-panel figures
 LEGEND = 8  # points: legends, the smallest text of any figure (page.MIN_PT)
+TICKS = 0.3  # inches below a heatmap panel for its tick labels
 MAX_COLS = 3  # heatmaps to a row: a panel about 2 in wide holds a run's two-line title at TEXT
 
 
@@ -190,7 +191,7 @@ def heatmap_grid(
     ncols = ncols or len(results)
     wraps, per_row = grid_shape(ncols, MAX_COLS)  # each row of the grid takes `wraps` rows
     nrows = -(-len(results) // ncols) * wraps
-    margin = 1.0  # inches: the colour bar and the row labels
+    margin = 0.4 + (0.3 if row_labels else 0.0)  # inches: tick labels, and the row labels
     width = fig.get_figwidth() if fig is not None else min(size * per_row + margin, page.WIDTH)
     panel = (width - margin) / per_row
     # a panel's axes are narrower than its share of the figure (spacing, ticks): titles wrapped
@@ -198,7 +199,10 @@ def heatmap_grid(
     titles = [wrap_text(title, 0.85 * panel, TEXT) for title in titles]
     if fig is None:
         lines = max((t.count("\n") + 1 for t in titles if t), default=0)
-        fig = plt.figure(figsize=(width, (panel + lines * TEXT * 1.3 / 72) * nrows + 0.3))
+        # each row: the square panel, its tick labels (TICKS inches) and its title's lines, so
+        # that the panels are as wide as their share of the width allows, not cut by the height
+        height = (panel + TICKS + lines * TEXT * 1.3 / 72) * nrows + 0.8  # + bar and label
+        fig = plt.figure(figsize=(width, height))
     fig.set_layout_engine("constrained")
     axes = fig.subplots(nrows, per_row, squeeze=False)
     for ax in axes.flat:
@@ -214,7 +218,11 @@ def heatmap_grid(
     for row, text in enumerate(row_labels or []):
         for ax in axes[row * wraps : (row + 1) * wraps, 0]:
             ax.set_ylabel(text, fontsize=TEXT)
-    fig.colorbar(axes[0, 0].images[0], ax=axes, shrink=min(0.8, 2 / nrows), label="CKA")
+    # the colour bar above the grid, not beside it: the panels keep the page's width
+    bar = fig.colorbar(
+        axes[0, 0].images[0], ax=axes, location="top", shrink=0.5, aspect=40, fraction=0.04
+    )
+    bar.set_label("CKA", fontsize=TEXT)
     fig.supxlabel("layer", fontsize=TEXT)
     return fig
 

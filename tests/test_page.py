@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 
@@ -50,6 +51,40 @@ def test_the_smallest_font_is_scaled_to_the_width_the_page_shows():
     problem = page.legibility(recorded(2984, 100, "8"), page.COLUMN_PX)
     assert problem == "smallest font 2.1 pt (under 8): 2984 px shown at 736"
     assert page.legibility(recorded(700, 100, "7"), 700).startswith("smallest font 7.3 pt")
+
+
+def test_heatmap_panels_narrower_than_the_minimum_fail_where_they_are_shown():
+    def panels(width_px: int, dpi: float, inches: float) -> bytes:
+        texts = {page.DPI_KEY: f"{dpi:g}", page.FONT_KEY: "9", page.HEATMAP_KEY: f"{inches}"}
+        return png(width_px, **texts)
+
+    # five 1.4-inch panels of a 7-inch figure at 100 dpi: 140 px each at natural size
+    assert page.shown_heatmap_px(panels(700, 100, 1.4), 700) == pytest.approx(140)
+    assert page.legibility(panels(700, 100, 1.4), 700) == (
+        "a heatmap 140 px wide (under 170): 700 px shown at 700"
+    )
+    assert page.legibility(panels(1400, 200, 1.75), 700) is None  # 2x resolution, 175 px shown
+    assert page.legibility(panels(1400, 200, 1.75), 600).startswith("a heatmap 150 px")
+    assert page.shown_heatmap_px(recorded(700, 100, "9"), 700) is None  # recorded before panels
+
+
+def test_the_narrowest_heatmap_is_a_colour_mapped_panel():
+    fig, axes = plt.subplots(1, 5, figsize=(10, 2))
+    axes[0].imshow(np.random.rand(4, 4))  # a heatmap
+    axes[1].imshow(np.random.rand(4, 4, 3))  # a colour photograph: not a heatmap
+    axes[2].imshow(np.random.rand(4, 4), cmap="gray")  # a grey one, drawn without axes
+    axes[2].axis("off")
+    axes[3].imshow(np.random.rand(2, 9), aspect="auto")  # a table of scores
+    axes[4].plot([0, 1])
+    fig.colorbar(axes[0].images[0], ax=axes[0])
+    width = page.narrowest_heatmap(fig)
+    assert width == pytest.approx(axes[0].get_position().width * 10)
+    assert page.record(fig)[page.HEATMAP_KEY] == f"{width:.3f}"
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    assert page.narrowest_heatmap(fig) is None and page.record(fig)[page.HEATMAP_KEY] == "none"
+    plt.close(fig)
 
 
 def test_a_figure_without_a_record_fails():

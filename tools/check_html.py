@@ -7,7 +7,8 @@ MathJax left unrendered, figures too small to read, figures without a descriptio
 their full size (``_static/figures.js`` adds both) and tables wider than the text column that do
 not scroll. A figure is read from its PNG: the font record ckatools.page writes when it saves one
 (its dpi and smallest font), scaled to the width the page shows it at, must be at least
-ckatools.page.MIN_PT. Exit status 1 when a page has any of these problems.
+ckatools.page.MIN_PT, and its narrowest heatmap panel (recorded since 5 December 2026) at least
+ckatools.page.MIN_HEATMAP_PX wide. Exit status 1 when a page has any of these problems.
 
     python tools/check_html.py [_build/html]     (make check-html builds the book first)
 
