@@ -31,8 +31,11 @@ def test_a_probe_separates_separable_classes_and_not_random_labels():
     assert fit_probe(x, y, test_x, test_y)["test_accuracy"] == 1.0
     gen = torch.Generator().manual_seed(3)
     noise, labels = torch.randn(400, 50, generator=gen), torch.randint(0, 4, (400,), generator=gen)
-    chance = fit_probe(noise[:300], labels[:300], noise[300:], labels[300:])["test_accuracy"]
-    assert chance < 0.45  # 4 classes: chance is 0.25
+    found = fit_probe(noise[:300], labels[:300], noise[300:], labels[300:])
+    assert found["test_accuracy"] < 0.45  # 4 classes: chance is 0.25
+    correct = found["test_correct"]  # per example, for paired comparisons of two probes
+    assert correct.shape == (100,) and correct.dtype == torch.bool
+    assert correct.float().mean().item() == pytest.approx(found["test_accuracy"])
 
 
 def test_the_penalty_is_chosen_without_looking_at_the_test_split():

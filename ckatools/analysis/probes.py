@@ -82,9 +82,13 @@ def _rebase(w: torch.Tensor, old: torch.Tensor | None, new: torch.Tensor | None)
     return torch.cat([full if new is None else new.T @ full, w[-1:]])
 
 
+def _correct(w: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """(n,) bool: whether the probe ``w`` classifies each example right."""
+    return (x @ w[:-1] + w[-1]).argmax(1) == y
+
+
 def _accuracy(w: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> float:
-    logits = x @ w[:-1] + w[-1]
-    return (logits.argmax(1) == y).float().mean().item()
+    return _correct(w, x, y).float().mean().item()
 
 
 def fit_probe(
@@ -101,7 +105,9 @@ def fit_probe(
 ) -> dict:
     """Fit a linear probe, choosing its penalty on a validation split of the training examples.
 
-    Returns the test accuracy, the chosen penalty and the validation accuracy of every penalty.
+    Returns the test accuracy, whether each test example is classified right (``test_correct``,
+    (n,) bool: two probes on the same examples compare pairwise), the chosen penalty and the
+    validation accuracy of every penalty.
     ``row_space=False`` fits on the features as they are (the same probe, slower when p > n).
     """
     train_x, test_x = train_x.flatten(1).float(), test_x.flatten(1).float()
@@ -125,7 +131,13 @@ def fit_probe(
     best = max(penalties, key=lambda p: (scores[p], p))  # ties: the stronger penalty
     all_basis, (all_x, test_std) = prepare(train_x, test_x)
     w = _fit(all_x, train_y, classes, best, steps, _rebase(weights[best], basis, all_basis))
-    return dict(test_accuracy=_accuracy(w, test_std, test_y), penalty=best, validation=scores)
+    correct = _correct(w, test_std, test_y)
+    return dict(
+        test_accuracy=correct.float().mean().item(),
+        test_correct=correct,
+        penalty=best,
+        validation=scores,
+    )
 
 
 def probe_data(
