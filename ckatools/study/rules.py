@@ -54,13 +54,16 @@ def _labelled_measures() -> list[tuple[Label, Block, Measured]]:
     return [(row, found[row.result].block, found[row.result]) for row in rows]
 
 
-def agreement() -> pd.DataFrame:
+def agreement(among=None) -> pd.DataFrame:
     """The confusion table of the block measure (:func:`~ckatools.analysis.blocks.measure`)
-    against the labels: one row per label, the heatmaps the measure calls 'block' and 'no block'."""
+    against the labels: one row per label, the heatmaps the measure calls 'block' and 'no block'.
+    ``among``: only the networks whose configuration is in it (e.g. one stage's), else all."""
     import pandas as pd
 
     table = pd.DataFrame(0, index=["block", "no block", "unsure"], columns=["block", "no block"])
-    for row, block, _ in _labelled_measures():
+    for row, block, item in _labelled_measures():
+        if among is not None and item.config not in among:
+            continue
         table.loc[row.label, "block" if block.present else "no block"] += 1
     table.index.name, table.columns.name = "labelled", "measure says"
     return table
