@@ -28,6 +28,7 @@ COLUMN_CHARS = 88  # characters of printed (monospace) output that fit the colum
 MIN_PT = 8.0  # the smallest font a reader is asked to read, in points on the page (96 px/inch)
 DPI_KEY, FONT_KEY = "ckatools:dpi", "ckatools:smallest-font-pt"  # the PNG tEXt keywords
 HEATMAP_KEY = "ckatools:narrowest-heatmap-in"  # the narrowest heatmap panel, in inches
+HEATMAP_GID = "ckatools-heatmap"  # the gid ckatools.plot.heatmap gives the axes it draws on
 NO_TEXT = "none"  # FONT_KEY's (and HEATMAP_KEY's) value for a figure without any
 # A heatmap panel narrower than this on the page (CSS px) is too small to see a block in: five
 # panels of a series on one row of the 736 px column at 800 px are about 140 px, which readers
@@ -110,18 +111,14 @@ def smallest_font(fig: Figure) -> float | None:
 
 
 def narrowest_heatmap(fig: Figure) -> float | None:
-    """The width in inches of the narrowest visible panel that shows a heatmap: a colour-mapped
-    2-D image on square axes with their ticks on (photographs are RGB or drawn without axes, a
-    table of scores stretches its cells). None for a figure without one."""
-    widths = [
-        ax.get_position().width * fig.get_figwidth()
-        for ax in fig.axes
-        if ax.get_visible()
-        and ax.axison
-        and ax.get_aspect() == 1.0
-        and any(im.get_array().ndim == 2 for im in ax.images)
-    ]
-    return min(widths, default=None)
+    """The width in inches of the narrowest visible heatmap panel, as laid out (the axes
+    :func:`ckatools.plot.heatmap` draws on carry :data:`HEATMAP_GID`; photographs and tables of
+    scores are not heatmaps). None for a figure without one."""
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_gid() == HEATMAP_GID]
+    if not panels:
+        return None
+    fig.draw_without_rendering()  # a layout engine places the axes when the figure is drawn
+    return min(ax.get_position().width * fig.get_figwidth() for ax in panels)
 
 
 def record(fig: Figure, dpi: float = DPI) -> dict[str, str]:

@@ -68,23 +68,23 @@ def test_heatmap_panels_narrower_than_the_minimum_fail_where_they_are_shown():
     assert page.shown_heatmap_px(recorded(700, 100, "9"), 700) is None  # recorded before panels
 
 
-def test_the_narrowest_heatmap_is_a_colour_mapped_panel():
-    fig, axes = plt.subplots(1, 5, figsize=(10, 2))
-    axes[0].imshow(np.random.rand(4, 4))  # a heatmap
-    axes[1].imshow(np.random.rand(4, 4, 3))  # a colour photograph: not a heatmap
-    axes[2].imshow(np.random.rand(4, 4), cmap="gray")  # a grey one, drawn without axes
-    axes[2].axis("off")
-    axes[3].imshow(np.random.rand(2, 9), aspect="auto")  # a table of scores
-    axes[4].plot([0, 1])
-    fig.colorbar(axes[0].images[0], ax=axes[0])
+def test_the_narrowest_heatmap_is_a_panel_plot_heatmap_drew_measured_as_laid_out():
+    from ckatools.plot import heatmap, heatmap_grid
+
+    fig, axes = plt.subplots(1, 3, figsize=(9, 2), layout="constrained")
+    heatmap(np.random.rand(6, 6), axes[0])  # a heatmap, drawn as the book draws them
+    axes[1].imshow(np.random.rand(4, 4, 3))  # a photograph: not a heatmap
+    axes[2].imshow(np.random.rand(2, 9), aspect="auto")  # a table of scores
     width = page.narrowest_heatmap(fig)
-    assert width == pytest.approx(axes[0].get_position().width * 10)
-    assert page.record(fig)[page.HEATMAP_KEY] == f"{width:.3f}"
+    assert width == pytest.approx(axes[0].get_position().width * 9)
+    assert 1.0 < width < 3.0 and page.record(fig)[page.HEATMAP_KEY] == f"{width:.3f}"
     plt.close(fig)
+    grid = heatmap_grid([np.eye(6)] * 6, ["a"] * 6)  # two rows of three at the page's width
+    assert page.narrowest_heatmap(grid) * page.DPI >= page.MIN_HEATMAP_PX
     fig, ax = plt.subplots()
     ax.plot([0, 1])
     assert page.narrowest_heatmap(fig) is None and page.record(fig)[page.HEATMAP_KEY] == "none"
-    plt.close(fig)
+    plt.close("all")
 
 
 def test_a_figure_without_a_record_fails():
