@@ -29,6 +29,7 @@ def packed(tmp_path_factory):
     patch.setenv("CKATOOLS_CACHE", str(source))
     exp = profiles.experiment("depth_series", "smoke")
     runs = experiments.heatmaps(exp, progress=False)  # trains, and caches the CKA matrices too
+    zoo.snapshots(runs[0].config, [1])  # chapter 10's snapshots travel too
     path = bundle.pack(profiles.training_configs(exp), source / "networks.tar")
     weights = {r.config: zoo.get(r.config, announce=False)[0].state_dict() for r in runs}
     patch.undo()
@@ -42,6 +43,7 @@ def test_a_chapter_runs_without_training_on_installed_networks(packed, cache, mo
     assert all(done.values()) and set(done) == {r.config for r in runs}
     _no_training(monkeypatch)
     again = experiments.heatmaps(profiles.experiment("depth_series", "smoke"), progress=False)
+    assert set(zoo.snapshots(runs[0].config, [1])) == {1}  # served, not trained
     for run, before in zip(again, runs):
         assert torch.equal(run.cka.matrix, before.cka.matrix)  # the cached matrices came along
         model = zoo.get(run.config, announce=False)[0]
@@ -75,6 +77,54 @@ def test_a_damaged_bundle_names_its_file_and_installs_nothing(packed, cache, tmp
         pass
     with pytest.raises(ValueError, match="not a ckatools bundle"):
         bundle.install(not_a_bundle)
+
+
+def _rewritten(path, tmp_path, edit):
+    """A copy of the bundle whose manifest ``edit`` changed (the files copied as they are)."""
+    import json
+
+    out = tmp_path / "edited.tar"
+    with tarfile.open(path) as src, tarfile.open(out, "w") as dst:
+        for info in src.getmembers():
+            data = src.extractfile(info).read()
+            if info.name == bundle.MANIFEST:
+                manifest = json.loads(data)
+                edit(manifest)
+                data = json.dumps(manifest).encode()
+                info.size = len(data)
+            dst.addfile(info, io.BytesIO(data))
+    return out
+
+
+def test_a_manifest_that_climbs_out_or_is_malformed_is_refused(packed, cache, tmp_path):
+    path, runs, _ = packed
+
+    def climb(manifest):
+        files = manifest["entries"][0]["files"]
+        files["../../escape.pt"] = files.pop("model.pt")
+
+    with pytest.raises(ValueError, match="escape.pt: not a cache file name"):
+        bundle.install(_rewritten(path, tmp_path, climb))
+
+    def newer(manifest):
+        manifest["entries"][0]["config"]["a_later_field"] = 1
+
+    with pytest.raises(ValueError, match="not a ckatools bundle"):
+        bundle.install(_rewritten(path, tmp_path, newer))
+    assert not any(zoo.cached(r.config) for r in runs)
+
+
+def test_an_unsound_entry_in_the_cache_is_replaced_whole(packed, cache):
+    path, runs, weights = packed
+    config = runs[0].config
+    folder = zoo.entry_dir(config)
+    folder.mkdir(parents=True)
+    (folder / "model.pt").write_bytes(b"not a network")
+    (folder / "cka-n1-p1-b4.pt").write_bytes(b"a matrix of that other network")
+    done = bundle.install(path)
+    assert done[config] and not (folder / "cka-n1-p1-b4.pt").exists()
+    model = zoo.get(config, announce=False)[0]
+    assert all(torch.equal(t, weights[config][k]) for k, t in model.state_dict().items())
 
 
 def test_pack_refuses_networks_that_are_not_cached(cache, tmp_path):
