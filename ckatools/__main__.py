@@ -151,6 +151,10 @@ def _prepare(args, parser: argparse.ArgumentParser) -> None:
     for option in ("jobs", "stack"):
         if getattr(args, option) is not None and getattr(args, option) < 1:
             parser.error(f"--{option} must be at least 1, got {getattr(args, option)}")
+    if args.engine is not None and args.jobs != 1:
+        parser.error("--jobs applies to this machine; with --engine, every network is a job")
+    if args.partition is not None and args.engine != "slurm":
+        parser.error("--partition needs --engine slurm")
     names, configs = _profile_configs(args, parser)
     print(f"profile {args.profile}: {len(configs)} networks for {', '.join(names)}")
     if args.dry_run:
@@ -188,7 +192,9 @@ def _executor(args, parser: argparse.ArgumentParser):
     executor = submitit.AutoExecutor(folder=cache_dir() / "submitit", cluster=args.engine)
     options = dict(timeout_min=args.timeout_min)
     if args.engine == "slurm":
-        options.update(gpus_per_node=1, slurm_partition=args.partition)
+        options.update(gpus_per_node=1)
+        if args.partition is not None:
+            options.update(slurm_partition=args.partition)  # else the cluster's default
     executor.update_parameters(**options)
     return executor
 

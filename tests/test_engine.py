@@ -33,6 +33,22 @@ def test_two_jobs_asking_for_one_network_train_it_once(cache, executor):
     assert zoo.cached(config)
 
 
+def test_a_failed_job_is_named_after_the_others_finish(cache, executor):
+    good = SMOKE.replace(epochs=1, seed=3)
+    bad = SMOKE.replace(epochs=1, seed=4, lr=1e30)  # diverges
+    with pytest.raises(RuntimeError, match=r"1 of 2 trainings failed: ResNet-8 ×0.25.*seed 4"):
+        zoo.prepare([good, bad], device="cpu", executor=executor, progress=False)
+    assert zoo.cached(good) and not zoo.cached(bad)
+
+
+def test_the_command_line_refuses_options_the_engine_ignores(cache):
+    from ckatools.__main__ import main
+
+    for argv in (["--engine", "local", "--jobs", "2"], ["--partition", "gpu"]):
+        with pytest.raises(SystemExit):
+            main(["prepare", "smoke", "depth_series", *argv])
+
+
 def test_job_devices_are_round_robin_over_several_gpus():
     assert zoo.job_devices(3, 2) == ["cuda:0", "cuda:1", "cuda:0"]
     assert zoo.job_devices(2, 1) == [None, None]

@@ -381,7 +381,9 @@ def prepare(
     executor (SLURM, or its local mode) or any ``concurrent.futures`` executor; anything with
     ``submit(fn, *args)`` returning a job with ``result()``. Its jobs share this cache (a shared
     folder on a cluster): the per-entry locks make a network that two jobs ask for train once.
-    The bar then counts the epochs of finished units. Returns
+    Without ``stack``, each network is its own job (stacks are sized for this machine, not the
+    jobs'). The bar then counts the epochs of finished units; failed units are all reported
+    at the end, by network. Returns
     each config's test accuracy and training seconds, with ``trained`` True where it was trained
     now.
     """
@@ -420,15 +422,22 @@ def prepare(
                 )
         bar.set_postfix_str(f"{len(found)}/{len(configs)} networks")
 
-    if stack is None:
+    if stack is None and executor is not None:
+        units = stacks(missing, 1)  # the jobs' machines are not this one: no stacks by default
+    elif stack is None:
         units = stacks(missing, lambda config: stack_size(config, device))
     else:
         units = stacks(missing, stack)
+    failed = {}
     if executor is not None:
         units.sort(key=lambda group: sum(map(cpu_seconds, group)), reverse=True)
         submitted = [(executor.submit(_train_unit, g, device, None), g) for g in units]
         for job, group in submitted:
-            record(job.result())  # a failure stops here, naming its network
+            try:
+                record(job.result())
+            except Exception as error:  # the other jobs go on; all failures are raised
+                failed[group[0]] = error
+                bar.write(f"  {describe(group[0])} ({len(group)} seeds): failed ({error})")
             bar.update(sum(c.epochs for c in group))
     elif jobs == 1:
         tick = lambda epoch: bar.update()
@@ -439,7 +448,6 @@ def prepare(
         # share of the threads while the other cores idle.
         units.sort(key=lambda group: sum(map(cpu_seconds, group)), reverse=True)
         spawn = get_context("spawn")
-        failed = {}
         count = torch.cuda.device_count() if device is None else 0
         with spawn.Manager() as manager:
             ticks, devices = manager.Queue(), manager.Queue()
@@ -464,11 +472,10 @@ def prepare(
                             failed[group[0]] = error
                             name = f"{describe(group[0])} ({len(group)} seeds)"
                             bar.write(f"  {name}: failed ({error})")
-        if failed:
-            bar.close()
-            names = "; ".join(f"{describe(c)}: {e}" for c, e in failed.items())
-            raise RuntimeError(f"{len(failed)} of {len(units)} trainings failed: {names}")
     bar.close()
+    if failed:
+        names = "; ".join(f"{describe(c)}: {e}" for c, e in failed.items())
+        raise RuntimeError(f"{len(failed)} of {len(units)} trainings failed: {names}")
     return {c: found[c] for c in configs}
 
 
