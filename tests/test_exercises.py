@@ -1,6 +1,8 @@
 """Checked exercises: right, wrong and unanswered answers of each kind."""
 
+import numpy as np
 import pytest
+import torch
 
 from ckatools.book.exercises import check
 
@@ -11,7 +13,9 @@ def test_right_answers_pass_and_say_so(capsys):
     assert check(" Stage 3 ", "stage 3") is True
     assert check(True, True) is True
     assert check((1, 2), (1, 2)) is True
-    assert capsys.readouterr().out.count("Correct.") == 5
+    assert check(np.float64(0.51), torch.tensor(0.5), tolerance=0.02) is True  # scalars unwrapped
+    assert check(True, np.True_) is True
+    assert capsys.readouterr().out.count("Correct.") == 7
 
 
 @pytest.mark.parametrize(
@@ -22,12 +26,13 @@ def test_right_answers_pass_and_say_so(capsys):
         ("0.5", 0.5, 0.1),  # text for a number
         (1, True, 0.0),  # a number for yes/no
         ("stage 2", "stage 3", 0.0),
+        (1, np.True_, 0.0),  # a number is no yes/no, numpy's yes/no included
     ],
 )
 def test_wrong_answers_raise_with_the_hint_and_not_the_answer(answer, expected, tolerance):
     with pytest.raises(AssertionError, match="Hint: look at the last row") as error:
         check(answer, expected, tolerance=tolerance, hint="look at the last row")
-    assert repr(expected) not in str(error.value).split("Hint")[1]
+    assert repr(expected) not in str(error.value).replace(repr(answer), "")
 
 
 def test_an_unanswered_exercise_lets_the_chapter_run_on(capsys):

@@ -176,5 +176,5 @@ def test_stage_costs_and_little_loss_against_the_seed_spread():
     seeds = [0.88, 0.90, 0.92]  # standard deviation 0.02
     assert little_loss(stage_costs(rows, 2), seeds).state == "holds"
     assert little_loss([0.30, 0.31, 0.29], seeds).state == "against"  # Fig. 5 here: 31 points
-    with pytest.raises(ValueError, match="two accuracies"):
+    with pytest.raises(ValueError, match="two finite accuracies"):
         little_loss([0.01], [0.9])

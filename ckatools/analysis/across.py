@@ -96,10 +96,11 @@ def depth_alignment(
     (:func:`best_matches`), and the part "layers match at the same relative depth, more closely
     than chance": the null shuffles the order of B's layers (its columns) and matches again.
 
-    The part's value is the null's median offset minus the observed one and its half-width the
-    null's median minus its 2.5 % quantile, so it holds when the observed offset is below the
-    null's 2.5 % quantile, goes against when it is about as far above the median (layers match
-    at opposite depths), and cannot tell otherwise.
+    The part's value is the null's median offset minus the observed one, and its half-width the
+    distance from the median to the null's 2.5 % quantile (for an offset below the median) or to
+    its 97.5 % quantile (above it): it holds when the observed offset is below the null's 2.5 %
+    quantile, goes against when it is above its 97.5 % quantile (layers match at opposite
+    depths), and cannot tell otherwise, a two-sided test at 5 %.
     """
     own, match = best_matches(result)
     observed = float(np.abs(own - match).mean())
@@ -110,5 +111,6 @@ def depth_alignment(
     for i in range(resamples):
         order = rng.permutation(cols)  # column c of the shuffled matrix is B's layer order[c]
         null[i] = np.abs(own - matrix[:, order].argmax(1) / (cols - 1)).mean()
-    median, low = np.percentile(null, [50, 2.5])
-    return observed, Check(float(median - observed), float(median - low))
+    low, median, high = np.percentile(null, [2.5, 50, 97.5])
+    half = median - low if observed <= median else high - median
+    return observed, Check(float(median - observed), float(half))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ckatools.analysis.blocks import EXCESS, Block, contrast
+from ckatools.analysis.blocks import EXCESS, Block
 from ckatools.analysis.verdicts import Check, mean_above, mean_difference
 from ckatools.components import Components, top_eigenpair
 
@@ -95,8 +95,8 @@ def _off_diagonal_contrast(matrix: np.ndarray, start: int, end: int) -> float:
     inside[start : end + 1] = True
     pairs = matrix[inside][:, inside][~np.eye(int(inside.sum()), dtype=bool)]
     between = matrix[inside][:, ~inside]
-    if not pairs.size or not between.size:
-        return contrast(matrix, start, end)
+    if not pairs.size or not between.size:  # one layer, or every layer: no contrast to measure
+        return float("nan")
     return float(np.nanmean(pairs) - np.nanmean(between))
 
 
@@ -138,18 +138,21 @@ def fig3_checks(numbers: Sequence[PCNumbers]) -> dict[str, Check]:
     """Fig. 3's parts over the networks with a block (each a one-sample t interval over them:
     fewer than two such networks cannot tell)."""
     found = _with(numbers)
-    count = f"{len(found)} networks with a block"
+    left = _finite([n.remaining for n in found])
     return {
-        f"PC1 explains a majority (>= {MAJORITY}) of the variance inside the block ({count})": (
-            mean_above([n.inside for n in found], MAJORITY)
-        ),
+        f"PC1 explains a majority (>= {MAJORITY}) of the variance inside the block "
+        f"({len(found)} networks with a block)": mean_above([n.inside for n in found], MAJORITY),
         "the PC1s inside the block are aligned (cos² contrast above 0)": mean_above(
             [n.aligned for n in found]
         ),
-        f"removing PC1 leaves at most {HALVED:.0%} of the block's contrast on its span": (
-            mean_above([HALVED - n.remaining for n in found])
-        ),
+        f"removing PC1 leaves at most {HALVED:.0%} of the block's contrast on its span "
+        f"({len(left)} networks with a contrast to halve)": mean_above([HALVED - r for r in left]),
     }
+
+
+def _finite(values: Sequence[float]) -> list[float]:
+    """The finite values: a block without contrast has no share of it left to measure."""
+    return [v for v in values if np.isfinite(v)]
 
 
 def fig_d5_checks(numbers: Sequence[PCNumbers]) -> dict[str, Check]:
@@ -172,9 +175,10 @@ def fig_d6_checks(numbers: Sequence[PCNumbers]) -> dict[str, Check]:
     and by less than :data:`NEGLIGIBLE` in those (intervals over networks)."""
     found = _with(numbers)
     others = [n for n in numbers if not n.has_block]
-    return {
-        f"with a block ({len(found)}): at most {HALVED:.0%} of the contrast left on its span": (
-            mean_above([HALVED - n.remaining for n in found])
+    left = _finite([n.remaining for n in found])
+    return {  # the first part is Fig. 3's third, as the paper says ("as also shown in Figure 3")
+        f"with a block ({len(left)}): at most {HALVED:.0%} of the contrast left on its span": (
+            mean_above([HALVED - r for r in left])
         ),
         f"the heatmap changes more with a block than without ({len(others)})": mean_difference(
             [n.change for n in found], [n.change for n in others]

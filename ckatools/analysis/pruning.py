@@ -86,14 +86,23 @@ def stage_costs(rows: list[dict], stage: int, *, key: str = "accuracy") -> np.nd
 
 
 def little_loss(costs: Sequence[float], seed_accuracies: Sequence[float]) -> Check:
-    """Fig. 5's "can be removed with minimal performance loss", in absolute terms: the mean cost
-    of the deletions (``costs``, accuracy as a fraction) below what a different seed changes the
-    network's test accuracy by, the standard deviation of ``seed_accuracies`` (the same
-    architecture's seeds; at least two). Its interval is the costs' t interval."""
+    """Fig. 5's "can be removed with minimal performance loss", in absolute terms.
+
+    Args:
+        costs: one number per network with a block (the units): the mean accuracy (a fraction)
+            that deleting a residual block inside its block structure costs it.
+        seed_accuracies: the test accuracies of the architecture's seeds (at least two).
+
+    The part holds when the mean cost is below the standard deviation of test accuracy over
+    seeds (how much accuracy varies with the seed alone), with the costs' t interval over
+    networks; the standard deviation of two or three seeds is itself uncertain, and is taken
+    as it is measured.
+    """
     spread = np.asarray(seed_accuracies, dtype=float)
-    if np.isfinite(spread).sum() < 2:
-        raise ValueError(f"the seed spread needs two accuracies or more, got {len(spread)}")
-    return mean_above(float(np.nanstd(spread, ddof=1)) - np.asarray(costs, dtype=float))
+    spread = spread[np.isfinite(spread)]
+    if len(spread) < 2:
+        raise ValueError(f"the seed spread needs two finite accuracies or more, got {len(spread)}")
+    return mean_above(float(np.std(spread, ddof=1)) - np.asarray(costs, dtype=float))
 
 
 def block_outputs(layers) -> dict[str, int]:

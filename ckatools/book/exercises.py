@@ -26,7 +26,16 @@ class NotAnswered:
         return "not answered yet"
 
 
+def _plain(value):
+    """A numpy or torch scalar (what a chapter's numbers often are) as a Python number or bool."""
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", 0) == 0:
+        return item()
+    return value
+
+
 def _matches(answer, expected, tolerance: float) -> bool:
+    answer, expected = _plain(answer), _plain(expected)
     if isinstance(expected, bool) or isinstance(answer, bool):
         return isinstance(answer, bool) and answer == bool(expected)
     if isinstance(expected, numbers.Real):
