@@ -232,12 +232,22 @@ def test_the_diagonal_profile_is_the_mean_at_each_distance():
     np.testing.assert_allclose(diagonal_profile(m), [1.0, 0.6, 0.2])
 
 
-def test_measure_agrees_with_the_labelled_heatmaps():
+def test_measure_agrees_with_the_labelled_heatmaps_it_was_designed_on():
     """The labels were made by eye and committed before the measure was run on them
-    (ckatools/study/results/labels.csv); the table is what the book reports."""
+    (ckatools/study/results/labels.csv). The measure was designed on stages 1-4's; on those it
+    must keep agreeing (a guard on its code). Stage 7's, labelled blind in the regime where
+    networks fit, are its test out of sample: the appendix prints that table as it comes out,
+    disagreements included, and nothing here asserts it."""
     from ckatools import study
 
-    table = study.agreement()
+    labelled = {row.result for row in study.labels()}
+    designed_on = {
+        item.config
+        for dataset in ("fashion-mnist", "fashion-mnist-m")
+        for item in study.load_results(dataset)
+        if item.file in labelled
+    } - set(study.configs((7,)))
+    table = study.agreement(among=designed_on)
     print(table, study.span_agreement(), sep="\n")
     assert table.loc["no block", "block"] == 0  # never a block where a reader sees none
     assert table.loc["block", "block"] >= 1  # the study's clear block (ResNet-44 x0.5 seed 1)
