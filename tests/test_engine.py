@@ -53,3 +53,18 @@ def test_job_devices_are_round_robin_over_several_gpus():
     assert zoo.job_devices(3, 2) == ["cuda:0", "cuda:1", "cuda:0"]
     assert zoo.job_devices(2, 1) == [None, None]
     assert zoo.job_devices(2, 0) == [None, None]
+
+
+def test_a_worker_bound_to_a_gpu_trains_every_unit_on_it(monkeypatch):
+    import queue
+
+    devices = queue.Queue()
+    for device in zoo.job_devices(2, 2):
+        devices.put(device)
+    seen = []
+    monkeypatch.setattr(zoo, "_train_in_worker", lambda c, device, *rest: seen.append(device))
+    monkeypatch.setattr(zoo, "_WORKER_DEVICE", None)
+    zoo._bind_device(devices)  # the first worker takes cuda:0, the next would take cuda:1
+    zoo._train_unit([SMOKE], None, 1)
+    zoo._train_unit([SMOKE], "cpu", 1)  # a device named by the caller wins
+    assert seen == ["cuda:0", "cpu"] and devices.get() == "cuda:1"
