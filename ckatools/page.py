@@ -200,13 +200,10 @@ def legibility(data: bytes, shown_px: float) -> str | None:
         font = shown_font_pt(data, shown_px)
     except (KeyError, ValueError):
         return "no font record"
-    width = png_text(data)[0]
+    shown = lambda: f"{png_text(data)[0]} px shown at {shown_px:.0f}"  # for a problem only
     if font is not None and font < MIN_PT - 0.005:
-        return f"smallest font {font:.1f} pt (under {MIN_PT:g}): {width} px shown at {shown_px:.0f}"
+        return f"smallest font {font:.1f} pt (under {MIN_PT:g}): {shown()}"
     panel = shown_heatmap_px(data, shown_px)
     if panel is not None and panel < MIN_HEATMAP_PX - 0.5:
-        return (
-            f"a heatmap {panel:.0f} px wide (under {MIN_HEATMAP_PX}): {width} px shown at "
-            f"{shown_px:.0f}"
-        )
+        return f"a heatmap {panel:.0f} px wide (under {MIN_HEATMAP_PX}): {shown()}"
     return None

@@ -38,7 +38,6 @@ STAGE_LINE = "#3b8fd9"  # stage boundaries: visible on both ends of the colour m
 TEXT = 9  # points: panel titles and tick labels of multi-panel figures
 LEGEND = 8  # points: legends, the smallest text of any figure (page.MIN_PT)
 TICKS = 0.3  # inches below a heatmap panel for its tick labels
-HEATMAP_GID = page.HEATMAP_GID
 MAX_COLS = 3  # heatmaps to a row: a panel about 2 in wide holds a run's two-line title at TEXT
 
 
@@ -153,7 +152,7 @@ def heatmap(
         interpolation="nearest",
         aspect="auto",
     )
-    ax.set_gid(HEATMAP_GID)  # what page.narrowest_heatmap measures
+    ax.set_gid(page.HEATMAP_GID)  # what page.narrowest_heatmap measures
     if stages and hasattr(result, "layers_a"):
         for start in stage_starts(result.layers_a)[1:]:
             ax.axhline(start - 0.5, color=STAGE_LINE, lw=0.7, ls=":")

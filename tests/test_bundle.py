@@ -52,19 +52,31 @@ def test_a_chapter_runs_without_training_on_installed_networks(packed, cache, mo
     assert not any(bundle.install(path).values())  # a second install keeps what is there
 
 
+def _copied(path, tmp_path, change):
+    """A copy of the bundle, each member's bytes passed through ``change(name, data)``."""
+    out = tmp_path / "changed.tar"
+    with tarfile.open(path) as src, tarfile.open(out, "w") as dst:
+        for info in src.getmembers():
+            data = change(info.name, src.extractfile(info).read())
+            info.size = len(data)
+            dst.addfile(info, io.BytesIO(data))
+    return out
+
+
 def _damaged(path, tmp_path, member_suffix: str):
     """A copy of the bundle with one byte of its first member ending in ``member_suffix``
     flipped (the manifest is copied as it is)."""
-    out = tmp_path / "damaged.tar"
-    flipped = False
-    with tarfile.open(path) as src, tarfile.open(out, "w") as dst:
-        for info in src.getmembers():
-            data = bytearray(src.extractfile(info).read())
-            if not flipped and info.name.endswith(member_suffix):
-                data[len(data) // 2] ^= 0xFF
-                flipped = True
-            dst.addfile(info, io.BytesIO(bytes(data)))
-    return out
+    first = []
+
+    def flip(name: str, data: bytes) -> bytes:
+        if first or not name.endswith(member_suffix):
+            return data
+        first.append(name)
+        flipped = bytearray(data)
+        flipped[len(flipped) // 2] ^= 0xFF
+        return bytes(flipped)
+
+    return _copied(path, tmp_path, flip)
 
 
 def test_a_damaged_bundle_names_its_file_and_installs_nothing(packed, cache, tmp_path):
@@ -83,17 +95,14 @@ def _rewritten(path, tmp_path, edit):
     """A copy of the bundle whose manifest ``edit`` changed (the files copied as they are)."""
     import json
 
-    out = tmp_path / "edited.tar"
-    with tarfile.open(path) as src, tarfile.open(out, "w") as dst:
-        for info in src.getmembers():
-            data = src.extractfile(info).read()
-            if info.name == bundle.MANIFEST:
-                manifest = json.loads(data)
-                edit(manifest)
-                data = json.dumps(manifest).encode()
-                info.size = len(data)
-            dst.addfile(info, io.BytesIO(data))
-    return out
+    def rewrite(name: str, data: bytes) -> bytes:
+        if name != bundle.MANIFEST:
+            return data
+        manifest = json.loads(data)
+        edit(manifest)
+        return json.dumps(manifest).encode()
+
+    return _copied(path, tmp_path, rewrite)
 
 
 def test_a_manifest_that_climbs_out_or_is_malformed_is_refused(packed, cache, tmp_path):

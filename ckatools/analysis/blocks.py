@@ -285,7 +285,7 @@ def trend(xs: Sequence[float], scores: Sequence[float], name: str) -> str:
         f"{x:g}: {g.mean():.2f}" + (f"±{g.std():.2f}" if len(g) > 1 else "")
         for x, g in zip(levels, groups)
     )
-    band = rho_chance(xs, scores) if len(levels) > 1 else float("nan")
+    band = rho_chance(xs, scores)  # NaN with one level, constant scores or too few networks
     chance = "" if np.isnan(band) else f" (chance ±{band:.2f})"
     rho = spearman(xs, scores)
     if np.isnan(rho):

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ckatools.analysis.blocks import EXCESS, Block
-from ckatools.analysis.verdicts import Check, mean_above, mean_difference
+from ckatools.analysis.verdicts import Check, contrast_check, mean_above, mean_difference
 from ckatools.components import Components, top_eigenpair
 
 __all__ = [
@@ -88,18 +88,6 @@ def combined_fraction(comps: Components, mask: np.ndarray) -> float:
     return float(top_eigenpair(gram)[0][0]) / total if total > 0 else float("nan")
 
 
-def _off_diagonal_contrast(matrix: np.ndarray, start: int, end: int) -> float:
-    """Mean over pairs of different layers inside start..end minus mean between them and the
-    rest (the 1s of the diagonal are no evidence of a block)."""
-    inside = np.zeros(len(matrix), dtype=bool)
-    inside[start : end + 1] = True
-    pairs = matrix[inside][:, inside][~np.eye(int(inside.sum()), dtype=bool)]
-    between = matrix[inside][:, ~inside]
-    if not pairs.size or not between.size:  # one layer, or every layer: no contrast to measure
-        return float("nan")
-    return float(np.nanmean(pairs) - np.nanmean(between))
-
-
 def pc_numbers(comps: Components, layers, block: Block) -> PCNumbers:
     """One network's :class:`PCNumbers` from its components and its measured block.
 
@@ -119,25 +107,29 @@ def pc_numbers(comps: Components, layers, block: Block) -> PCNumbers:
     if not block.present:
         return PCNumbers(False, nan, nan, nan, nan, late, change)
     span = (block.start, block.end)
+    # contrasts without the diagonal (its 1s are no evidence of a block); NaN for a block of
+    # one layer or of every layer, which has nothing to contrast with
+    contrast = lambda matrix: contrast_check(matrix, *span).value
     return PCNumbers(
         True,
         float(np.nanmean(fraction[block.start : block.end + 1])),
-        _off_diagonal_contrast(comps.cosines(), *span),
-        _off_diagonal_contrast(cka, *span),
-        _off_diagonal_contrast(without, *span),
+        contrast(comps.cosines()),
+        contrast(cka),
+        contrast(without),
         late,
         change,
     )
 
 
-def _with(numbers: Sequence[PCNumbers]) -> list[PCNumbers]:
-    return [n for n in numbers if n.has_block]
+def _split(numbers: Sequence[PCNumbers]) -> tuple[list[PCNumbers], list[PCNumbers]]:
+    """The networks with a block, and those without."""
+    return [n for n in numbers if n.has_block], [n for n in numbers if not n.has_block]
 
 
 def fig3_checks(numbers: Sequence[PCNumbers]) -> dict[str, Check]:
     """Fig. 3's parts over the networks with a block (each a one-sample t interval over them:
     fewer than two such networks cannot tell)."""
-    found = _with(numbers)
+    found, _ = _split(numbers)
     left = _finite([n.remaining for n in found])
     return {
         f"PC1 explains a majority (>= {MAJORITY}) of the variance inside the block "
@@ -159,8 +151,7 @@ def fig_d5_checks(numbers: Sequence[PCNumbers]) -> dict[str, Check]:
     """Fig. D.5's part: PC1's share of the last two stages' combined activations, higher in
     networks with a block than without (Welch over networks; cannot tell when either kind has
     fewer than two networks)."""
-    found = _with(numbers)
-    others = [n for n in numbers if not n.has_block]
+    found, others = _split(numbers)
     return {
         f"PC1 share of the last two stages higher with a block ({len(found)} networks) than "
         f"without ({len(others)})": mean_difference(
@@ -173,8 +164,7 @@ def fig_d6_checks(numbers: Sequence[PCNumbers]) -> dict[str, Check]:
     """Fig. D.6's parts: removing PC1 at least halves the block's contrast on its own span in
     networks with a block; it changes the heatmap more there than in networks without a block;
     and by less than :data:`NEGLIGIBLE` in those (intervals over networks)."""
-    found = _with(numbers)
-    others = [n for n in numbers if not n.has_block]
+    found, others = _split(numbers)
     left = _finite([n.remaining for n in found])
     return {  # the first part is Fig. 3's third, as the paper says ("as also shown in Figure 3")
         f"with a block ({len(left)}): at most {HALVED:.0%} of the contrast left on its span": (

@@ -422,31 +422,37 @@ def prepare(
                 )
         bar.set_postfix_str(f"{len(found)}/{len(configs)} networks")
 
+    failed = {}
+
+    def settle(group: list[TrainConfig], result: Callable[[], dict]) -> None:
+        """Record a finished unit, or its failure: the other units go on, and every failure is
+        raised at the end, by network."""
+        try:
+            record(result())
+        except Exception as error:
+            failed[group[0]] = error
+            bar.write(f"  {describe(group[0])} ({len(group)} seeds): failed ({error})")
+
     if stack is None and executor is not None:
         units = stacks(missing, 1)  # the jobs' machines are not this one: no stacks by default
     elif stack is None:
         units = stacks(missing, lambda config: stack_size(config, device))
     else:
         units = stacks(missing, stack)
-    failed = {}
-    if executor is not None:
+    if executor is not None or jobs > 1:
+        # Longest first (the LPT rule): a wide network started last would train alone on its
+        # share of the threads (or its job) while the others idle.
         units.sort(key=lambda group: sum(map(cpu_seconds, group)), reverse=True)
+    if executor is not None:
         submitted = [(executor.submit(_train_unit, g, device, None), g) for g in units]
         for job, group in submitted:
-            try:
-                record(job.result())
-            except Exception as error:  # the other jobs go on; all failures are raised
-                failed[group[0]] = error
-                bar.write(f"  {describe(group[0])} ({len(group)} seeds): failed ({error})")
+            settle(group, job.result)
             bar.update(sum(c.epochs for c in group))
     elif jobs == 1:
         tick = lambda epoch: bar.update()
         for group in units:
             record(_train_unit(group, device, torch.get_num_threads(), tick))
     else:
-        # Longest first (the LPT rule): a wide network started last would train alone on its
-        # share of the threads while the other cores idle.
-        units.sort(key=lambda group: sum(map(cpu_seconds, group)), reverse=True)
         spawn = get_context("spawn")
         count = torch.cuda.device_count() if device is None else 0
         with spawn.Manager() as manager:
@@ -465,13 +471,7 @@ def prepare(
                         ticks.get()
                         bar.update()
                     for future in done:
-                        group = pending.pop(future)
-                        try:
-                            record(future.result())
-                        except Exception as error:  # the other jobs go on; all are raised
-                            failed[group[0]] = error
-                            name = f"{describe(group[0])} ({len(group)} seeds)"
-                            bar.write(f"  {name}: failed ({error})")
+                        settle(pending.pop(future), future.result)
     bar.close()
     if failed:
         names = "; ".join(f"{describe(c)}: {e}" for c, e in failed.items())
