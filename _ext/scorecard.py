@@ -27,7 +27,7 @@ from docutils.parsers.rst import Directive
 from docutils.statemachine import StringList
 
 from ckatools.analysis.claims import CAPACITY, CLAIMS
-from ckatools.analysis.verdicts import LINE, OUTCOMES, UNVERDICTED, Verdict, in_regime
+from ckatools.analysis.verdicts import FIT, LINE, OUTCOMES, UNVERDICTED, Verdict, in_regime
 from ckatools.book import regime
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,14 +253,32 @@ def interim() -> str:
     progress = study.stage7_progress()
     done = sum(item is not None for _, item in progress)
     figures = ", ".join(f for f in CLAIMS if f in CAPACITY and f.startswith("Fig."))
-    return (
+    head = (
         f"Claims about capacity ({figures}, and the block claims of later work) are judged only "
         f"where their largest networks fit their data: in this build {gated} of the "
-        f"{len(capacity)} such verdicts are *not testable*. The regime in which networks fit "
-        f"(1/32 of the data for 128 epochs, chosen by the study's stage 6) is being trained: "
-        f"{done} of its {len(progress)} networks are measured "
-        "([the study's appendix](../notebooks/12_the_study_behind_the_profile.ipynb)); the "
-        "chapters move to it once it is complete."
+        f"{len(capacity)} such verdicts are *not testable*. "
+    )
+    appendix = "[the study's appendix](../notebooks/12_the_study_behind_the_profile.ipynb)"
+    trends = study.stage7_trends(progress)
+    if trends is None:
+        return head + (
+            f"The regime in which networks fit (1/32 of the data for 128 epochs, chosen by the "
+            f"study's stage 6) is being trained: {done} of its {len(progress)} networks are "
+            f"measured ({appendix}); the chapters move to it once it is complete."
+        )
+    fig1 = study.stage7_fig1(progress)
+    fit = sum(item.results.train_accuracy >= FIT for _, item in progress)
+    series = "; ".join(
+        f"{study.trend_sentence(row)}, a block in {row.with_block} of "
+        f"{row.networks - row.untrained} networks"
+        for _, row in trends.iterrows()
+    )
+    return head + (
+        f"In the regime in which networks fit (1/32 of the data for 128 epochs, chosen by the "
+        f"study's stage 6), all {len(progress)} networks of the study's stage 7 are measured "
+        f"({fit} reach 99 % training accuracy; {appendix}). Its pre-registered trends: "
+        f"{series}. Chapter 3's Fig. 1 rule on the same networks: **{fig1.outcome}**. The "
+        "chapters' own networks are not yet retrained in that regime."
     )
 
 

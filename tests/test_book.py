@@ -297,3 +297,31 @@ def test_boxes_give_a_gated_verdicts_networks_as_the_range_they_reach():
         "73%-84.5%); its parts alone: reproduced - a block in 3 of 3"
     )
     assert scorecard.brief("a block in 3 of 3") == "a block in 3 of 3"
+
+
+def test_the_regime_box_states_stage7s_reading_once_every_network_is_measured(monkeypatch):
+    import dataclasses
+    import importlib.util
+
+    from ckatools import study
+
+    spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
+    scorecard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorecard)
+    progress = study.stage7_progress()
+    gap = [(c, None) for c, _ in progress[:1]] + progress[1:]
+    monkeypatch.setattr(study, "stage7_progress", lambda: gap)
+    done = sum(item is not None for _, item in gap)
+    assert f"{done} of its {len(gap)} networks are measured" in scorecard.interim()
+    measured = [item for _, item in progress if item is not None]
+    full = []  # a missing network stands in as another seed's record of its architecture
+    for c, item in progress:
+        twin = item or next(m for m in measured if m.config.replace(seed=c.seed) == c)
+        full.append((c, dataclasses.replace(twin, config=c)))
+    monkeypatch.setattr(study, "stage7_progress", lambda: full)
+    text = scorecard.interim()
+    fig1 = study.stage7_fig1(full)
+    assert f"Chapter 3's Fig. 1 rule on the same networks: **{fig1.outcome}**" in text
+    for _, row in study.stage7_trends(full).iterrows():
+        assert study.trend_sentence(row) in text
+    assert "Verdict (" not in text  # the scorecard reads verdict lines from the chapters only

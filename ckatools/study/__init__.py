@@ -43,6 +43,9 @@ from ckatools.study.rules import (
     stage5_items,
     stage5_trends,
     stage6_decisions,
+    stage7_fig1,
+    stage7_trends,
+    trend_sentence,
     trends,
 )
 from ckatools.study.stages import (
@@ -91,6 +94,9 @@ __all__ = [
     "stage6_regimes",
     "stage7_plan",
     "stage7_progress",
+    "stage7_fig1",
+    "stage7_trends",
+    "trend_sentence",
     "trends",
 ]
 
@@ -213,7 +219,11 @@ def main(argv: list[str] | None = None) -> None:
                 found = f"train {item.results.train_accuracy:.3f} ({fits}), test {test:.3f}"
             print(f"{config.label:>15}, seed {config.seed}: {found}")
         done = sum(item is not None for _, item in progress)
-        print(f"{done} of {len(progress)} measured; its trends are computed once all are")
+        table = stage7_trends(progress)
+        if table is None:
+            print(f"{done} of {len(progress)} measured; its trends are computed once all are")
+        else:
+            print(table.to_string())
     elif args.command == "stage5":
         items = stage5_items("fashion-mnist-m") + stage5_items("fashion-mnist")
         table = stage5_trends(items)

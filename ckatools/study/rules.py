@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ckatools.analysis.blocks import MIN_BLOCK_FRACTION, Block
-from ckatools.analysis.verdicts import FIT
+from ckatools.analysis.verdicts import FIT, Verdict
 from ckatools.page import COLUMN_CHARS
 from ckatools.stats import rho_interval, spearman
 from ckatools.study.records import Label, Measured, labels, load_results
@@ -36,9 +36,12 @@ __all__ = [
     "choose",
     "stage5_items",
     "stage5_trends",
+    "stage7_trends",
+    "stage7_fig1",
     "mean_off_diagonal",
     "dataset_table",
     "dataset_reading",
+    "trend_sentence",
     "choose_dataset",
     "stage6_decisions",
     "less_data",
@@ -238,43 +241,106 @@ def stage5_items(dataset: str) -> list[Measured]:
     ]
 
 
+def _trend_row(members: list[Measured], series: str, seed: int) -> dict:
+    """One series' statistics, as the protocol fixes them for stages 5 and 7: Spearman's rho
+    between the knob and the presence-weighted block size (the measure's score where it finds a
+    block, else 0) over the trained networks, its 95 % bootstrap interval, and the outcome:
+    'shows' (interval above zero), 'against' (below) or 'inconclusive'. Untrained networks are
+    counted and left out."""
+    good = [i for i in members if i.trained]
+    blocks = [i.block for i in good]
+    xs = [getattr(i.config, series) for i in good]
+    ys = [b.extent for b in blocks]
+    rho = spearman(xs, ys) if good else float("nan")
+    low, high = rho_interval(xs, ys, seed=seed) if good else (np.nan, np.nan)
+    outcome = "shows" if low > 0 else "against" if high < 0 else "inconclusive"
+    return dict(
+        series=series,
+        networks=len(members),
+        untrained=len(members) - len(good),
+        levels=len(set(xs)),
+        with_block=sum(b.present for b in blocks),
+        rho=round(rho, 2),
+        rho_low=round(low, 2),
+        rho_high=round(high, 2),
+        outcome=outcome,
+    )
+
+
+def _series(items: list, width_base: int) -> dict[str, list]:
+    """The width series (``width_base`` at every width) and the depth series (every depth at
+    x1) among ``items`` (records or runs: anything with a ``config``)."""
+    return {
+        "width": [i for i in items if i.config.depth == width_base],
+        "depth": [i for i in items if i.config.width == 1],
+    }
+
+
 def stage5_trends(items: list[Measured], *, seed: int = 0) -> pd.DataFrame:
-    """Stage 5's statistics per dataset and series: Spearman's rho between the knob and the
-    presence-weighted block size (the measure's score where it finds a block, else 0) over the
-    trained networks, its 95 % interval, and the outcome: 'shows' (interval above zero),
-    'against' (below) or 'inconclusive'. Untrained networks are counted and left out."""
+    """Stage 5's statistics per dataset and series (:func:`_trend_row`; the width series on
+    ResNet-14)."""
     import pandas as pd
 
     rows = []
     for dataset in sorted({i.config.dataset for i in items}):
-        for series, fixed, anchor in (("width", "depth", 14), ("depth", "width", 1)):
-            members = [
-                i
-                for i in items
-                if i.config.dataset == dataset and getattr(i.config, fixed) == anchor
-            ]
-            good = [i for i in members if i.trained]
-            blocks = [i.block for i in good]
-            xs = [getattr(i.config, series) for i in good]
-            ys = [b.extent for b in blocks]
-            rho = spearman(xs, ys) if good else float("nan")
-            low, high = rho_interval(xs, ys, seed=seed) if good else (np.nan, np.nan)
-            outcome = "shows" if low > 0 else "against" if high < 0 else "inconclusive"
-            rows.append(
-                dict(
-                    dataset=dataset,
-                    series=series,
-                    networks=len(members),
-                    untrained=len(members) - len(good),
-                    levels=len(set(xs)),
-                    with_block=sum(b.present for b in blocks),
-                    rho=round(rho, 2),
-                    rho_low=round(low, 2),
-                    rho_high=round(high, 2),
-                    outcome=outcome,
-                )
-            )
+        mine = [i for i in items if i.config.dataset == dataset]
+        for series, members in _series(mine, 14).items():
+            rows.append(dict(dataset=dataset, **_trend_row(members, series, seed)))
     return pd.DataFrame(rows)
+
+
+def stage7_trends(
+    progress: list[tuple[TrainConfig, Measured | None]], *, seed: int = 0
+) -> pd.DataFrame | None:
+    """Stage 7's statistics per series once every network of its plan is measured (None
+    before): stage 5's (:func:`_trend_row`), plus how many networks fit their training set
+    (>= 99 % unaugmented) and how many blocks begin in the last two stages, where the paper's
+    block lies (reported beside the protocol's outcome, which counts every block).
+
+    ``progress``: each network of the plan with its record or None
+    (:func:`ckatools.study.stage7_progress`). The width series' base is the depth its widths
+    other than x1 share."""
+    import pandas as pd
+
+    from ckatools.study.records import as_run
+
+    if not progress or any(item is None for _, item in progress):
+        return None
+    items = [item for _, item in progress]
+    (base,) = {c.depth for c, _ in progress if c.width != 1}
+    rows = []
+    for series, members in _series(items, base).items():
+        rows.append(
+            dict(
+                **_trend_row(members, series, seed),
+                fit=sum(i.results.train_accuracy >= FIT for i in members),
+                late=sum(as_run(i).begins_late for i in members if i.trained),
+            )
+        )
+    return pd.DataFrame(rows).set_index("series")
+
+
+def stage7_fig1(progress: list[tuple[TrainConfig, Measured | None]]) -> Verdict | None:
+    """Fig. 1 judged on stage 7's networks by Chapter 3's own rule (None until every network is
+    measured): :func:`~ckatools.analysis.verdicts.trend_verdict` over the depth and the width
+    series' block extents, gated on the fit of each series' largest networks
+    (:func:`~ckatools.book.experiments.judged`). A second reading beside the protocol's
+    (:func:`stage7_trends`), with the rule the chapters will use in this regime."""
+    from ckatools.analysis.verdicts import trend_verdict
+    from ckatools.book.experiments import judged, points
+    from ckatools.study.records import as_run
+
+    if not progress or any(item is None for _, item in progress):
+        return None
+    runs = [as_run(item) for _, item in progress]
+    (base,) = {c.depth for c, _ in progress if c.width != 1}
+    width, depth = _series(runs, base).values()
+    verdict = trend_verdict(
+        "Fig. 1",
+        "depth and width (stage 7)",
+        {"depth": points(depth, lambda c: c.depth), "width": points(width, lambda c: c.width)},
+    )
+    return judged(verdict, depth, width)
 
 
 def mean_off_diagonal(matrix: np.ndarray) -> float:
@@ -309,26 +375,31 @@ def dataset_table(items: list[Measured]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("dataset")
 
 
-def dataset_reading(datasets: pd.DataFrame, trends_table: pd.DataFrame) -> str:
-    """What stage 5 found, in sentences chosen by its numbers (:func:`dataset_table` and
-    :func:`stage5_trends`)."""
+def trend_sentence(row) -> str:
+    """One series' outcome in words, with its numbers: 'with width the block's extent falls,
+    against the paper (Spearman -0.66, 95 % interval -0.97 to -0.45)'. ``row``: a row of
+    :func:`stage5_trends` or :func:`stage7_trends` (``series`` as a column or as its name)."""
     words = {
         "shows": "rises, as in the paper",
         "against": "falls, against the paper",
         "inconclusive": "moves too little to tell",
     }
+    series = getattr(row, "series", None) or row.name
+    numbers = (
+        f"Spearman {row.rho:+.2f}, 95 % interval {row.rho_low:+.2f} to {row.rho_high:+.2f}"
+        if np.isfinite(row.rho_low)
+        else "no interval: too few networks with a block"
+    )
+    return f"with {series} the block's extent {words[row.outcome]} ({numbers})"
+
+
+def dataset_reading(datasets: pd.DataFrame, trends_table: pd.DataFrame) -> str:
+    """What stage 5 found, in sentences chosen by its numbers (:func:`dataset_table` and
+    :func:`stage5_trends`)."""
     lines = []
     for dataset, row in datasets.iterrows():
         series = trends_table[trends_table.dataset == dataset]
-        moves = "; ".join(
-            f"with {r.series} the block's extent {words[r.outcome]} ("
-            + (
-                f"Spearman {r.rho:+.2f}, 95 % interval {r.rho_low:+.2f} to {r.rho_high:+.2f})"
-                if np.isfinite(r.rho_low)
-                else "no interval: too few networks with a block)"
-            )
-            for r in series.itertuples()
-        )
+        moves = "; ".join(trend_sentence(r) for r in series.itertuples())
         lines.append(
             f"{dataset}: layers alike at a median mean CKA of {row['mean CKA (median)']:.2f}; "
             f"a block in {row['with a block']} of {row['trained']} trained networks; {moves}."
