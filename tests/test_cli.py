@@ -2,6 +2,7 @@
 be, before anything is printed or trained."""
 
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -127,3 +128,20 @@ def test_model_cka_on_another_device_leaves_the_models_where_they_were():
         [a, b], torch.rand(32, 3, 8, 8), batch_size=16, passes=1, device="cpu", progress=False
     )
     assert next(a.parameters()).device.type == "cpu" and next(b.parameters()).is_cuda
+
+
+def test_the_cold_training_estimate_samples_a_schedule_with_a_warm_up():
+    """tools/cold_training_time.py trains a few epochs and scales them: a schedule whose warm-up
+    is as long as the sample, and a TrainResult's fields, must both work (both once broke it)."""
+    import importlib.util
+
+    from ckatools.training import TrainConfig
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "cold_training_time.py"
+    spec = importlib.util.spec_from_file_location("cold_training_time", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    config = TrainConfig(  # its warm-up outlasts the sample: the sample's is shortened
+        dataset="synthetic", depth=8, width=0.25, epochs=4, warmup_epochs=3, batch_size=64, lr=0.05
+    )
+    assert tool.estimate(config) > 0

@@ -1,8 +1,8 @@
 """How long a profile's networks take to train from an empty cache, measured without training them.
 
-Every network the profile needs trains for one epoch, with the batch-norm recalibration and the
-evaluation a full run ends with (nothing else may run on the machine); the estimate adds the
-remaining epochs at that epoch's pace. Beside it, the training
+Every network the profile needs trains for three epochs, with the batch-norm recalibration and
+the evaluation a full run ends with (nothing else may run on the machine); the estimate adds the
+remaining epochs at those epochs' pace. Beside it, the training
 times the cache recorded when its networks were trained (None when a network is not cached),
 which are too high for networks trained while another job shared the cores.
 
@@ -20,13 +20,17 @@ from tqdm.auto import tqdm
 from ckatools.book import profiles
 from ckatools.training import TrainConfig, train, zoo
 
+SAMPLE_EPOCHS = 3  # more than the 2-epoch warm-up, which must end before the schedule does
+
 
 def estimate(config: TrainConfig) -> float:
-    """Seconds to train ``config`` from scratch on the CPU: a one-epoch run with its evaluation,
-    plus the other epochs at the first one's pace."""
+    """Seconds to train ``config`` from scratch on the CPU: a run of a few epochs with its
+    evaluation, plus the other epochs at their pace."""
+    epochs = min(SAMPLE_EPOCHS, config.epochs)
+    sample = config.replace(epochs=epochs, warmup_epochs=min(config.warmup_epochs, epochs - 1))
     start = time.perf_counter()
-    _, results = train(config.replace(epochs=1), device="cpu", progress=False)
-    return time.perf_counter() - start + results["seconds"] * (config.epochs - 1)
+    _, results = train(sample, device="cpu", progress=False)
+    return time.perf_counter() - start + results.seconds / epochs * (config.epochs - epochs)
 
 
 def main() -> None:
