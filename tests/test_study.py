@@ -109,14 +109,9 @@ def test_less_data_compares_the_two_fractions_per_width():
     assert list(table.difference) == [0.3, 0.01]
 
 
-def test_the_cpu_profile_trains_in_the_regime_the_rule_chose():
-    from ckatools.book.profiles import DEFAULTS
-    from ckatools.training import fraction_label
-
+def test_stages_1_to_3_left_the_regime_that_stage_6_replaced():
     chosen = study.choose(study.trends(study.of_stages(study.load_results())))
-    cpu = DEFAULTS["cpu"]
-    regime = f"{fraction_label(cpu['fractions'][0])} data, {cpu['epochs']} epochs"
-    assert regime == (chosen or "1/16 data, 15 epochs")  # None: the profile keeps its regime
+    assert chosen is None  # no series showed its trend: the profile kept 1/16, 15 epochs
 
 
 def test_stage_5_trains_with_the_recipe_the_pilots_rules_chose():
@@ -206,20 +201,37 @@ def test_of_stages_keeps_stage_5_apart_from_stage_2():
     assert study.of_stages(items) == [items[0]]
 
 
-def test_the_cpu_profile_is_stage_5s_choice_with_the_studys_networks():
+def test_the_cpu_profile_is_the_studys_choice_with_stage_7s_networks():
+    """Stage 5's dataset and recipe, stage 6's regime, stage 7's series, and what derives from
+    them as the protocol's amendment "The cpu profile after stage 7" fixed it."""
     from ckatools.book import profiles
 
     items = study.stage5_items("fashion-mnist-m") + study.stage5_items("fashion-mnist")
     assert len(items) == len(study.configs((5,))), "stage 5 is not complete"
     cpu = profiles.DEFAULTS["cpu"]
     assert cpu["dataset"] == study.choose_dataset(study.stage5_trends(items))
-    recipe = {k: v for k, v in study.STUDY_RECIPE.items() if k != "fraction"}
-    assert {k: cpu[k] for k in recipe} == recipe and cpu["fractions"] == (
-        study.STUDY_RECIPE["fraction"],
-    )
-    series = [profiles.experiment(n, "cpu") for n in ("depth_series", "width_series")]
-    assert set(sum((e.architectures for e in series), ())) == set(study.STUDY_ARCHITECTURES)
-    assert all(e.seeds == study.SEEDS for e in series)
+    regime = study.stage6_decisions(study.load_results("fashion-mnist-m"))["regime"]
+    assert cpu["fractions"] == (regime["fraction"],) and cpu["epochs"] == regime["epochs"]
+    assert all(cpu[k] == v for k, v in regime.items() if k not in ("fraction", "epochs"))
+    ((_, architectures, seeds),) = study.stage7_plan()
+    experiment = lambda name: profiles.experiment(name, "cpu")
+    series = [experiment(n) for n in ("depth_series", "width_series")]
+    assert set(sum((e.architectures for e in series), ())) == set(architectures)
+    assert all(e.seeds == seeds for e in series)
+    assert {c for e in series for c in profiles.training_configs(e)} == set(study.configs((7,)))
+    deepest = max(experiment("depth_series").architectures)
+    assert experiment("seeds").architectures == (deepest,)  # Fig. D.1
+    plain = experiment("plain")  # the width series less its widest, seeds 0 and 1
+    assert not plain.residual and plain.seeds == (0, 1)
+    assert plain.architectures == experiment("width_series").architectures[:-1]
+    for name, series_name in (("data_width", "width_series"), ("data_depth", "depth_series")):
+        grid = experiment(name)  # Chapter 4: three narrowest / shallowest, three fractions
+        assert grid.architectures == experiment(series_name).architectures[:3]
+        assert grid.fractions == (1 / 128, 1 / 64, 1 / 32) and grid.seeds == (0, 1, 2)
+    assert experiment("measures").architectures == ((20, 1),)  # the width series' base
+    assert experiment("beyond").snapshot_epochs == (1, 4, 13, 43, 128)
+    for name in ("mistakes", "mistakes_baseline"):  # not moved: the earlier regime
+        assert (experiment(name).fractions, experiment(name).epochs) == ((1 / 16,), 15)
 
 
 def pilot6(regime, depth, width, seed, accuracy, cka=None):
