@@ -277,8 +277,27 @@ def interim() -> str:
         f"In the regime in which networks fit (1/32 of the data for 128 epochs, chosen by the "
         f"study's stage 6), all {len(progress)} networks of the study's stage 7 are measured "
         f"({fit} reach 99 % training accuracy; {appendix}). Its pre-registered trends: "
-        f"{series}. Chapter 3's Fig. 1 rule on the same networks: **{fig1.outcome}**. The "
-        "chapters' own networks are not yet retrained in that regime."
+        f"{series}. Chapter 3's Fig. 1 rule on the same networks: **{fig1.outcome}**. "
+        + moved_chapters(notebooks)
+    )
+
+
+def moved_chapters(notebooks: list[Path]) -> str:
+    """Which chapters' stored outputs come from the `cpu` profile's regime (their captions print
+    its number of epochs), read from the outputs."""
+    from ckatools.book.profiles import DEFAULTS
+
+    epochs = DEFAULTS["cpu"]["epochs"]
+    moved = [
+        str(int(path.name[:2]))
+        for path in notebooks
+        if any(r.epochs == epochs for r in regime.read(outputs_text(json.loads(path.read_text()))))
+    ]
+    if not moved:
+        return "No chapter's stored outputs come from that regime yet."
+    return (
+        f"Chapters whose stored outputs come from that regime: {', '.join(moved)}; the verdicts "
+        "of the others come from networks trained in the earlier one (1/16 of the data, 15 epochs)."
     )
 
 

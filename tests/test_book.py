@@ -325,3 +325,4 @@ def test_the_regime_box_states_stage7s_reading_once_every_network_is_measured(mo
     for _, row in study.stage7_trends(full).iterrows():
         assert study.trend_sentence(row) in text
     assert "Verdict (" not in text  # the scorecard reads verdict lines from the chapters only
+    assert scorecard.moved_chapters(NOTEBOOKS) in text  # which chapters show that regime
