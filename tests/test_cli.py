@@ -1,7 +1,11 @@
 """Inputs refused at the door: every bad value gets a message naming the field and what it may
 be, before anything is printed or trained."""
 
+import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -145,3 +149,51 @@ def test_the_cold_training_estimate_samples_a_schedule_with_a_warm_up():
         dataset="synthetic", depth=8, width=0.25, epochs=4, warmup_epochs=3, batch_size=64, lr=0.05
     )
     assert tool.estimate(config) > 0
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, read from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_a_killed_prepare_leaves_no_worker_training_on(tmp_path):
+    """Killing `prepare --jobs 2` ends its workers and their queue's manager too: orphans went on
+    training (and competing for the cores) until their network was done."""
+    script = (
+        "from ckatools.training import TrainConfig, zoo\n"
+        "configs = [TrainConfig(dataset='synthetic', depth=8, width=0.25, epochs=400,\n"
+        "                       batch_size=64, lr=0.05, seed=s) for s in (0, 1)]\n"
+        "zoo.prepare(configs, jobs=2, stack=1, progress=False)\n"
+    )
+    env = {**os.environ, "CKATOOLS_CACHE": str(tmp_path)}
+    parent = subprocess.Popen([sys.executable, "-c", script], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while len(_children(parent.pid)) < 4 and time.monotonic() < deadline:  # tracker,
+            time.sleep(0.5)  # manager and two workers
+        helpers = _children(parent.pid)
+        assert len(helpers) >= 4, f"prepare started {len(helpers)} processes"
+        assert any(Path(tmp_path).rglob("*")), "nothing in the cache yet"
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 30
+    while any(map(_alive, helpers)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not any(map(_alive, helpers)), "a worker outlived the prepare that started it"

@@ -326,11 +326,30 @@ def stacks(
 _WORKER_DEVICE: str | None = None  # the GPU a worker process of prepare() was given
 
 
-def _bind_device(devices) -> None:
-    """Initializer of a worker process of :func:`prepare`: take one device off the shared queue
-    ``devices`` and train every unit of this worker on it."""
+def _bind_device(devices, parent: int | None = None) -> None:
+    """Initializer of a worker process of :func:`prepare`: end with ``parent`` (the process that
+    started it, :func:`_die_with_parent`), then take one device off the shared queue ``devices``
+    and train every unit of this worker on it."""
     global _WORKER_DEVICE
+    if parent is not None:
+        _die_with_parent(parent)
     _WORKER_DEVICE = devices.get()
+
+
+def _die_with_parent(parent: int) -> None:
+    """On Linux, have the kernel stop this process when ``parent`` dies, so that a ``prepare``
+    that is killed leaves no worker training on beside the next one (a network's per-epoch
+    checkpoint resumes it later). Elsewhere nothing changes."""
+    import ctypes
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the request was made
+        os._exit(1)
 
 
 def job_devices(jobs: int, count: int) -> list[str | None]:
@@ -389,6 +408,7 @@ def prepare(
     """
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from multiprocessing import get_context
+    from multiprocessing.managers import SyncManager
 
     from tqdm.auto import tqdm
 
@@ -455,12 +475,14 @@ def prepare(
     else:
         spawn = get_context("spawn")
         count = torch.cuda.device_count() if device is None else 0
-        with spawn.Manager() as manager:
+        manager = SyncManager(ctx=spawn)
+        manager.start(_die_with_parent, (os.getpid(),))  # no helper outlives a killed prepare
+        with manager:
             ticks, devices = manager.Queue(), manager.Queue()
             for bound in job_devices(jobs, count):
                 devices.put(bound)
             pool = ProcessPoolExecutor(
-                jobs, mp_context=spawn, initializer=_bind_device, initargs=(devices,)
+                jobs, mp_context=spawn, initializer=_bind_device, initargs=(devices, os.getpid())
             )
             with pool:
                 submit = lambda g: pool.submit(_train_unit, g, device, threads, ticks.put)
