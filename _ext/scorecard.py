@@ -290,8 +290,8 @@ def moved_chapters(notebooks: list[Path]) -> str:
     epochs = DEFAULTS["cpu"]["epochs"]
     moved = [
         str(int(path.name[:2]))
-        for path in notebooks
-        if any(r.epochs == epochs for r in regime.read(outputs_text(json.loads(path.read_text()))))
+        for path, captions in regimes(notebooks).items()
+        if any(r.epochs == epochs for r in captions)
     ]
     if not moved:
         return "No chapter's stored outputs come from that regime yet."

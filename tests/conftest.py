@@ -19,3 +19,21 @@ def cache(monkeypatch, tmp_path):
     """An empty cache for one test: its ``tmp_path``."""
     monkeypatch.setenv("CKATOOLS_CACHE", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture
+def stage7_complete():
+    """Stage 7's plan with a record for every network, as (config, record) pairs: a network not
+    measured yet stands in as another seed's record of its architecture, so that tests of the
+    complete stage can run at any point of it."""
+    import dataclasses
+
+    from ckatools import study
+
+    progress = study.stage7_progress()
+    measured = [item for _, item in progress if item is not None]
+    full = []
+    for config, item in progress:
+        twin = item or next(m for m in measured if m.config.replace(seed=config.seed) == config)
+        full.append((config, dataclasses.replace(twin, config=config)))
+    return full

@@ -299,8 +299,9 @@ def test_boxes_give_a_gated_verdicts_networks_as_the_range_they_reach():
     assert scorecard.brief("a block in 3 of 3") == "a block in 3 of 3"
 
 
-def test_the_regime_box_states_stage7s_reading_once_every_network_is_measured(monkeypatch):
-    import dataclasses
+def test_the_regime_box_states_stage7s_reading_once_every_network_is_measured(
+    monkeypatch, stage7_complete
+):
     import importlib.util
 
     from ckatools import study
@@ -313,11 +314,7 @@ def test_the_regime_box_states_stage7s_reading_once_every_network_is_measured(mo
     monkeypatch.setattr(study, "stage7_progress", lambda: gap)
     done = sum(item is not None for _, item in gap)
     assert f"{done} of its {len(gap)} networks are measured" in scorecard.interim()
-    measured = [item for _, item in progress if item is not None]
-    full = []  # a missing network stands in as another seed's record of its architecture
-    for c, item in progress:
-        twin = item or next(m for m in measured if m.config.replace(seed=c.seed) == c)
-        full.append((c, dataclasses.replace(twin, config=c)))
+    full = stage7_complete
     monkeypatch.setattr(study, "stage7_progress", lambda: full)
     text = scorecard.interim()
     fig1 = study.stage7_fig1(full)

@@ -1,7 +1,5 @@
 """The study's driver, statistics and rule on small cases."""
 
-import dataclasses
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -328,23 +326,15 @@ def test_stage7_follows_stage6s_choices_and_reports_its_progress(capsys):
     assert f"{done} of 27 measured" in printed if done < 27 else "fit" in printed
 
 
-def test_stage7s_trends_wait_for_every_network_then_follow_the_protocol():
+def test_stage7s_trends_wait_for_every_network_then_follow_the_protocol(stage7_complete):
     progress = study.stage7_progress()
     gap = [(c, None) for c, _ in progress[:1]] + progress[1:]
     assert study.stage7_trends(gap) is None  # the protocol: computed once all are measured
-    measured = [item for _, item in progress if item is not None]
-    stand_in = {c: item for c, item in progress}  # a missing network: another seed's record
-    for c, item in progress:
-        if item is None:
-            twin = next(
-                m for m in measured if (m.config.depth, m.config.width) == (c.depth, c.width)
-            )
-            stand_in[c] = dataclasses.replace(twin, config=c)
-    full = [(c, stand_in[c]) for c, _ in progress]
+    full = stage7_complete
     table = study.stage7_trends(full)
     assert list(table.index) == ["width", "depth"]
     assert table.loc["width", "networks"] == 12 and table.loc["depth", "networks"] == 18
-    width = [m for m in stand_in.values() if m.config.depth == 20]
+    width = [m for _, m in full if m.config.depth == 20]
     xs, ys = [m.config.width for m in width], [m.block.extent for m in width]
     assert table.loc["width", "rho"] == round(spearman(xs, ys), 2)  # the protocol's statistic
     assert table.loc["width", "fit"] == sum(m.results.train_accuracy >= 0.99 for m in width)

@@ -241,12 +241,12 @@ def stage5_items(dataset: str) -> list[Measured]:
     ]
 
 
-def _trend_row(members: list[Measured], series: str, seed: int) -> dict:
+def _trend_row(members: list, series: str, seed: int) -> dict:
     """One series' statistics, as the protocol fixes them for stages 5 and 7: Spearman's rho
     between the knob and the presence-weighted block size (the measure's score where it finds a
     block, else 0) over the trained networks, its 95 % bootstrap interval, and the outcome:
     'shows' (interval above zero), 'against' (below) or 'inconclusive'. Untrained networks are
-    counted and left out."""
+    counted and left out. ``members``: records or runs (``config``, ``trained``, ``block``)."""
     good = [i for i in members if i.trained]
     blocks = [i.block for i in good]
     xs = [getattr(i.config, series) for i in good]
@@ -289,6 +289,18 @@ def stage5_trends(items: list[Measured], *, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _stage7_series(progress: list[tuple[TrainConfig, Measured | None]]) -> dict | None:
+    """Stage 7's width and depth series (:func:`_series`) as chapter runs
+    (:func:`~ckatools.study.records.as_run`), once every network of its plan is measured; None
+    before. The width series' base is the depth its widths other than x1 share."""
+    from ckatools.study.records import as_run
+
+    if not progress or any(item is None for _, item in progress):
+        return None
+    (base,) = {c.depth for c, _ in progress if c.width != 1}
+    return _series([as_run(item) for _, item in progress], base)
+
+
 def stage7_trends(
     progress: list[tuple[TrainConfig, Measured | None]], *, seed: int = 0
 ) -> pd.DataFrame | None:
@@ -298,25 +310,20 @@ def stage7_trends(
     block lies (reported beside the protocol's outcome, which counts every block).
 
     ``progress``: each network of the plan with its record or None
-    (:func:`ckatools.study.stage7_progress`). The width series' base is the depth its widths
-    other than x1 share."""
+    (:func:`ckatools.study.stage7_progress`)."""
     import pandas as pd
 
-    from ckatools.study.records import as_run
-
-    if not progress or any(item is None for _, item in progress):
+    found = _stage7_series(progress)
+    if found is None:
         return None
-    items = [item for _, item in progress]
-    (base,) = {c.depth for c, _ in progress if c.width != 1}
-    rows = []
-    for series, members in _series(items, base).items():
-        rows.append(
-            dict(
-                **_trend_row(members, series, seed),
-                fit=sum(i.results.train_accuracy >= FIT for i in members),
-                late=sum(as_run(i).begins_late for i in members if i.trained),
-            )
+    rows = [
+        dict(
+            **_trend_row(runs, series, seed),
+            fit=sum(r.results.train_accuracy >= FIT for r in runs),
+            late=sum(r.begins_late for r in runs if r.trained),
         )
+        for series, runs in found.items()
+    ]
     return pd.DataFrame(rows).set_index("series")
 
 
@@ -328,13 +335,11 @@ def stage7_fig1(progress: list[tuple[TrainConfig, Measured | None]]) -> Verdict 
     (:func:`stage7_trends`), with the rule the chapters will use in this regime."""
     from ckatools.analysis.verdicts import trend_verdict
     from ckatools.book.experiments import judged, points
-    from ckatools.study.records import as_run
 
-    if not progress or any(item is None for _, item in progress):
+    found = _stage7_series(progress)
+    if found is None:
         return None
-    runs = [as_run(item) for _, item in progress]
-    (base,) = {c.depth for c, _ in progress if c.width != 1}
-    width, depth = _series(runs, base).values()
+    width, depth = found["width"], found["depth"]
     verdict = trend_verdict(
         "Fig. 1",
         "depth and width (stage 7)",
