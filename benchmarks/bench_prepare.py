@@ -1,11 +1,12 @@
 """Training many networks: ``zoo.prepare`` one at a time, with several jobs, and with the seeds of
 an architecture stacked into one network (``stack=K``), each into an empty cache.
 
-The same networks (one architecture, several seeds; bf16 autocast and channels-last on the CPU,
-as in the study's recipe) are trained once per way; wall time includes the workers' start-up
-and each network's evaluation. Each way is also
-given as GFLOP/s of training (3 x the forward pass's multiply-adds x 2 FLOP, per image and
-epoch) against the machine's bf16 matrix-multiply rate, measured first: the limit.
+The same networks (one architecture, several seeds; bf16 autocast and channels-last on a CPU
+with native bfloat16, as in the study's recipe, float32 on one without, as the book's profiles
+train there) are trained once per way; wall time includes the workers' start-up and each
+network's evaluation. Each way is also given as GFLOP/s of training (3 x the forward pass's
+multiply-adds x 2 FLOP, per image and epoch) against the machine's matrix-multiply rate in that
+precision, measured first: the limit.
 
     python benchmarks/bench_prepare.py [--networks 8] [--epochs 1] [--fraction 0.0625]
         [--depths 8 38] [--dataset synthetic]
@@ -22,7 +23,7 @@ import torch
 from timing import best_of, offline_dataset
 
 from ckatools.data import TRAIN_SIZES
-from ckatools.training import TrainConfig, zoo
+from ckatools.training import TrainConfig, cpu_has_bf16, zoo
 from ckatools.training.cost import forward_macs
 
 ARCHITECTURES = ((8, 0.5), (38, 0.25), (14, 1), (20, 2))  # shallow, deep and narrow, wide, wider
@@ -35,9 +36,10 @@ WAYS = (  # (label, jobs, stack)
 )
 
 
-def matmul_limit(n: int = 2048) -> float:
-    """GFLOP/s of a bf16 n x n matrix multiply with every thread: the rate training cannot beat."""
-    a, b = torch.randn(n, n, dtype=torch.bfloat16), torch.randn(n, n, dtype=torch.bfloat16)
+def matmul_limit(dtype: torch.dtype, n: int = 2048) -> float:
+    """GFLOP/s of an n x n matrix multiply in ``dtype`` with every thread: the rate training
+    cannot beat."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     seconds, _ = best_of(5, torch.mm, a, b)
     return 2 * n**3 / seconds / 1e9
 
@@ -60,11 +62,14 @@ def main() -> None:
     parser.add_argument("--dataset", default=offline_dataset())
     args = parser.parse_args()
     dataset = args.dataset
-    limit = matmul_limit()
+    bf16 = cpu_has_bf16()
+    precision = "bf16" if bf16 else "float32"
+    limit = matmul_limit(torch.bfloat16 if bf16 else torch.float32)
     print(
         f"{args.networks} seeds of each architecture, {args.epochs} epoch(s) of {dataset} "
-        f"{args.fraction:g}, bf16 autocast; {torch.get_num_threads()} CPU threads; "
-        f"bf16 matrix-multiply limit {limit:.0f} GFLOP/s\n"
+        f"{args.fraction:g}, {precision} (native bfloat16: {bf16}); "
+        f"{torch.get_num_threads()} CPU threads; "
+        f"{precision} matrix-multiply limit {limit:.0f} GFLOP/s\n"
     )
     print("| architecture | " + " | ".join(f"{w[0]}, s (x, GFLOP/s)" for w in WAYS) + " |")
     print("|---" * (len(WAYS) + 1) + "|")
@@ -78,7 +83,7 @@ def main() -> None:
             width=width,
             epochs=args.epochs,
             lr=0.05,
-            bf16_cpu=True,
+            bf16_cpu=bf16,
         )
         configs = [base.replace(seed=s) for s in range(args.networks)]
         images = TRAIN_SIZES[dataset] * args.fraction * args.epochs * args.networks

@@ -92,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="seeds of one architecture trained together as one stacked network, up to this "
         "many (grouped convolutions; each stored as its own network; default: chosen per "
-        "architecture by ckatools.training.cost.stack_size, stacks of narrow networks on the CPU)",
+        "architecture by ckatools.training.cost.stack_size: stacks of narrow networks on a CPU "
+        "with native bfloat16, none in float32, where they lose)",
     )
     prep.add_argument(
         "--engine",

@@ -62,11 +62,14 @@ def test_a_plan_line_names_the_network_its_data_and_its_time():
     assert line.endswith("on 2 CPU cores") and describe_seconds(cpu_seconds(config)) in line
 
 
-def test_stacks_where_overhead_dominates_on_the_cpu_only():
+def test_stacks_where_overhead_dominates_on_the_cpu_only(monkeypatch):
+    from ckatools.training import loop
     from ckatools.training.cost import STACK_RULE, overhead_share, stack_size
 
     def config(depth, width):
-        return TrainConfig(dataset="fashion-mnist-m", depth=depth, width=width)
+        return TrainConfig(dataset="fashion-mnist-m", depth=depth, width=width, bf16_cpu=True)
+
+    monkeypatch.setattr(loop, "cpu_has_bf16", lambda: True)
 
     # the measured cases the rule rests on (cost.py's note): gains 2.5x, 2.3x, 1.7x, even
     measured = {(38, 0.25): 8, (8, 0.5): 8, (20, 0.5): 4, (14, 1): 1}
@@ -77,3 +80,6 @@ def test_stacks_where_overhead_dominates_on_the_cpu_only():
     assert [k for _, k in STACK_RULE] == sorted((k for _, k in STACK_RULE), reverse=True)
     assert stack_size(config(20, 2), "cpu") == 1  # wider still: arithmetic dominates
     assert stack_size(config(8, 0.5), "cuda") == 1  # not measured on a GPU: no stacks
+    assert stack_size(config(8, 0.5).replace(bf16_cpu=False), "cpu") == 1  # float32: stacks lose
+    monkeypatch.setattr(loop, "cpu_has_bf16", lambda: False)
+    assert stack_size(config(8, 0.5), "cpu") == 1  # emulated bfloat16: trained alone, slowly

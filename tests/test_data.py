@@ -126,3 +126,34 @@ def test_profile_summary_fits_the_text_column():
     assert "epochs=0" in profiles.summary(profiles.experiment("cka_basics", "cpu"))  # untrained
     reused = profiles.summary(profiles.experiment("principal_components", "cpu"))
     assert "epochs" not in reused and reused.endswith("its networks are Chapter 3's")
+
+
+def test_the_cpu_profile_trains_in_float32_where_bfloat16_is_emulated(monkeypatch, cache):
+    """Emulated bfloat16 is about 10x slower than float32 (ckatools.training.cpu_has_bf16), so
+    a CPU without it trains the cpu profile's networks in float32 and says so, unless the cache
+    already holds every network of the experiment in bfloat16 (installed: nothing trains)."""
+    from ckatools import training
+    from ckatools.book import profiles
+    from ckatools.training import zoo
+
+    monkeypatch.setattr(profiles, "_WARNED", set())
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(training, "cpu_has_bf16", lambda: True)
+    declared = profiles.experiment("depth_series", "cpu")
+    assert declared.bf16_cpu and all(c.bf16_cpu for c in profiles.training_configs(declared))
+    monkeypatch.setattr(training, "cpu_has_bf16", lambda: False)
+    with pytest.warns(RuntimeWarning, match="no native bfloat16.*float32"):
+        here = profiles.experiment("depth_series", "cpu")
+    assert not any(c.bf16_cpu for c in profiles.training_configs(here))
+    assert "bf16_cpu=False" in profiles.summary(here)
+    assert [c.replace(bf16_cpu=True) for c in profiles.training_configs(here)] == (
+        profiles.training_configs(declared)
+    )
+    *first, last = profiles.training_configs(declared)
+    for config in first:  # all but one network installed in bfloat16: still float32
+        zoo.entry_dir(config).mkdir(parents=True)
+        (zoo.entry_dir(config) / "model.pt").touch()
+    assert not profiles.experiment("depth_series", "cpu").bf16_cpu
+    zoo.entry_dir(last).mkdir(parents=True)
+    (zoo.entry_dir(last) / "model.pt").touch()
+    assert profiles.experiment("depth_series", "cpu").bf16_cpu

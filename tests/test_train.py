@@ -264,3 +264,9 @@ def test_prepare_trains_what_is_missing_in_worker_processes(cache):
         zoo.prepare(configs, jobs=0, stack=1)
     with pytest.raises(ValueError, match="jobs and stack must be at least 1, got 1 and 0"):
         zoo.prepare(configs, stack=0)
+
+
+def test_bf16_cpu_on_a_cpu_without_native_bfloat16_warns_that_it_is_slow(monkeypatch):
+    monkeypatch.setattr(training.loop, "cpu_has_bf16", lambda: False)
+    with pytest.warns(RuntimeWarning, match="without native bfloat16.*10x slower"):
+        train(SMOKE.replace(epochs=1, bf16_cpu=True), device="cpu", progress=False)

@@ -316,12 +316,40 @@ def experiment(name: str, profile: str | None = None) -> Experiment:
     exp = Experiment(
         **{**DEFAULTS[profile], **EXPERIMENTS[name][profile], "name": name, "profile": profile}
     )
+    if exp.bf16_cpu and not _bfloat16_here(exp):
+        exp = dataclasses.replace(exp, bf16_cpu=False)
     if profile in GPU_PROFILES and not torch.cuda.is_available():
         _warn_without_gpu(profile, training_configs(exp))
     return exp
 
 
-_WARNED: set[str] = set()  # profiles whose no-GPU warning was given
+def _bfloat16_here(exp: Experiment) -> bool:
+    """Whether ``exp`` keeps its ``bf16_cpu`` recipe on this machine: on a GPU (where it only
+    names the networks), on a CPU with native bfloat16, or where the cache already holds every
+    one of its networks trained that way (a bundle, an earlier run: nothing trains). Otherwise
+    its networks train in float32, since emulated bfloat16 is about 10x slower
+    (:func:`ckatools.training.cpu_has_bf16`); the captions then leave out "bfloat16"."""
+    from ckatools.training import cpu_has_bf16, zoo
+
+    if torch.cuda.is_available() or cpu_has_bf16():
+        return True
+    configs = training_configs(exp)
+    if configs and all(map(zoo.cached, configs)):
+        return True
+    if "bf16" not in _WARNED:
+        _WARNED.add("bf16")
+        warnings.warn(
+            "this CPU has no native bfloat16 (AVX-512 BF16 or AMX), so the networks the "
+            f"{exp.profile} profile trains here use float32: bfloat16 would be about 10x slower. "
+            "They differ from the published outputs' networks by their rounding (within seed "
+            "noise in the study's pilot); installing the published networks avoids training.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return False
+
+
+_WARNED: set[str] = set()  # warnings given once: "bf16", and each profile warned without a GPU
 
 
 def _warn_without_gpu(profile: str, configs: list[TrainConfig]) -> None:

@@ -6,7 +6,11 @@ epoch of ResNet-8 x0.25, -38 x0.25, -20 x1 and -14 x2 each): seconds per trainin
 and per-layer overheads that dominate narrow networks; the evaluation after training (two passes
 over the training images, one over the test set, forward only) costs a third of that per image.
 It is an estimate for planning (a dry run, a warning), good to a factor of about 1.5 on a machine
-like that one; GPU times were not measured here and are not guessed.
+like that one; GPU times were not measured here and are not guessed. It describes float32
+training: checked again on a 2-core AMD EPYC with AVX2 only, measured training steps of
+ResNet-8 x0.5 to ResNet-20 x4 took 0.7-1.1x the modelled time. A CPU with native bfloat16 trains
+the book's profiles faster (``bf16_cpu``: 128 epochs of ResNet-20 x4 on 1/32 of Fashion-MNIST-M
+took 19 min with AMX; in float32 on the AVX2 machine, about 100 min).
 """
 
 from __future__ import annotations
@@ -82,6 +86,9 @@ def cpu_seconds(config: TrainConfig) -> float:
 # (overhead 88 % of its modelled time) 2.5x with 8 seeds, ResNet-8 x0.5 (79 %) 2.3x with 8,
 # ResNet-20 x0.5 (69 %) 1.7x with 4, ResNet-14 x1 (40 %) 0.9-1.05x. torch.compile gained 1.6x
 # for ResNet-8 x0.5 alone but nothing on a stack, and lost 17 % on ResNet-20 x1: not used.
+# In float32 on a CPU without native bfloat16 (2-core AMD EPYC, AVX2; torch 2.14) grouped
+# convolutions lose instead: per network-step, stacks of 4 and 8 ran 0.63-1.01x as fast as one
+# network alone (ResNet-8 x0.5, -38 x0.25, -20 x0.5, -14 x1, -20 x1), so stacks are for bf16.
 STACK_RULE = ((0.75, 8), (0.6, 4))  # (overhead share at least, seeds per stack), first match
 
 
@@ -95,11 +102,12 @@ def overhead_share(config: TrainConfig) -> float:
 
 def stack_size(config: TrainConfig, device: torch.device | str | None = None) -> int:
     """How many seeds of ``config`` to train as one stack on ``device`` (:data:`STACK_RULE`; 1
-    where stacking does not pay, and on a GPU, where it was not measured)."""
-    from ckatools.training.loop import default_device
+    where stacking does not pay: in float32 on the CPU, and on a GPU, where it was not
+    measured)."""
+    from ckatools.training.loop import cpu_has_bf16, default_device
 
     device = torch.device(device) if device is not None else default_device()
-    if device.type != "cpu":
+    if device.type != "cpu" or not (config.bf16_cpu and cpu_has_bf16()):
         return 1
     share = overhead_share(config)
     return next((size for least, size in STACK_RULE if share >= least), 1)

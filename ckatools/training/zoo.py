@@ -383,8 +383,8 @@ def prepare(
     Up to ``stack`` seeds of one configuration train together as one stacked network
     (:func:`~ckatools.training.loop.train_together`), each stored as its own ordinary entry;
     ``None`` (the default) lets :func:`ckatools.training.cost.stack_size` choose per
-    configuration (stacks of narrow networks on the CPU, 1 elsewhere); with ``jobs`` too, each
-    job trains a stack.
+    configuration (stacks of narrow networks trained in bfloat16 on a CPU that has it natively,
+    1 elsewhere); with ``jobs`` too, each job trains a stack.
 
     The progress bar counts epochs, over all networks (with several jobs too). With several jobs
     each network trains in its own process with its share of the CPU threads. Narrow networks use
