@@ -359,7 +359,8 @@ def train_together(
     classes, channels = train_data.num_classes, train_data.images.shape[1]
     members = [build_model(c, classes, channels) for c in configs]
     model = members[0] if k == 1 else stack_models(members)
-    if _fast_cpu(config, device) and not cpu_has_bf16():
+    fast = _fast_cpu(config, device)
+    if fast and not cpu_has_bf16():
         warnings.warn(
             "bf16_cpu on a CPU without native bfloat16 (no AVX-512 BF16 or AMX): training is "
             "emulated and about 10x slower than float32 here; the book's profiles train in "
@@ -367,7 +368,7 @@ def train_together(
             RuntimeWarning,
             stacklevel=2,
         )
-    memory_format = torch.channels_last if _fast_cpu(config, device) else _memory_format(device)
+    memory_format = torch.channels_last if fast else _memory_format(device)
     model = model.to(device, memory_format=memory_format)
     optimizer = _optimizer(model, config)
     steps = math.ceil(len(train_data) / config.batch_size)
