@@ -270,3 +270,30 @@ def test_bf16_cpu_on_a_cpu_without_native_bfloat16_warns_that_it_is_slow(monkeyp
     monkeypatch.setattr(training.loop, "cpu_has_bf16", lambda: False)
     with pytest.warns(RuntimeWarning, match="without native bfloat16.*10x slower"):
         train(SMOKE.replace(epochs=1, bf16_cpu=True), device="cpu", progress=False)
+
+
+def test_one_channel_batches_reach_every_convolution_in_the_cpu_layout(monkeypatch):
+    # An augmented one-channel batch has channels-last strides that .contiguous() keeps (a size-1
+    # dimension's stride is ignored); the network then ran channels-last on the CPU, whose
+    # one-thread backward crashed in oneDNN (ResNet-38 x0.25 on Fashion-MNIST)
+    from ckatools.data import Images
+
+    def one_channel(images: Images) -> Images:
+        return Images(images.images[:, :1].clone(), images.labels, images.num_classes, "grey")
+
+    real_data, real_load = training.loop.training_data, training.loop.load
+    monkeypatch.setattr(training.loop, "training_data", lambda c: one_channel(real_data(c)))
+    monkeypatch.setattr(training.loop, "load", lambda *a, **k: one_channel(real_load(*a, **k)))
+    layouts = set()
+
+    def record(module, inputs):
+        if isinstance(module, torch.nn.Conv2d):
+            x = inputs[0]
+            layouts.add(x.stride() == x.clone(memory_format=torch.contiguous_format).stride())
+
+    hook = torch.nn.modules.module.register_module_forward_pre_hook(record)
+    try:
+        train(SMOKE.replace(epochs=1, augment=True), device="cpu", progress=False)
+    finally:
+        hook.remove()
+    assert layouts == {True}

@@ -155,6 +155,19 @@ def _memory_format(device: torch.device) -> torch.memory_format:
     return torch.channels_last if device.type == "cuda" else torch.contiguous_format
 
 
+def _in_format(x: torch.Tensor, memory_format: torch.memory_format) -> torch.Tensor:
+    """A copy of the batch ``x`` (B, C, H, W) laid out in ``memory_format``.
+
+    Not ``x.contiguous(memory_format)``: with one channel (Fashion-MNIST) a size-1 dimension's
+    stride is ignored, so an augmented batch (strided channels-last, see
+    :func:`ckatools.data.core.augment`) counts as contiguous and is kept as it is, and the
+    convolutions then carry channels-last through the whole network. On the CPU that layout's
+    one-thread backward crashed torch 2.14 (a double free in oneDNN's AVX2 1x1
+    weight gradient, ResNet-38 x0.25 on Fashion-MNIST: every ``--jobs 2`` worker).
+    """
+    return x.clone(memory_format=memory_format)
+
+
 def _half_dtype(device: torch.device) -> torch.dtype | None:
     """bfloat16 on Ampere and later GPUs, float16 on older ones (a Colab T4), none on the CPU."""
     if device.type != "cuda":
@@ -220,7 +233,7 @@ def recalibrate_batchnorm(model: nn.Module, data: Images, batch_size: int = 500)
         math.ceil(len(images) / batch_size)
     ):
         with _autocast(device):
-            model(to_unit(images[index]).contiguous(memory_format=_memory_format(device)))
+            model(_in_format(to_unit(images[index]), _memory_format(device)))
     for m, momentum in zip(norms, momenta):
         m.momentum = momentum
     model.train(was_training)
@@ -235,7 +248,7 @@ def evaluate(model: nn.Module, data: Images, batch_size: int = 500) -> Evaluatio
     logits = []
     for x, _ in batches(data.to(device), batch_size, shuffle=False):
         with _autocast(device):
-            logits.append(model(x.contiguous(memory_format=_memory_format(device))).float().cpu())
+            logits.append(model(_in_format(x, _memory_format(device))).float().cpu())
     model.train(was_training)
     logits = torch.cat(logits)
     correct = logits.argmax(1) == data.labels.cpu()
@@ -420,7 +433,7 @@ def train_together(
             x = torch.cat([x for x, _ in drawn], dim=1)  # member k's images: channel block k
             ys = [y for _, y in drawn]
             with _training_autocast(config, device):
-                out = forward(x.contiguous(memory_format=memory_format))
+                out = forward(_in_format(x, memory_format))
                 losses = member_losses(out, ys)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(
