@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from ckatools.analysis.mistakes import (
     Group,
@@ -108,6 +109,12 @@ def test_example_accuracy_and_accuracy_match():
     match = accuracy_match([0.80, 0.82, 0.81], [0.80, 0.81, 0.82])
     assert match["mean_a"] == pytest.approx(0.81) and match["p"] > 0.5
     assert accuracy_match([0.80, 0.81, 0.80], [0.90, 0.91, 0.90])["p"] < 0.001
+    # the 90 % interval of the difference is Welch's, as scipy computes it
+    a, b = [0.80, 0.83, 0.81, 0.84], [0.80, 0.81, 0.79]
+    expected = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.90)
+    match = accuracy_match(a, b)
+    assert match["difference"] == pytest.approx(np.mean(a) - np.mean(b))
+    np.testing.assert_allclose(match["interval90"], tuple(expected), rtol=1e-9)
     with pytest.raises(ValueError, match="networks, examples"):
         example_accuracy([1, 0, 1])
 
@@ -271,7 +278,7 @@ def test_the_gain_where_small_networks_are_often_right_is_measured_on_held_out_n
     from ckatools.analysis.mistakes import gain_where_often_right
 
     # no gain anywhere: selecting and measuring on the same networks would find a difference
-    # (examples picked by noise fall back to the mean), the held-out half does not
+    # (examples picked by noise fall back to the mean), the held-out network does not
     same = [gain_where_often_right(group(20, 0.6, s), group(20, 0.6, 100 + s)) for s in range(5)]
     assert all(found["check"].state == "cannot tell" for found in same)
     often = group(20, 0.6, 7).mean(0)
@@ -280,6 +287,15 @@ def test_the_gain_where_small_networks_are_often_right_is_measured_on_held_out_n
     assert gain[inside].mean() - gain[~inside].mean() < -0.1  # in-sample: biased
     planted = gain_where_often_right(group(20, rates(0.7, 0.0), 1), group(20, rates(0.9, 0.0), 2))
     assert planted["check"].state == "holds" and planted["inside"] > planted["outside"] + 0.1
-    for too_few in ((group(1, 0.6, 0), group(3, 0.6, 1)), (group(4, 0.6, 0), group(0, 0.6, 1))):
+    # three seeds, as the profiles train: the other two say "one of two right", so the part can
+    # hold (a split in halves left one network, never "often but not always" right)
+    three = [
+        gain_where_often_right(group(3, rates(0.7, 0.0), s), group(3, rates(0.9, 0.0), 50 + s))
+        for s in range(5)
+    ]
+    assert all(found["examples"] > 0 and found["check"].state == "holds" for found in three)
+    unrelated = [gain_where_often_right(group(3, 0.6, s), group(3, 0.6, 60 + s)) for s in range(5)]
+    assert sum(found["check"].state != "cannot tell" for found in unrelated) <= 1
+    for too_few in ((group(2, 0.6, 0), group(3, 0.6, 1)), (group(4, 0.6, 0), group(0, 0.6, 1))):
         found = gain_where_often_right(*too_few)  # e.g. no network of a group trained
         assert found["examples"] == 0 and found["check"].state == "cannot tell"

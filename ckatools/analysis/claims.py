@@ -309,7 +309,8 @@ _CLAIMS = (
         test=(
             "checks: Spearman's rho between depth and accuracy; more examples gain than lose; "
             "the gain is larger where the smallest network is often but not always right "
-            "(chosen on half its seeds, measured on the other half; Welch over examples)"
+            "(each small network held out in turn: the others choose the examples, it "
+            "measures the gain; a bootstrap over examples)"
         ),
         unit="networks (the trend); examples (the gains)",
         departs="",

@@ -33,10 +33,9 @@ from ckatools.analysis.verdicts import (
     checks_verdict,
     equivalent,
     interval,
-    mean_difference,
     rank_check,
 )
-from ckatools.stats import Z95, holm_sidak
+from ckatools.stats import Z95, holm_sidak, welch
 from ckatools.training import TRAINED_ACCURACY
 
 __all__ = [
@@ -307,15 +306,23 @@ def class_group_tests(
 
 
 def accuracy_match(accuracies_a, accuracies_b) -> dict:
-    """Each group's mean accuracy and standard error, and Welch's test that the means differ."""
+    """Each group's mean accuracy and standard error, Welch's test that the means differ (``p``),
+    and the difference of means (``difference``, a minus b) with its 90 % interval
+    (``interval90``, t quantile with Welch-Satterthwaite degrees of freedom): the interval that
+    two one-sided tests at 5 % compare with a margin (:func:`~ckatools.analysis.verdicts.
+    equivalent`)."""
     a, b = np.asarray(accuracies_a, dtype=float), np.asarray(accuracies_b, dtype=float)
     result = stats.ttest_ind(a, b, equal_var=False)
+    found = welch(a, b)
+    half = found.half_width(0.90)
     return dict(
         mean_a=float(a.mean()),
         se_a=float(stats.sem(a)),
         mean_b=float(b.mean()),
         se_b=float(stats.sem(b)),
         p=float(result.pvalue),
+        difference=found.difference,
+        interval90=(found.difference - half, found.difference + half),
     )
 
 
@@ -401,31 +408,66 @@ def compare(
     )
 
 
-def gain_where_often_right(correct_small, correct_large, *, seed: int = 0) -> dict:
+def gain_where_often_right(
+    correct_small, correct_large, *, seed: int = 0, resamples: int = 1000
+) -> dict:
     """Figs. F.2/F.3's middle clause: is the gain from the small to the large architecture
     largest on examples "where smaller networks were often but not always correct"?
 
-    The small group's networks are split in two halves at random: one half says where the small
-    architecture is often but not always right (example accuracy at least 0.5 and below 1), the
-    other half measures the gain (large's example accuracy minus small's), so that selecting and
-    measuring do not share noise (regression to the mean). Returns the gain inside and outside
-    that set and the check "inside minus outside" (Welch over examples); with fewer than two
-    small networks (or no large one) the check cannot tell.
+    Each small network is held out in turn: the others say where the small architecture is often
+    but not always right (example accuracy at least 0.5 and below 1), the held-out one measures
+    the gain (large's example accuracy minus its own), so that selecting and measuring do not
+    share noise (regression to the mean). With three seeds the other two decide (one of two
+    right); a split in halves would leave one network, which is never "often but not always"
+    right. The gains are pooled over the folds; the check "inside minus outside" gets its 95 %
+    interval from a bootstrap over examples (each example's folds are resampled together, so
+    their overlap is not counted as independent evidence). With fewer than three small networks
+    (or no large one) the check cannot tell.
+
+    Args:
+        correct_small: (networks, examples) correctness of the small architecture's networks.
+        correct_large: (networks, examples) correctness of the large architecture's networks.
+        seed: the bootstrap's random seed.
+        resamples: bootstrap resamples.
+
+    Returns:
+        ``examples`` (the average size of the set per fold), ``inside`` and ``outside`` (mean
+        gains) and ``check`` (a :class:`Check`).
     """
     small, large = _as_matrix(correct_small), _as_matrix(correct_large)
-    if len(small) < 2 or len(large) < 1:  # too few networks to split: the part cannot tell
+    n = len(small)
+    if n < 3 or len(large) < 1:  # too few networks to hold one out: the part cannot tell
         nan = float("nan")
         return dict(examples=0, inside=nan, outside=nan, check=Check(nan, nan))
-    order = np.random.default_rng(seed).permutation(len(small))
-    select, measure = small[order[: len(small) // 2]], small[order[len(small) // 2 :]]
-    often = select.mean(0)
-    inside = (often >= 0.5) & (often < 1)
-    gain = large.mean(0) - measure.mean(0)
+    others = (small.sum(0) - small) / (n - 1)  # (n, examples): accuracy without network j
+    inside = (others >= 0.5) & (others < 1)
+    gain = large.mean(0) - small  # (n, examples): the held-out network measures
+    # per example, summed over the folds: gains and counts inside and outside the set
+    sums = np.stack([(gain * inside).sum(0), (gain * ~inside).sum(0)])  # (2, examples)
+    counts = np.stack([inside.sum(0), (~inside).sum(0)]).astype(float)
+
+    def difference(weights: np.ndarray) -> np.ndarray:
+        """Pooled inside minus outside mean gain with example ``weights`` (..., examples)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = (weights @ sums.T) / (weights @ counts.T)  # (..., 2)
+        return means[..., 0] - means[..., 1]
+
+    examples = small.shape[1]
+    value = float(difference(np.ones(examples)))
+    rng = np.random.default_rng(seed)
+    spread = np.array(
+        [
+            difference(np.bincount(rng.integers(examples, size=examples), minlength=examples))
+            for _ in range(resamples)
+        ]
+    )
+    uncertainty = Z95 * float(np.std(spread[np.isfinite(spread)], ddof=1))
+    pooled_inside, pooled_outside = sums.sum(1) / counts.sum(1)
     return dict(
-        examples=int(inside.sum()),
-        inside=float(gain[inside].mean()) if inside.any() else float("nan"),
-        outside=float(gain[~inside].mean()) if (~inside).any() else float("nan"),
-        check=mean_difference(gain[inside], gain[~inside]),
+        examples=int(round(inside.sum() / n)),
+        inside=float(pooled_inside) if counts[0].sum() else float("nan"),
+        outside=float(pooled_outside) if counts[1].sum() else float("nan"),
+        check=Check(value, uncertainty if np.isfinite(value) else float("nan")),
     )
 
 
