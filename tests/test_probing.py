@@ -13,7 +13,13 @@ from ckatools.analysis.pruning import (
     little_loss,
     stage_costs,
 )
-from ckatools.analysis.sparsity import relu_sparsity
+from ckatools.analysis.sparsity import (
+    NOT_LINEAR,
+    SAME_SHARE,
+    block_sparsity,
+    fig_d8_checks,
+    relu_sparsity,
+)
 from ckatools.data import synthetic
 from ckatools.models import removable_blocks, resnet
 from ckatools.stats import split_means
@@ -88,6 +94,23 @@ def test_relu_sparsity_equals_a_direct_count():
     assert row["always_active"] == pytest.approx((x != 0).all(0).float().mean().item())
     assert row["dead"] == pytest.approx((x == 0).all(0).float().mean().item())
     assert len(rows) == 1 + 2 * 3  # the stem's ReLU and two per block
+
+
+def test_fig_d8_takes_networks_as_units():
+    rows = [
+        dict(index=i, always_active=a, zero=z)
+        for i, a, z in ((0, 0.2, 0.5), (2, 0.4, 0.3), (3, 0.6, 0.1), (5, 0.3, 0.6))
+    ]
+    gap, zeros = block_sparsity(rows, 2, 3)  # inside: indices 2 and 3
+    assert gap == pytest.approx(0.5 - 0.25) and zeros == pytest.approx(0.2)
+    assert all(np.isnan(block_sparsity(rows, 0, 5)))  # nothing outside: no gap
+    alike = [(0.05, 0.30), (0.06, 0.35), (0.04, 0.40), (0.05, 0.32)]
+    assert [c.state for c in fig_d8_checks(alike).values()] == ["holds", "holds"]
+    apart = [(0.30, 0.30), (0.32, 0.35), (0.28, 0.40), (0.31, 0.32)]
+    assert [c.state for c in fig_d8_checks(apart).values()] == ["against", "holds"]
+    # one network's layers are no sample of networks (they once decided the figure): no interval
+    assert [c.state for c in fig_d8_checks([(0.01, 0.4)]).values()] == ["cannot tell"] * 2
+    assert SAME_SHARE == 0.1 and NOT_LINEAR == 0.05
 
 
 def test_deleting_blocks_whose_residual_branch_is_zero_changes_nothing():

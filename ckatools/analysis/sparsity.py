@@ -9,12 +9,19 @@ active; the paper finds a large share of always-active units both inside and out
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import torch
 import torch.nn as nn
 
+from ckatools.analysis.verdicts import Check, equivalent, mean_above
 from ckatools.capture import _evaluating, representations_of
 
-__all__ = ["relu_sparsity"]
+__all__ = ["relu_sparsity", "block_sparsity", "fig_d8_checks", "SAME_SHARE", "NOT_LINEAR"]
+
+SAME_SHARE = 0.1  # "about as large inside as outside": always-active shares within 10 points
+NOT_LINEAR = 0.05  # a ReLU that zeros more than 5 % of its activations is not the identity
 
 
 @torch.no_grad()
@@ -57,3 +64,36 @@ def relu_sparsity(model: nn.Module, images: torch.Tensor, batch_size: int = 500)
             )
         )
     return rows
+
+
+def block_sparsity(rows: Sequence[dict], start: int, end: int) -> tuple[float, float]:
+    """One network's Fig. D.8 numbers, from its :func:`relu_sparsity` rows and its block's span
+    (representation indices ``start..end``): the mean always-active share of its ReLUs inside
+    the block minus outside it, and the mean zero share inside (NaN where a side has no ReLU)."""
+    inside = [r for r in rows if start <= r["index"] <= end]
+    outside = [r for r in rows if not start <= r["index"] <= end]
+    if not inside or not outside:
+        return float("nan"), float("nan")
+    gap = np.mean([r["always_active"] for r in inside]) - np.mean(
+        [r["always_active"] for r in outside]
+    )
+    return float(gap), float(np.mean([r["zero"] for r in inside]))
+
+
+def fig_d8_checks(networks: Sequence[tuple[float, float]]) -> dict[str, Check]:
+    """Fig. D.8's parts with networks as units, from :func:`block_sparsity` of each network
+    with a block: the always-active shares inside and outside are equal within
+    :data:`SAME_SHARE` (two one-sided t tests over the networks' gaps at 5 %: the 90 % interval
+    inside the margin), and more than :data:`NOT_LINEAR` of the activations inside the block are
+    zeros (a t interval over the networks). One network (or none) cannot tell."""
+    gaps = np.array([g for g, _ in networks], dtype=float)
+    zeros = np.array([z for _, z in networks], dtype=float)
+    mean_gap = float(np.nanmean(gaps)) if np.isfinite(gaps).any() else float("nan")
+    n = int(np.isfinite(gaps).sum())
+    return {
+        f"always-active shares within {SAME_SHARE:.1f} inside and outside ({n} networks, mean "
+        f"gap {mean_gap:+.3f})": equivalent(gaps[np.isfinite(gaps)], None, SAME_SHARE),
+        f"more than {NOT_LINEAR:.0%} zeros inside the block (not linear)": mean_above(
+            zeros[np.isfinite(zeros)], NOT_LINEAR
+        ),
+    }

@@ -183,12 +183,13 @@ def mean_above(values: Sequence[float], level: float = 0.0) -> Check:
     return Check(found.difference - level, half)
 
 
-def equivalent(values_a: Sequence[float], values_b: Sequence[float], margin: float) -> Check:
+def equivalent(values_a: Sequence[float], values_b: Sequence[float] | None, margin: float) -> Check:
     """The part "the means of a and b are equal within ``margin``", by two one-sided Welch tests
     (TOST) at the 5 % level: it holds when the 90 % interval of mean(a) - mean(b) lies inside
     (-margin, margin), goes against when the one-sided 95 % bound of the difference's size is
     beyond the margin, and cannot tell otherwise. "No difference found" (p >= 0.05) is not
-    equivalence: it is what too few networks give too."""
+    equivalence: it is what too few networks give too. With ``values_b`` None, "the mean of a is
+    within ``margin`` of zero" (one-sample t)."""
     found = welch(values_a, values_b)
     half = t_quantile(0.95, found.df) * found.se if found.se > 0 else found.se
     return Check(margin - abs(found.difference), half)
