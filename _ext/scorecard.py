@@ -65,11 +65,10 @@ def verdicts(notebooks: list[Path]) -> dict[str, tuple[str, str, Path, str]]:
     """figure -> (outcome, evidence, chapter, printed outcome) for every verdict line in the
     stored outputs, gated on the fit of the largest networks of the captions printed in the
     verdict's own cell; else of its chapter's captions; else (a chapter that reuses Chapter 3's
-    networks and prints none) of Chapter 3's."""
+    networks and prints none) of Chapter 3's, read from the same folder as ``notebooks``."""
     found = {}
-    reused = regime.read(
-        outputs_text(json.loads((ROOT / "notebooks" / f"{REUSED}.ipynb").read_text()))
-    )
+    folder = notebooks[0].parent if notebooks else ROOT / "notebooks"
+    reused = regime.read(outputs_text(json.loads((folder / f"{REUSED}.ipynb").read_text())))
     for path in notebooks:
         notebook = json.loads(path.read_text())
         chapter = regime.read(outputs_text(notebook)) or reused
