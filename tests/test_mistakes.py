@@ -246,6 +246,28 @@ def test_compare_reproduces_fig_7_only_for_planted_per_example_differences():
     assert fig7.outcome == "not reproduced"  # no more classes differ than in the baseline
 
 
+def test_fig_7_can_be_judged_against_the_deep_baseline_too():
+    # the paper's Fig. 7b baseline is two groups of the deep architecture: where two of its
+    # groups differ example by example as much as wide and deep do, the pair shows nothing more
+    rates = np.where(np.arange(len(LABELS)) % 2 == 0, 0.9, 0.6)
+    flipped = np.where(rates == 0.9, 0.6, 0.9)
+    wide, again = named(exact_group(20, rates, 0)), named(exact_group(20, rates, 1))
+    deep = named(exact_group(20, flipped, 2), "ResNet-38 ×0.25")
+    fig7, f1 = compare((wide, deep), (wide, again), LABELS).verdicts()
+    assert fig7.outcome == "reproduced" and f1.outcome == "reproduced"
+    scattered = named(exact_group(20, rates, 3), "ResNet-38 ×0.25")  # deep seeds that disagree
+    also = compare((wide, deep), (deep, scattered), LABELS)
+    fig7, f1 = compare((wide, deep), (wide, again), LABELS).verdicts(also=also)
+    assert "scatter above the ResNet-38 ×0.25 baseline's" in fig7.evidence
+    assert "scatter above the ResNet-8 ×0.5 baseline's" in fig7.evidence
+    assert fig7.outcome != "reproduced" and f1.outcome != "reproduced"
+    steady = named(exact_group(20, flipped, 4), "ResNet-38 ×0.25")  # deep seeds that agree
+    fig7, _ = compare((wide, deep), (wide, again), LABELS).verdicts(
+        also=compare((wide, deep), (deep, steady), LABELS)
+    )
+    assert fig7.outcome == "reproduced"
+
+
 def rates(sometimes, never, always=1.0):
     """Example accuracies by class: classes 0-2 `sometimes`, 3-5 `never`, 6-9 `always`."""
     return np.where(LABELS < 3, sometimes, np.where(LABELS < 6, never, always))

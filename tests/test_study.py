@@ -232,7 +232,8 @@ def test_the_cpu_profile_is_the_studys_choice_with_stage_7s_networks(monkeypatch
         assert grid.fractions == (1 / 128, 1 / 64, 1 / 32) and grid.seeds == (0, 1, 2)
     assert experiment("measures").architectures == ((20, 1),)  # the width series' base
     assert experiment("beyond").snapshot_epochs == (1, 4, 13, 43, 128)
-    for name in ("mistakes", "mistakes_baseline"):  # not moved: the earlier regime
+    # not moved: the earlier regime
+    for name in ("mistakes", "mistakes_baseline", "mistakes_deep_baseline"):
         assert (experiment(name).fractions, experiment(name).epochs) == ((1 / 16,), 15)
 
 

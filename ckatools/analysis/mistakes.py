@@ -346,47 +346,73 @@ class Comparison:
     classes: list[dict]  # class_tests of the pair
     baseline_classes: list[dict]  # class_tests of the baseline pair
 
-    def verdicts(self) -> tuple[Verdict, Verdict]:
+    def verdicts(self, also: Comparison | None = None) -> tuple[Verdict, Verdict]:
         """Fig. 7: equal accuracy (within :data:`EQUAL_ACCURACY`, by two one-sided tests), yet
         more scatter than the baseline and more classes that differ; Fig. F.1: examples picked on
-        half the seeds differ on the other half, by more than the baseline's."""
+        half the seeds differ on the other half, by more than the baseline's.
+
+        Args:
+            also: the same pair compared with a second baseline (the paper's Fig. 7b compares
+                two groups of the deep architecture; Fig. F.1, of the wide one): its scatter,
+                class and held-out parts are added, named by its baseline's architecture.
+        """
         a, b = (g.label for g in self.pair)
+        acc = self.accuracy
+        accuracy = {
+            f"equal mean accuracy within ±{EQUAL_ACCURACY:.1%} (two one-sided Welch tests; "
+            f"{acc['mean_a']:.2%} vs {acc['mean_b']:.2%}, Welch p = {acc['p']:.2g})": (
+                equivalent(*(g.accuracy for g in self.pair), EQUAL_ACCURACY)
+            )
+        }
+        held_out = {
+            f"they differ on the other half (gap {self.split['held_out']:.2f}, 95 % lower bound "
+            f"{self.split['held_out'] - Z95 * self.split['held_out_se']:.2f})": Check(
+                self.split["held_out"], Z95 * self.split["held_out_se"]
+            )
+        }
+        fig7_parts, f1_parts = [accuracy], [held_out]
+        for found in (self,) if also is None else (self, also):
+            fig7_parts.append(found._against_baseline(named=also is not None))
+            f1_parts.append(found._picks_against_baseline(named=also is not None))
+        fig7 = checks_verdict("Fig. 7", f"{a} against {b}", _merged(fig7_parts))
+        f1 = checks_verdict(
+            "Fig. F.1",
+            f"{len(self.split['examples'])} examples picked on half the seeds",
+            _merged(f1_parts),
+        )
+        return fig7, f1
+
+    def _baseline_name(self, named: bool) -> str:
+        return f"the {self.baseline[0].label} baseline" if named else "the baseline"
+
+    def _against_baseline(self, named: bool) -> dict[str, Check | bool]:
+        """Fig. 7's parts against this comparison's baseline pair."""
         differ = sum(row["differs"] for row in self.classes)
         baseline_differ = sum(row["differs"] for row in self.baseline_classes)
-        d = self.dispersion
-        acc = self.accuracy
-        fig7 = checks_verdict(
-            "Fig. 7",
-            f"{a} against {b}",
-            {
-                f"equal mean accuracy within ±{EQUAL_ACCURACY:.1%} (two one-sided Welch tests; "
-                f"{acc['mean_a']:.2%} vs {acc['mean_b']:.2%}, Welch p = {acc['p']:.2g})": (
-                    equivalent(*(g.accuracy for g in self.pair), EQUAL_ACCURACY)
-                ),
-                f"per-example scatter above the baseline's ({d['ratio']:.1f}x; excess "
-                f"{d['excess']:.4f})": interval(d["low"], d["high"]),
-                f"more classes differ than in the baseline ({differ} vs {baseline_differ} of "
-                f"{len(self.classes)})": differ > baseline_differ,
-            },
-        )
+        d, whose = self.dispersion, self._baseline_name(named)
+        return {
+            f"per-example scatter above {whose}'s ({d['ratio']:.1f}x; excess "
+            f"{d['excess']:.4f})": interval(d["low"], d["high"]),
+            f"more classes differ than in {whose} ({differ} vs {baseline_differ} of "
+            f"{len(self.classes)})": differ > baseline_differ,
+        }
+
+    def _picks_against_baseline(self, named: bool) -> dict[str, Check]:
+        """Fig. F.1's part against this comparison's baseline pair's picks."""
         s, base = self.split, self.baseline_split
-        low = s["held_out"] - Z95 * s["held_out_se"]
         base_gap, base_se = (  # none picked: no gap
             (base["held_out"], base["held_out_se"]) if len(base["examples"]) else (0.0, 0.0)
         )
-        f1 = checks_verdict(
-            "Fig. F.1",
-            f"{len(s['examples'])} examples picked on half the seeds",
-            {
-                f"they differ on the other half (gap {s['held_out']:.2f}, 95 % lower bound "
-                f"{low:.2f})": Check(s["held_out"], Z95 * s["held_out_se"]),
-                f"by more than the baseline's picks ({base_gap:.2f} on "
-                f"{len(base['examples'])} examples)": Check(
-                    s["held_out"] - base_gap, Z95 * float(np.hypot(s["held_out_se"], base_se))
-                ),
-            },
-        )
-        return fig7, f1
+        return {
+            f"by more than {self._baseline_name(named)}'s picks ({base_gap:.2f} on "
+            f"{len(base['examples'])} examples)": Check(
+                s["held_out"] - base_gap, Z95 * float(np.hypot(s["held_out_se"], base_se))
+            ),
+        }
+
+
+def _merged(parts: list[dict]) -> dict:
+    return {name: check for found in parts for name, check in found.items()}
 
 
 def compare(

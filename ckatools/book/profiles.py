@@ -255,6 +255,14 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
         "colab": dict(architectures=((14, 0.5),), seeds=tuple(range(20, 40))),
         "paper": dict(architectures=((14, 2),), seeds=tuple(range(100, 200))),
     },
+    # ... and a second group of the deep architecture: the paper's own baseline of Fig. 7b
+    # (100 ResNet-62 against 100 more), beside the wide one (added 6 December 2026, issue 27).
+    "mistakes_deep_baseline": {
+        "smoke": dict(architectures=((14, 0.25),), seeds=tuple(range(4, 8))),
+        "cpu": dict(EARLIER_CPU_REGIME, architectures=((38, 0.25),), seeds=tuple(range(20, 40))),
+        "colab": dict(architectures=((62, 0.25),), seeds=tuple(range(20, 40))),
+        "paper": dict(architectures=((62, 1),), seeds=tuple(range(100, 200))),
+    },
     # Chapter 04 (Fig. 2, D.2-D.4): the same series on less data.
     "data_width": _less_data(
         smoke=((8, 0.25), (8, 0.5)),
