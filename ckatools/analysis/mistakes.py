@@ -478,12 +478,12 @@ def gain_where_often_right(
             means = (weights @ sums.T) / (weights @ counts.T)  # (..., 2)
         return means[..., 0] - means[..., 1]
 
-    examples = small.shape[1]
-    value = float(difference(np.ones(examples)))
+    n_examples = small.shape[1]
+    value = float(difference(np.ones(n_examples)))
     rng = np.random.default_rng(seed)
     spread = np.array(
         [
-            difference(np.bincount(rng.integers(examples, size=examples), minlength=examples))
+            difference(np.bincount(rng.integers(n_examples, size=n_examples), minlength=n_examples))
             for _ in range(resamples)
         ]
     )

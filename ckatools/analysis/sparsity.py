@@ -17,6 +17,7 @@ import torch.nn as nn
 
 from ckatools.analysis.verdicts import Check, equivalent, mean_above
 from ckatools.capture import _evaluating, representations_of
+from ckatools.stats import split_means
 
 __all__ = ["relu_sparsity", "block_sparsity", "fig_d8_checks", "SAME_SHARE", "NOT_LINEAR"]
 
@@ -70,14 +71,12 @@ def block_sparsity(rows: Sequence[dict], start: int, end: int) -> tuple[float, f
     """One network's Fig. D.8 numbers, from its :func:`relu_sparsity` rows and its block's span
     (representation indices ``start..end``): the mean always-active share of its ReLUs inside
     the block minus outside it, and the mean zero share inside (NaN where a side has no ReLU)."""
-    inside = [r for r in rows if start <= r["index"] <= end]
-    outside = [r for r in rows if not start <= r["index"] <= end]
-    if not inside or not outside:
+    inside = [start <= r["index"] <= end for r in rows]
+    if all(inside) or not any(inside):
         return float("nan"), float("nan")
-    gap = np.mean([r["always_active"] for r in inside]) - np.mean(
-        [r["always_active"] for r in outside]
-    )
-    return float(gap), float(np.mean([r["zero"] for r in inside]))
+    active_in, active_out = split_means([r["always_active"] for r in rows], inside)
+    zeros_in, _ = split_means([r["zero"] for r in rows], inside)
+    return active_in - active_out, zeros_in
 
 
 def fig_d8_checks(networks: Sequence[tuple[float, float]]) -> dict[str, Check]:
@@ -87,12 +86,12 @@ def fig_d8_checks(networks: Sequence[tuple[float, float]]) -> dict[str, Check]:
     inside the margin), and more than :data:`NOT_LINEAR` of the activations inside the block are
     zeros (a t interval over the networks). One network (or none) cannot tell."""
     gaps = np.array([g for g, _ in networks], dtype=float)
+    gaps = gaps[np.isfinite(gaps)]
     zeros = np.array([z for _, z in networks], dtype=float)
-    mean_gap = float(np.nanmean(gaps)) if np.isfinite(gaps).any() else float("nan")
-    n = int(np.isfinite(gaps).sum())
+    mean_gap = float(gaps.mean()) if len(gaps) else float("nan")
     return {
-        f"always-active shares within {SAME_SHARE:.1f} inside and outside ({n} networks, mean "
-        f"gap {mean_gap:+.3f})": equivalent(gaps[np.isfinite(gaps)], None, SAME_SHARE),
+        f"always-active shares within {SAME_SHARE:.1f} inside and outside ({len(gaps)} networks, "
+        f"mean gap {mean_gap:+.3f})": equivalent(gaps, None, SAME_SHARE),
         f"more than {NOT_LINEAR:.0%} zeros inside the block (not linear)": mean_above(
             zeros[np.isfinite(zeros)], NOT_LINEAR
         ),
