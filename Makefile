@@ -45,6 +45,7 @@ benchmarks: $(VENV)/.installed
 	MPLBACKEND=Agg $(PY) benchmarks/bench_model_cka.py --depths 38 --skip torch_cka
 	MPLBACKEND=Agg $(PY) benchmarks/bench_training.py
 	MPLBACKEND=Agg $(PY) benchmarks/bench_prepare.py --depths 8 38 14 --epochs 3
+	MPLBACKEND=Agg $(PY) benchmarks/bench_stack_step.py
 	MPLBACKEND=Agg $(PY) benchmarks/bench_population_cka.py
 	MPLBACKEND=Agg $(PY) benchmarks/bench_components.py
 	MPLBACKEND=Agg $(PY) -W ignore benchmarks/bench_probes.py --every 6

@@ -7,7 +7,8 @@ own input channels (its own batch, in its own order, with its own augmentation) 
 logits; the loss is the sum of the members' losses, so each member's gradient is the one it
 would get alone, and SGD with momentum and weight decay acts on each parameter separately. One
 kernel call then does K networks' work for one call's overhead, which is what narrow networks
-spend their time on.
+spend their time on. (``torch.func.vmap`` over stacked parameters lowers a batched convolution
+to the same grouped convolution and measured 3-9 % slower a step: ``bench_stack_step.py``.)
 """
 
 from __future__ import annotations

@@ -1,0 +1,142 @@
+"""Two ways to train K seeds of one architecture as one: grouped convolutions against vmap.
+
+One training step (forward, backward, SGD with momentum) per network, for K networks of one
+architecture: one after another (the baseline), as one stacked network of grouped convolutions
+(``ckatools.training.stack``, what ``train_together`` uses), and as ``torch.func.vmap`` over
+the members' stacked parameters (``stack_module_state`` + ``functional_call``, the ensemble
+recipe of the PyTorch docs). Each member gets its own batch of random images; BatchNorm in
+training mode updates each member's own statistics in both stacked ways. Time per network-step
+is the median of the timed steps after a warm-up, in the machine's training precision (bf16
+autocast and channels-last with native bfloat16, float32 without), and each way is printed as a
+ratio to the baseline.
+
+    python benchmarks/bench_stack_step.py [--members 4 8] [--steps 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call, stack_module_state, vmap
+
+from ckatools.models import resnet
+from ckatools.training import cpu_has_bf16
+from ckatools.training.stack import member_losses, stack_models
+
+ARCHITECTURES = ((8, 0.5), (38, 0.25), (20, 1))  # shallow-narrow, deep-narrow, the book's x1
+BATCH, SIDE, CLASSES = 128, 28, 10  # the book's batch size and Fashion-MNIST-M's images
+
+
+def _precision(bf16: bool):
+    """The autocast context and memory format a CPU training step uses."""
+    if bf16:
+        return torch.autocast("cpu", dtype=torch.bfloat16), torch.channels_last
+    return contextlib.nullcontext(), torch.contiguous_format
+
+
+def _median_step(step, steps: int) -> float:
+    """Median seconds of ``steps`` calls of ``step`` after two warm-up calls."""
+    for _ in range(2):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def one_by_one(models, images, labels, bf16: bool, steps: int) -> float:
+    """Seconds per network-step, each network stepped on its own."""
+    autocast, memory_format = _precision(bf16)
+    models = [m.to(memory_format=memory_format) for m in models]
+    optimizers = [torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9) for m in models]
+    images = [x.contiguous(memory_format=memory_format) for x in images]
+
+    def step() -> None:
+        for model, opt, x, y in zip(models, optimizers, images, labels):
+            with autocast:
+                loss = F.cross_entropy(model(x).float(), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+    return _median_step(step, steps) / len(models)
+
+
+def grouped(models, images, labels, bf16: bool, steps: int) -> float:
+    """Seconds per network-step, the members as one network of grouped convolutions."""
+    autocast, memory_format = _precision(bf16)
+    stacked = stack_models(models).to(memory_format=memory_format)
+    opt = torch.optim.SGD(stacked.parameters(), lr=0.01, momentum=0.9)
+    x = torch.cat(images, dim=1).contiguous(memory_format=memory_format)  # member k: block k
+
+    def step() -> None:
+        with autocast:
+            losses = member_losses(stacked(x), labels)
+        opt.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        opt.step()
+
+    return _median_step(step, steps) / len(models)
+
+
+def vmapped(models, images, labels, bf16: bool, steps: int) -> float:
+    """Seconds per network-step, ``vmap`` over the members' stacked parameters and buffers."""
+    autocast, memory_format = _precision(bf16)
+    params, buffers = stack_module_state(models)  # (K, ...) leaves, each member's own
+    skeleton = copy.deepcopy(models[0]).to("meta")
+    opt = torch.optim.SGD(params.values(), lr=0.01, momentum=0.9)
+    x = torch.stack([i.contiguous(memory_format=memory_format) for i in images])  # (K, B, C, H, W)
+    y = torch.stack(labels)  # (K, B)
+
+    def member(p, b, xs, ys):
+        return F.cross_entropy(functional_call(skeleton, (p, b), (xs,)).float(), ys)
+
+    def step() -> None:
+        with autocast:
+            losses = vmap(member)(params, buffers, x, y)
+        opt.zero_grad(set_to_none=True)
+        losses.sum().backward()
+        opt.step()
+
+    return _median_step(step, steps) / len(models)
+
+
+WAYS = (("one by one", one_by_one), ("grouped", grouped), ("vmap", vmapped))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, nargs="*", default=[4, 8])
+    parser.add_argument("--steps", type=int, default=8)
+    args = parser.parse_args()
+    bf16 = cpu_has_bf16()
+    print(
+        f"batch {BATCH} of {SIDE}x{SIDE}x3 per member, {'bf16' if bf16 else 'float32'} "
+        f"(native bfloat16: {bf16}), {torch.get_num_threads()} threads; ms per network-step "
+        f"(x: against one by one)\n"
+    )
+    print("| architecture | K | " + " | ".join(name for name, _ in WAYS) + " |")
+    print("|---|---" + "|---" * len(WAYS) + "|")
+    for depth, width in ARCHITECTURES:
+        for k in args.members:
+            torch.manual_seed(0)
+            models = [resnet(depth, width, num_classes=CLASSES) for _ in range(k)]
+            images = [torch.rand(BATCH, 3, SIDE, SIDE) for _ in range(k)]
+            labels = [torch.randint(0, CLASSES, (BATCH,)) for _ in range(k)]
+            times = [
+                way(copy.deepcopy(models), images, labels, bf16, args.steps) for _, way in WAYS
+            ]
+            cells = [f"{1e3 * t:.1f} ({times[0] / t:.2f}x)" for t in times]
+            print(f"| ResNet-{depth} ×{width:g} | {k} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
