@@ -237,6 +237,44 @@ def test_the_cpu_profile_is_the_studys_choice_with_stage_7s_networks(monkeypatch
         assert (experiment(name).fractions, experiment(name).epochs) == ((1 / 16,), 15)
 
 
+def test_the_colab_profile_is_the_amendments_choice():
+    """The amendment "The colab profile after stage 6": stage 6's recipe and epochs on the
+    largest fraction 1/2^k of CIFAR-10 within the replaced profile's SGD steps, the width
+    series on stage 6's base depth, and the cpu profile's rules for what derives from them."""
+    from ckatools.book import profiles
+    from ckatools.stats import can_reach_95
+
+    decisions = study.stage6_decisions(study.load_results("fashion-mnist-m"))
+    chosen = study.colab_regime(decisions["regime"])
+    assert (chosen["fraction"], chosen["epochs"], chosen["steps"]) == (1 / 16, 128, 3200)
+    assert chosen["budget"] == 15 * 391  # 15 epochs of 50,000 images at batch 128
+    larger = study.colab_regime(decisions["regime"] | {"epochs": 64})  # fewer epochs: more data
+    assert larger["fraction"] == 1 / 8 and larger["steps"] <= larger["budget"]
+    colab = profiles.DEFAULTS["colab"]
+    assert colab["dataset"] == "cifar10"
+    assert colab["fractions"] == (chosen["fraction"],) and colab["epochs"] == chosen["epochs"]
+    for key in ("lr", "warmup_epochs"):
+        assert colab[key] == decisions["regime"][key]
+    experiment = lambda name: profiles.experiment(name, "colab")
+    width, depth = experiment("width_series"), experiment("depth_series")
+    assert {d for d, _ in width.architectures} == {decisions["base"]}
+    assert [w for _, w in width.architectures] == [1, 2, 4]
+    assert experiment("seeds").architectures == (max(depth.architectures),)  # Fig. D.1
+    plain = experiment("plain")
+    assert not plain.residual and plain.architectures == width.architectures[:-1]
+    for name, series in (("data_width", width), ("data_depth", depth)):
+        grid = experiment(name)  # three fractions up to the regime's, two seeds: 90 orderings
+        assert grid.architectures == series.architectures[:3] and len(grid.seeds) == 2
+        assert grid.fractions == tuple(chosen["fraction"] / 2**k for k in (2, 1, 0))
+        assert can_reach_95([f for f in grid.fractions for _ in grid.seeds])
+    for name in ("data_width_cifar100", "data_depth_cifar100"):
+        assert experiment(name).fractions == experiment("data_width").fractions[1:]
+    assert experiment("measures").architectures == width.architectures[:1]
+    assert experiment("beyond").snapshot_epochs == (1, 4, 13, 43, 128)
+    for name in ("mistakes", "mistakes_baseline", "mistakes_deep_baseline"):
+        assert (experiment(name).fractions, experiment(name).epochs) == ((1.0,), 15)
+
+
 def pilot6(regime, depth, width, seed, accuracy, cka=None):
     config = TrainConfig(**regime, depth=depth, width=width, seed=seed)
     return record(config, train=accuracy, cka=cka)

@@ -29,10 +29,12 @@ from ckatools.study.records import (
     measure_network,
 )
 from ckatools.study.rules import (
+    COLAB_REPLACED,
     _regime,
     agreement,
     choose,
     choose_dataset,
+    colab_regime,
     dataset_reading,
     dataset_table,
     less_data,
@@ -62,6 +64,7 @@ from ckatools.study.stages import (
 from ckatools.training import TrainConfig
 
 __all__ = [
+    "COLAB_REPLACED",
     "PROTOCOL",
     "PILOT_SEEDS",
     "SEEDS",
@@ -75,6 +78,7 @@ __all__ = [
     "agreement",
     "choose",
     "choose_dataset",
+    "colab_regime",
     "configs",
     "dataset_reading",
     "dataset_table",

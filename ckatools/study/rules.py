@@ -4,6 +4,7 @@ base-depth rules (stage 6); and the block measure's agreement with the labelled 
 
 from __future__ import annotations
 
+import math
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ import numpy as np
 
 from ckatools.analysis.blocks import MIN_BLOCK_FRACTION, Block
 from ckatools.analysis.verdicts import FIT, Verdict
+from ckatools.data import TRAIN_SIZES
 from ckatools.page import COLUMN_CHARS
 from ckatools.stats import rho_interval, spearman
 from ckatools.study.records import Label, Measured, labels, load_results
@@ -44,6 +46,8 @@ __all__ = [
     "trend_sentence",
     "choose_dataset",
     "stage6_decisions",
+    "COLAB_REPLACED",
+    "colab_regime",
     "less_data",
 ]
 
@@ -477,6 +481,36 @@ def stage6_decisions(items: list[Measured]) -> dict:
             break
     base, missing = _base_depth(chosen, found, fits) if chosen is not None else (None, [])
     return dict(regime=chosen, base=base, complete=complete, searched=rows, base_missing=missing)
+
+
+# The colab profile that the amendment of 2026-12-06 replaced: 15 epochs of CIFAR-10's 50,000
+# training images. Its SGD steps per network are the budget of the colab profile's regime.
+COLAB_REPLACED = dict(dataset="cifar10", fraction=1.0, epochs=15, batch_size=128)
+
+
+def _sgd_steps(dataset: str, fraction: float, epochs: int, batch_size: int) -> int:
+    """SGD steps of one network: ceil(training images / batch) an epoch."""
+    return math.ceil(TRAIN_SIZES[dataset] * fraction / batch_size) * epochs
+
+
+def colab_regime(regime: dict) -> dict:
+    """The colab profile's regime by the rule of the amendment of 2026-12-06: stage 6's epochs
+    (in which the pilot's largest networks first fitted; at equal steps, more epochs came
+    closer), on the largest fraction 1/2^k of CIFAR-10 whose SGD steps per network stay
+    within those of the profile it replaced (:data:`COLAB_REPLACED`).
+
+    Args:
+        regime: stage 6's chosen regime (:func:`stage6_decisions`), with its ``epochs``.
+
+    Returns:
+        dict(fraction, epochs, steps, budget): the regime, its steps per network and the budget.
+    """
+    budget = _sgd_steps(**COLAB_REPLACED)
+    batch, epochs, fraction = COLAB_REPLACED["batch_size"], regime["epochs"], 1.0
+    while _sgd_steps("cifar10", fraction, epochs, batch) > budget:
+        fraction /= 2
+    steps = _sgd_steps("cifar10", fraction, epochs, batch)
+    return dict(fraction=fraction, epochs=epochs, steps=steps, budget=budget)
 
 
 def _base_depth(regime: dict, found, fits) -> tuple[int | None, list[str]]:
