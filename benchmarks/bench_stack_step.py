@@ -8,7 +8,8 @@ recipe of the PyTorch docs). Each member gets its own batch of random images; Ba
 training mode updates each member's own statistics in both stacked ways. Time per network-step
 is the median of the timed steps after a warm-up, in the machine's training precision (bf16
 autocast and channels-last with native bfloat16, float32 without), and each way is printed as a
-ratio to the baseline.
+ratio to the baseline. Before timing, one step of each stacked way is checked against the steps
+alone (every member's parameters, to the rounding of the precision used).
 
     python benchmarks/bench_stack_step.py [--members 4 8] [--steps 8]
 """
@@ -27,10 +28,15 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from ckatools.models import resnet
 from ckatools.training import cpu_has_bf16
-from ckatools.training.stack import member_losses, stack_models
+from ckatools.training.stack import member_losses, stack_models, unstack_into
 
 ARCHITECTURES = ((8, 0.5), (38, 0.25), (20, 1))  # shallow-narrow, deep-narrow, the book's x1
 BATCH, SIDE, CLASSES = 128, 28, 10  # the book's batch size and Fashion-MNIST-M's images
+# A step alone and stacked sum the same products in another order: after one SGD step (lr 0.01)
+# the parameters differ by float32 rounding of the gradients (relative 1e-7 over sums of a few
+# thousand terms, times lr), far below 1e-4; bf16 autocast rounds each product to 8 bits of
+# mantissa (relative 4e-3), times lr and a gradient of order 1: below 1e-3.
+TOLERANCE = {False: 1e-4, True: 1e-3}
 
 
 def _precision(bf16: bool):
@@ -52,8 +58,9 @@ def _median_step(step, steps: int) -> float:
     return statistics.median(times)
 
 
-def one_by_one(models, images, labels, bf16: bool, steps: int) -> float:
-    """Seconds per network-step, each network stepped on its own."""
+def one_by_one(models, images, labels, bf16: bool):
+    """Each network stepped on its own: (step, parameters) where ``parameters()`` lists each
+    member's parameters by name."""
     autocast, memory_format = _precision(bf16)
     models = [m.to(memory_format=memory_format) for m in models]
     optimizers = [torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9) for m in models]
@@ -67,11 +74,11 @@ def one_by_one(models, images, labels, bf16: bool, steps: int) -> float:
             loss.backward()
             opt.step()
 
-    return _median_step(step, steps) / len(models)
+    return step, lambda: [dict(m.named_parameters()) for m in models]
 
 
-def grouped(models, images, labels, bf16: bool, steps: int) -> float:
-    """Seconds per network-step, the members as one network of grouped convolutions."""
+def grouped(models, images, labels, bf16: bool):
+    """The members as one network of grouped convolutions: (step, parameters)."""
     autocast, memory_format = _precision(bf16)
     stacked = stack_models(models).to(memory_format=memory_format)
     opt = torch.optim.SGD(stacked.parameters(), lr=0.01, momentum=0.9)
@@ -84,11 +91,16 @@ def grouped(models, images, labels, bf16: bool, steps: int) -> float:
         losses.sum().backward()
         opt.step()
 
-    return _median_step(step, steps) / len(models)
+    def parameters() -> list[dict]:
+        unstack_into(stacked, models)  # the members' own tensors, overwritten
+        return [dict(m.named_parameters()) for m in models]
+
+    return step, parameters
 
 
-def vmapped(models, images, labels, bf16: bool, steps: int) -> float:
-    """Seconds per network-step, ``vmap`` over the members' stacked parameters and buffers."""
+def vmapped(models, images, labels, bf16: bool):
+    """``vmap`` over the members' stacked parameters and buffers: (step, parameters). The
+    parameters stay contiguous: ``stack_module_state`` makes new (K, ...) tensors."""
     autocast, memory_format = _precision(bf16)
     params, buffers = stack_module_state(models)  # (K, ...) leaves, each member's own
     skeleton = copy.deepcopy(models[0]).to("meta")
@@ -106,10 +118,34 @@ def vmapped(models, images, labels, bf16: bool, steps: int) -> float:
         losses.sum().backward()
         opt.step()
 
-    return _median_step(step, steps) / len(models)
+    return step, lambda: [{n: p[k] for n, p in params.items()} for k in range(len(models))]
 
 
 WAYS = (("one by one", one_by_one), ("grouped", grouped), ("vmap", vmapped))
+
+
+def largest_difference(models, images, labels, bf16: bool = False) -> dict[str, float]:
+    """One step of each way from the same networks and batches: for each stacked way, the
+    largest absolute difference of any member's parameter from the step taken alone."""
+    steps = {}
+    for name, way in WAYS:
+        step, parameters = way(copy.deepcopy(models), images, labels, bf16)
+        step()
+        steps[name] = parameters()
+    alone = steps.pop("one by one")
+    return {
+        name: max(
+            (b[n].detach().float() - p.detach().float()).abs().max().item()
+            for a, b in zip(alone, members)
+            for n, p in a.items()
+        )
+        for name, members in steps.items()
+    }
+
+
+def _seconds_per_network_step(way, models, images, labels, bf16: bool, steps: int) -> float:
+    step, _ = way(copy.deepcopy(models), images, labels, bf16)
+    return _median_step(step, steps) / len(models)
 
 
 def main() -> None:
@@ -131,11 +167,16 @@ def main() -> None:
             models = [resnet(depth, width, num_classes=CLASSES) for _ in range(k)]
             images = [torch.rand(BATCH, 3, SIDE, SIDE) for _ in range(k)]
             labels = [torch.randint(0, CLASSES, (BATCH,)) for _ in range(k)]
+            gaps = largest_difference(models, images, labels, bf16)
+            if max(gaps.values()) > TOLERANCE[bf16]:
+                raise RuntimeError(f"a stacked step differs from the steps alone: {gaps}")
             times = [
-                way(copy.deepcopy(models), images, labels, bf16, args.steps) for _, way in WAYS
+                _seconds_per_network_step(way, models, images, labels, bf16, args.steps)
+                for _, way in WAYS
             ]
             cells = [f"{1e3 * t:.1f} ({times[0] / t:.2f}x)" for t in times]
             print(f"| ResNet-{depth} ×{width:g} | {k} | " + " | ".join(cells) + " |", flush=True)
+    print(f"\nlargest parameter difference after one step, against alone: {gaps}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 changes each member as a step alone would, a short run gives the networks training alone gives
 (to float32 rounding), and the zoo stores every member as an ordinary entry."""
 
+import copy
+import importlib.util
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -140,3 +143,32 @@ def test_prepare_lets_the_cost_model_choose_each_stack(monkeypatch):
     with pytest.raises(KeyError):  # nothing was trained, so no result to return: the grouping
         zoo.prepare(configs, progress=False)
     assert seen == [2, 2, 1, 1, 1]
+
+
+def _benchmark(name: str):
+    """A module of benchmarks/ (not a package), loaded from its file."""
+    path = Path(__file__).parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmarks_stacked_ways_take_the_step_each_member_takes_alone():
+    """bench_stack_step times grouped convolutions against vmap: both must compute each member's
+    own step (its own batch, its own BatchNorm statistics), or the timing compares other work."""
+    bench = _benchmark("bench_stack_step")
+    alone = [build_model(SMOKE.replace(seed=s), 10, 3) for s in SEEDS]
+    images = [synthetic(32, seed=s).unit() for s in SEEDS]
+    labels = [synthetic(32, seed=s).labels for s in SEEDS]
+    gaps = bench.largest_difference(alone, images, labels)
+    assert set(gaps) == {"grouped", "vmap"}
+    assert max(gaps.values()) <= bench.TOLERANCE[False], gaps
+    step, parameters = bench.one_by_one(copy.deepcopy(alone), images, labels, bf16=False)
+    step()  # the check is not vacuous: one step moves the weights far beyond the tolerance
+    moved = max(
+        (p - q).abs().max().item()
+        for a, b in zip(parameters(), alone)
+        for p, q in zip(a.values(), b.parameters())
+    )
+    assert moved > 10 * bench.TOLERANCE[False]

@@ -1,5 +1,7 @@
 """The study's driver, statistics and rule on small cases."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -248,6 +250,8 @@ def test_the_colab_profile_is_the_amendments_choice():
     chosen = study.colab_regime(decisions["regime"])
     assert (chosen["fraction"], chosen["epochs"], chosen["steps"]) == (1 / 16, 128, 3200)
     assert chosen["budget"] == 15 * 391  # 15 epochs of 50,000 images at batch 128
+    twice = math.ceil(50000 * 2 * chosen["fraction"] / 128) * chosen["epochs"]
+    assert twice > chosen["budget"]  # the largest fraction: twice the data exceeds the budget
     larger = study.colab_regime(decisions["regime"] | {"epochs": 64})  # fewer epochs: more data
     assert larger["fraction"] == 1 / 8 and larger["steps"] <= larger["budget"]
     colab = profiles.DEFAULTS["colab"]
@@ -267,8 +271,13 @@ def test_the_colab_profile_is_the_amendments_choice():
         assert grid.architectures == series.architectures[:3] and len(grid.seeds) == 2
         assert grid.fractions == tuple(chosen["fraction"] / 2**k for k in (2, 1, 0))
         assert can_reach_95([f for f in grid.fractions for _ in grid.seeds])
-    for name in ("data_width_cifar100", "data_depth_cifar100"):
-        assert experiment(name).fractions == experiment("data_width").fractions[1:]
+    for name, ends in (("data_width_cifar100", (20, 4)), ("data_depth_cifar100", (110, 1))):
+        grid = experiment(name)  # Chapter 4's fractions and seeds: each part can reach 95 %
+        assert (grid.dataset, grid.fractions) == ("cifar100", experiment("data_width").fractions)
+        assert grid.seeds == experiment("data_width").seeds and max(grid.architectures) == ends
+    family = set(experiment("family").architectures)  # Chapter 2 shows the series' networks
+    assert family == set(width.architectures) | set(depth.architectures)
+    assert experiment("first_heatmap").architectures == width.architectures[:1]
     assert experiment("measures").architectures == width.architectures[:1]
     assert experiment("beyond").snapshot_epochs == (1, 4, 13, 43, 128)
     for name in ("mistakes", "mistakes_baseline", "mistakes_deep_baseline"):

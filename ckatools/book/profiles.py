@@ -299,13 +299,13 @@ EXPERIMENTS: dict[str, dict[str, dict]] = {
     "data_width_cifar100": {
         "smoke": GPU_ONLY,
         "cpu": GPU_ONLY,
-        "colab": dict(CIFAR100, fractions=(1 / 32, 1 / 16), architectures=COLAB_WIDTHS[::2]),
+        "colab": dict(CIFAR100, **LESS_DATA["colab"], architectures=COLAB_WIDTHS[::2]),
         "paper": dict(CIFAR100, fractions=PAPER_FRACTIONS, architectures=PAPER_WIDTHS),
     },
     "data_depth_cifar100": {
         "smoke": GPU_ONLY,
         "cpu": GPU_ONLY,
-        "colab": dict(CIFAR100, fractions=(1 / 32, 1 / 16), architectures=COLAB_DEPTHS[2:]),
+        "colab": dict(CIFAR100, **LESS_DATA["colab"], architectures=COLAB_DEPTHS[2:]),
         "paper": dict(
             CIFAR100,
             fractions=PAPER_FRACTIONS,

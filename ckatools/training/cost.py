@@ -87,8 +87,9 @@ def cpu_seconds(config: TrainConfig) -> float:
 # ResNet-20 x0.5 (69 %) 1.7x with 4, ResNet-14 x1 (40 %) 0.9-1.05x. torch.compile gained 1.6x
 # for ResNet-8 x0.5 alone but nothing on a stack, and lost 17 % on ResNet-20 x1: not used.
 # In float32 on a CPU without native bfloat16 (2-core AMD EPYC, AVX2; torch 2.14) grouped
-# convolutions lose instead: per network-step, stacks of 4 and 8 ran 0.63-1.01x as fast as one
-# network alone (ResNet-8 x0.5, -38 x0.25, -20 x0.5, -14 x1, -20 x1), so stacks are for bf16.
+# convolutions lose instead: per network-step, stacks of 4 and 8 ran 0.56-1.01x as fast as one
+# network alone (ResNet-8 x0.5, -38 x0.25, -20 x0.5, -14 x1, -20 x1; two runs, README), so
+# stacks are for bf16.
 STACK_RULE = ((0.75, 8), (0.6, 4))  # (overhead share at least, seeds per stack), first match
 
 
