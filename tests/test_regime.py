@@ -134,3 +134,12 @@ def test_gate_leaves_fitted_other_and_unrun_claims_alone():
     assert in_regime(mistakes, {"a": 0.5}) is mistakes  # not a claim about capacity
     unrun = Verdict("Fig. 1", "not run in this profile", "needs a GPU")
     assert in_regime(unrun, {"a": 0.5}) is unrun
+
+
+def test_a_verdict_not_testable_for_another_reason_does_not_blame_fitting():
+    gated = in_regime(_fig1([5, 4, 3, 2, 1] * 3), {"ResNet-56 ×1 s0": 0.77})
+    assert "fit their training data, and these do not" in gated.reading
+    blockless = Verdict(
+        "Fig. D.8", "not testable", "no trained network of this profile has a block"
+    )
+    assert "fit" not in blockless.reading and "cannot test it" in blockless.reading

@@ -278,10 +278,15 @@ class Verdict:
                 "This run cannot tell: no part of the claim is clear of its uncertainty, "
                 "for or against."
             )
-        if self.outcome == "not testable":
+        if self.outcome == "not testable" and _UNFIT in self.evidence:
             return (
                 "The claim is about networks that fit their training data, and these do not: "
                 "the run cannot test it, for or against."
+            )
+        if self.outcome == "not testable":
+            return (
+                "What the claim is about is not in this run (the line above says what is "
+                "missing): it cannot test it, for or against."
             )
         return "This profile does not rebuild the figure."
 
@@ -359,6 +364,7 @@ def _accuracy(value: float) -> str:
 
 
 _GATED = re.compile(r"\d+ of \d+ largest networks")  # what in_regime adds to the evidence
+_UNFIT = "largest networks do not fit their data"  # ... when it makes a verdict not testable
 
 
 def in_regime(verdict: Verdict, train_accuracies: Mapping[str, float]) -> Verdict:
@@ -394,7 +400,7 @@ def in_regime(verdict: Verdict, train_accuracies: Mapping[str, float]) -> Verdic
         for name, a in by_architecture.items()
     )
     evidence = (
-        f"{len(short)} of {n} largest networks do not fit their data (>= {FIT:.0%} training "
+        f"{len(short)} of {n} {_UNFIT} (>= {FIT:.0%} training "
         f"accuracy; {listed}); "
         f"its parts alone: {verdict.outcome} - {verdict.evidence}"
     )
