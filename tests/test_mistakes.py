@@ -321,3 +321,15 @@ def test_the_gain_where_small_networks_are_often_right_is_measured_on_held_out_n
     for too_few in ((group(2, 0.6, 0), group(3, 0.6, 1)), (group(4, 0.6, 0), group(0, 0.6, 1))):
         found = gain_where_often_right(*too_few)  # e.g. no network of a group trained
         assert found["examples"] == 0 and found["check"].state == "cannot tell"
+
+
+def test_fig_7_is_not_testable_when_the_groups_accuracies_differ():
+    """Equal accuracy is the comparison's premise: groups whose accuracies differ beyond the
+    margin make different mistakes for that reason alone."""
+    rates = np.where(np.arange(len(LABELS)) % 2 == 0, 0.9, 0.6)
+    wide, again = named(exact_group(20, rates, 0)), named(exact_group(20, rates, 1))
+    worse = named(exact_group(20, rates - 0.1, 2), "ResNet-38 ×0.25")  # 10 points lower
+    found = compare((wide, worse), (wide, again), LABELS)
+    fig7, _ = found.verdicts()
+    assert fig7.outcome == "not testable" and "differ beyond ±0.5%" in fig7.evidence
+    assert "its parts alone: not reproduced" in fig7.evidence  # the accuracy part is against

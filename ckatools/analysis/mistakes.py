@@ -349,7 +349,9 @@ class Comparison:
     def verdicts(self, also: Comparison | None = None) -> tuple[Verdict, Verdict]:
         """Fig. 7: equal accuracy (within :data:`EQUAL_ACCURACY`, by two one-sided tests), yet
         more scatter than the baseline and more classes that differ; Fig. F.1: examples picked on
-        half the seeds differ on the other half, by more than the baseline's.
+        half the seeds differ on the other half, by more than the baseline's. Equal accuracy is
+        the comparison's premise: where the accuracies differ beyond the margin, Fig. 7 is
+        **not testable** (its parts are listed in the evidence).
 
         Args:
             also: the same pair compared with a second baseline (the paper's Fig. 7b compares
@@ -375,6 +377,14 @@ class Comparison:
             fig7_parts.append(found._against_baseline(named=also is not None))
             f1_parts.append(found._picks_against_baseline(named=also is not None))
         fig7 = checks_verdict("Fig. 7", f"{a} against {b}", _merged(fig7_parts))
+        if next(iter(accuracy.values())).state == "against":  # the comparison's premise fails
+            fig7 = Verdict(
+                "Fig. 7",
+                "not testable",
+                f"the groups' mean accuracies differ beyond ±{EQUAL_ACCURACY:.1%}, so their "
+                f"different mistakes would partly be different accuracy (the paper compares "
+                f"groups of equal accuracy); its parts alone: {fig7.outcome} - {fig7.evidence}",
+            )
         f1 = checks_verdict(
             "Fig. F.1",
             f"{len(self.split['examples'])} examples picked on half the seeds",
