@@ -4,12 +4,23 @@ import numpy as np
 import pytest
 import torch
 
-from ckatools.analysis.probes import block_gains, fit_probe, probe_layers
+from ckatools.analysis.blocks import Block
+from ckatools.analysis.probes import (
+    ProbeNumbers,
+    block_gains,
+    fig4_checks,
+    fit_probe,
+    probe_layers,
+    probe_numbers,
+)
 from ckatools.analysis.pruning import (
     MINIMAL_LOSS,
+    DeletionNumbers,
     block_outputs,
     deletion_costs,
+    deletion_numbers,
     deletion_sweep,
+    fig5_checks,
     little_loss,
     stage_costs,
 )
@@ -138,10 +149,8 @@ def test_the_row_space_probe_is_the_probe_on_the_raw_features():
     assert 0.4 < slow["test_accuracy"] < 1  # neither trivial nor chance: a real comparison
 
 
-def test_split_means_and_block_gains_on_hand_made_probes():
-    assert split_means([1, 2, 3, float("nan")], [True, True, False, False]) == (1.5, 3.0)
-    assert all(m != m for m in split_means([1.0], [True])[1:])  # nothing outside: NaN
-    # post-residual probes at representations 10, 20, 30, 40; pre-residual ones 2 before each
+def _hand_made_probes():
+    """Post-residual probes at representations 10, 20, 30, 40; pre-residual ones 2 before each."""
     accuracy = {10: 0.5, 20: 0.6, 30: 0.62, 40: 0.9}
     rows = []
     for b, (i, a) in enumerate(accuracy.items()):
@@ -163,7 +172,13 @@ def test_split_means_and_block_gains_on_hand_made_probes():
                 test_accuracy=a - 0.1 * (i >= 20),
             )
         )
-    gains = block_gains(rows, start=18, end=30)  # the block holds the outputs at 20 and 30
+    return rows
+
+
+def test_split_means_and_block_gains_on_hand_made_probes():
+    assert split_means([1, 2, 3, float("nan")], [True, True, False, False]) == (1.5, 3.0)
+    assert all(m != m for m in split_means([1.0], [True])[1:])  # nothing outside: NaN
+    gains = block_gains(_hand_made_probes(), start=18, end=30)  # outputs at 20 and 30 inside
     assert gains["inside"] == pytest.approx(0.02)  # 20 -> 30
     assert gains["outside"] == pytest.approx((0.1 + 0.28) / 2)  # 10 -> 20 and 30 -> 40
     assert gains["residual_inside"] == pytest.approx(0.1)
@@ -207,3 +222,49 @@ def test_stage_costs_and_little_loss_against_a_stated_margin():
     assert little_loss([0.001]).state == "cannot tell"  # one network: no interval
     with pytest.raises(ValueError, match="must be positive"):
         little_loss([0.01], margin=0)
+
+
+def _block(start, end, present=True):
+    return Block(start, end, (end - start + 1) / 50, 0.3, 0.2, found=present)
+
+
+def test_fig_4_takes_one_number_per_network_and_leaves_out_one_sided_blocks():
+    rows = _hand_made_probes()
+    numbers = probe_numbers("a", rows, _block(18, 30))
+    assert numbers.gain_inside == pytest.approx(0.02) and numbers.rho == pytest.approx(1.0)
+    assert numbers.residual_inside == pytest.approx(0.1)
+
+    def net(name, block, gain_in, gain_out, residual, rho):
+        return ProbeNumbers(name, block, gain_in, gain_out, residual, 0.0, rho)
+
+    plateau = [net(f"b{i}", True, 0.01 + 0.001 * i, 0.1, 0.05 + 0.01 * i, 0.2) for i in range(4)]
+    rising = [net(f"n{i}", False, 0.05, 0.05, 0.0, 0.9 + 0.02 * i) for i in range(4)]
+    one_sided = net("whole", True, float("nan"), 0.1, -0.5, 0.0)  # the block fills the network
+    checks = fig4_checks(plateau + rising + [one_sided])
+    assert [c.state for c in checks.values()] == ["holds"] * 3
+    assert all("4 networks" in name for name in checks)
+    climbing = [net(f"c{i}", True, 0.2 + 0.01 * i, 0.1, 0.05 + 0.01 * i, 0.9) for i in range(4)]
+    assert list(fig4_checks(climbing + rising).values())[1].state == "against"
+
+
+def test_fig_5_takes_one_number_per_network():
+    layers = resnet(20, 0.25).representations()  # 3 blocks per stage
+    index = {r.name: r.index for r in layers}
+    rows = [
+        dict(stage=1, deleted=0, first_deleted=None, accuracy=0.9),
+        dict(stage=1, deleted=1, first_deleted="stage1.2", accuracy=0.7),
+        dict(stage=2, deleted=0, first_deleted=None, accuracy=0.9),
+        dict(stage=2, deleted=1, first_deleted="stage2.2", accuracy=0.895),
+        dict(stage=2, deleted=2, first_deleted="stage2.1", accuracy=0.885),
+    ]
+    rows = [r | dict(recalibrated=r["accuracy"]) for r in rows]
+    block = _block(index["stage2.1.conv1"], index["stage2.2.relu2"])  # stage 2's last two
+    found = deletion_numbers("a", rows, layers, block)
+    assert found.middle == pytest.approx(0.0075) and found.cheaper == pytest.approx(0.1925)
+    none = deletion_numbers("b", rows, layers, _block(0, 1, present=False))
+    assert not none.has_block and none.middle == pytest.approx(0.0075)  # all of stage 2
+    cheap = [DeletionNumbers(f"w{i}", True, 0, 0, 0, 0, 0.2, 0.005 + 0.001 * i) for i in range(4)]
+    costly = [DeletionNumbers(f"n{i}", False, 0, 0, 0, 0, 0, 0.2 + 0.01 * i) for i in range(4)]
+    checks = fig5_checks(cheap + costly)
+    assert [c.state for c in checks.values()] == ["holds"] * 3
+    assert list(fig5_checks(costly).values())[1] is None  # no network with a block

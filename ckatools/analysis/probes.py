@@ -17,16 +17,29 @@ official code picked epochs and hyperparameters on the test set).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ckatools.analysis.blocks import Block
+from ckatools.analysis.verdicts import Check, mean_above
 from ckatools.capture import activations, representations_of
 from ckatools.data import balanced_subset, load
-from ckatools.stats import split_means, split_values
+from ckatools.stats import spearman, split_means, split_values
 
-__all__ = ["fit_probe", "probe_layers", "probe_data", "block_gains", "PENALTIES"]
+__all__ = [
+    "fit_probe",
+    "probe_layers",
+    "probe_data",
+    "block_gains",
+    "ProbeNumbers",
+    "probe_numbers",
+    "fig4_checks",
+    "PENALTIES",
+]
 
 PENALTIES = (1e-4, 1e-3, 1e-2, 1e-1)  # L2 penalties tried on the validation split
 
@@ -236,3 +249,55 @@ def block_gains(rows: list[dict], start: int, end: int) -> dict:
         steps_outside=steps_outside,
         gaps_inside=gaps_inside,
     )
+
+
+@dataclass(frozen=True)
+class ProbeNumbers:
+    """One network's numbers for Fig. 4's verdict (each part takes one number per network)."""
+
+    name: str
+    has_block: bool
+    gain_inside: float  # mean post-residual accuracy step inside the block (NaN: no step)
+    gain_outside: float  # ... and outside it
+    residual_inside: float  # mean post- minus pre-residual accuracy inside the block
+    residual_outside: float  # ... and outside it
+    rho: float  # Spearman's rho of post-residual accuracy against depth
+
+
+def probe_numbers(name: str, rows: list[dict], block: Block) -> ProbeNumbers:
+    """A network's :class:`ProbeNumbers` from :func:`probe_layers`' rows and its measured block
+    (without a block, the gains are read around the span the measure scored best)."""
+    gains = block_gains(rows, block.start, block.end)
+    post = sorted((r for r in rows if r["post_residual"]), key=lambda r: r["index"])
+    rho = spearman([r["index"] for r in post], [r["test_accuracy"] for r in post])
+    return ProbeNumbers(
+        name,
+        block.present,
+        gains["inside"],
+        gains["outside"],
+        gains["residual_inside"],
+        gains["residual_outside"],
+        float(rho),
+    )
+
+
+def fig4_checks(numbers: Sequence[ProbeNumbers]) -> dict[str, Check]:
+    """Fig. 4's three parts, each a t interval over networks: without a block, accuracy rises
+    through the network (mean rho above 0); with a block, the gain per block is smaller inside
+    than outside, and inside, the probe after the shortcut beats the one before it. A network
+    with a block but no step on one side of it is left out of both of its parts."""
+    rhos = [n.rho for n in numbers if not n.has_block and np.isfinite(n.rho)]
+    found = [
+        n
+        for n in numbers
+        if n.has_block and np.isfinite([n.gain_outside - n.gain_inside, n.residual_inside]).all()
+    ]
+    return {
+        f"without a block, accuracy rises (mean rho, {len(rhos)} networks)": mean_above(rhos),
+        f"with a block, the gain per block is smaller inside ({len(found)} networks)": mean_above(
+            [n.gain_outside - n.gain_inside for n in found]
+        ),
+        f"with a block, post- beats pre-residual inside ({len(found)} networks)": mean_above(
+            [n.residual_inside for n in found]
+        ),
+    }
