@@ -9,6 +9,7 @@ from ckatools.analysis.across import (
     block_squares,
     corresponding_layers,
     depth_alignment,
+    fig6_checks,
 )
 from ckatools.analysis.blocks import Block
 from ckatools.capture import CKAResult, PopulationCKA
@@ -26,11 +27,20 @@ def test_corresponding_layers_split_the_diagonal_by_either_models_block():
             if i != j:
                 matrix[i * n : (i + 1) * n, j * n : (j + 1) * n] = cross
     population = PopulationCKA(matrix, [layers] * 3)
-    blocks = [Block(2, 2, 1 / 6, 0.0), Block(3, 3, 1 / 6, 0.0), Block(2, 3, 2 / 6, 0.0)]
+    blocks = [Block(2, 2, 1 / 6, 0.0, found=True), Block(3, 3, 1 / 6, 0.0, found=True)]
+    blocks.append(Block(2, 3, 2 / 6, 0.0, found=True))
     rows = corresponding_layers(population, blocks)
     assert [r["pair"] for r in rows] == [(0, 1), (0, 2), (1, 2)]
     assert all(r["inside"] == pytest.approx(0.25) for r in rows)
     assert all(r["outside"] == pytest.approx(0.9) for r in rows)
+    absent = Block(2, 3, 2 / 6, 0.0, found=False)  # the measure's best span, not a block
+    rows = corresponding_layers(population, [absent, blocks[1], absent])
+    assert rows[0]["inside"] == pytest.approx(0.3)  # only seed 1's block, layer 3
+    assert rows[1]["inside"] != rows[1]["inside"]  # neither has a block: NaN
+    line, checks = fig6_checks("ResNet-8", population, blocks)
+    # blocks of one layer have no square to be bright in: that part cannot tell
+    assert [c.state for c in checks.values()] == ["holds", "cannot tell"]
+    assert "0.90 outside, 0.25 in" in line
     with pytest.raises(ValueError, match="one architecture"):
         corresponding_layers(PopulationCKA(torch.eye(11), [layers, layers[:5]]), blocks[:2])
 
@@ -64,6 +74,9 @@ def test_block_squares_compare_a_blocks_square_across_models_with_its_own():
     assert rows[1]["across"] == pytest.approx(0.3) and rows[1]["gap"] == pytest.approx(0.6)
     absent = Block(2, 5, 0.5, 0.6, found=False)
     assert [r["pair"] for r in block_squares(population, [present, absent, present])] == [(0, 2)]
+    _, checks = fig6_checks("ResNet-8", population, [present, shifted, present])
+    brighter = next(c for name, c in checks.items() if "brighter" in name)
+    assert brighter.value == pytest.approx(np.mean([r["gap"] for r in rows]))
 
 
 def _cross(rows: int, cols: int, peak) -> CKAResult:

@@ -20,16 +20,23 @@ from collections.abc import Sequence
 import numpy as np
 
 from ckatools.analysis.blocks import Block
-from ckatools.analysis.verdicts import Check
+from ckatools.analysis.verdicts import Check, mean_above
 from ckatools.capture import CKAResult, PopulationCKA
 from ckatools.stats import split_means
 
-__all__ = ["corresponding_layers", "block_squares", "best_matches", "depth_alignment"]
+__all__ = [
+    "corresponding_layers",
+    "block_squares",
+    "fig6_checks",
+    "best_matches",
+    "depth_alignment",
+]
 
 
 def corresponding_layers(population: PopulationCKA, blocks: Sequence[Block]) -> list[dict]:
     """For every pair i < j of same-architecture models, the mean CKA between corresponding
-    layers inside either model's block (``blocks[i]``, ``blocks[j]``) and outside both."""
+    layers inside either model's block (``blocks[i]``, ``blocks[j]``, where present) and outside
+    both (NaN inside when neither has a block)."""
     sizes = {len(layers) for layers in population.layers}
     if len(sizes) != 1:
         raise ValueError(
@@ -43,7 +50,8 @@ def corresponding_layers(population: PopulationCKA, blocks: Sequence[Block]) -> 
             diagonal = population[i, j].matrix.diagonal().numpy()
             inside = np.zeros(len(index), dtype=bool)
             for b in (blocks[i], blocks[j]):
-                inside |= (b.start <= index) & (index <= b.end)
+                if b.present:
+                    inside |= (b.start <= index) & (index <= b.end)
             mean_in, mean_out = split_means(diagonal, inside)
             rows.append(dict(pair=(i, j), inside=mean_in, outside=mean_out))
     return rows
@@ -80,6 +88,41 @@ def block_squares(population: PopulationCKA, blocks: Sequence[Block]) -> list[di
             within = float(np.mean(own))
             rows.append(dict(pair=(i, j), within=within, across=across, gap=within - across))
     return rows
+
+
+def fig6_checks(name: str, population: PopulationCKA, blocks: Sequence[Block]):
+    """Fig. 6's parts for one architecture's seeds, each a t interval over its pairs of seeds
+    (pairs share seeds: a lenient interval). "The block structure representations are highly
+    dissimilar across models": a seed's block is brighter against itself than against another
+    seed's block (pairs that both have a block, :func:`block_squares`). "While layers not in the
+    block structure exhibit some similarity": corresponding layers are more alike outside the
+    blocks than inside them (pairs in which either seed has a block,
+    :func:`corresponding_layers`). With fewer than two pairs a part cannot tell.
+
+    Returns:
+        (line, checks): a sentence of the means, and the parts by name.
+    """
+    rows = [r for r in corresponding_layers(population, blocks) if np.isfinite(r["inside"])]
+    squares = block_squares(population, blocks)
+    outside = [r["outside"] for r in rows]
+    line = f"{name}: {len(rows)} pairs of seeds with a block in either"
+    checks: dict[str, Check] = {}
+    if rows:
+        inside = [r["inside"] for r in rows]
+        line += f"; corresponding layers {np.mean(outside):.2f} outside, {np.mean(inside):.2f} in"
+        checks[
+            f"{name}: corresponding layers more alike outside the blocks ({len(rows)} pairs)"
+        ] = mean_above([o - i for o, i in zip(outside, inside)])
+    if squares:
+        within, across = (np.mean([s[key] for s in squares]) for key in ("within", "across"))
+        line += (
+            f"; {len(squares)} pairs that both have one: within a block {within:.2f}, "
+            f"between the two blocks {across:.2f}"
+        )
+        checks[
+            f"{name}: a block is brighter within its seed than across ({len(squares)} pairs)"
+        ] = mean_above([s["gap"] for s in squares])
+    return line, checks
 
 
 def best_matches(result: CKAResult) -> tuple[np.ndarray, np.ndarray]:
