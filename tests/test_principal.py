@@ -1,6 +1,7 @@
 """Figs. 3, D.5 and D.6 with networks as units: the numbers against independent formulas, the
 checks against hand-made networks whose answer is known."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -108,12 +109,31 @@ def test_fig3_holds_only_for_a_dominant_pc1_whose_removal_halves_the_block():
     assert all(c.state == "cannot tell" for c in one.values())
 
 
-def test_fig_d5_compares_networks_with_and_without_a_block():
-    with_block = [_numbers(0.7, 0.2, late, 0.2) for late in (0.6, 0.65, 0.7)]
-    without = [_without(late, 0.01) for late in (0.2, 0.25, 0.3)]
-    (part,) = fig_d5_checks(with_block + without).values()
-    assert part.state == "holds" and part.value == pytest.approx(0.65 - 0.25)
-    (alone,) = fig_d5_checks(with_block).values()  # no network without a block: cannot tell
+def test_fig_d5_compares_seeds_with_and_without_a_block_within_an_architecture():
+    def seeds(architecture, lates_with, lates_without):
+        return [
+            dataclasses.replace(_numbers(0.7, 0.2, late, 0.2), architecture=architecture)
+            for late in lates_with
+        ] + [
+            dataclasses.replace(_without(late, 0.01), architecture=architecture)
+            for late in lates_without
+        ]
+
+    mixed = (
+        seeds("A", (0.6, 0.65), (0.3,))
+        + seeds("B", (0.5,), (0.2, 0.25))
+        + seeds("C", (0.7,), (0.35,))
+    )
+    (part,) = fig_d5_checks(mixed).values()
+    assert part.state == "holds" and "3 architectures" in next(iter(fig_d5_checks(mixed)))
+    assert part.value == pytest.approx(np.mean([0.625 - 0.3, 0.5 - 0.225, 0.7 - 0.35]))
+    # pooled over architectures, large networks with a block against small ones without would
+    # hold; within each architecture, these seeds do not differ
+    sizes = seeds("large", (0.7, 0.7), ()) + seeds("small", (), (0.2, 0.2))
+    sizes += seeds("X", (0.4,), (0.42,)) + seeds("Y", (0.3,), (0.29,))
+    (part,) = fig_d5_checks(sizes).values()
+    assert part.state == "cannot tell"
+    (alone,) = fig_d5_checks(seeds("A", (0.6, 0.7), ())).values()  # no seed without: cannot tell
     assert alone.state == "cannot tell"
 
 
