@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from ckatools.analysis.datapoints import activation_norms, dominant, shared_source, translated
+from ckatools.analysis.datapoints import (
+    Translation,
+    activation_norms,
+    davari_checks,
+    dominant,
+    shared_source,
+    translated,
+    translation_sweep,
+)
 from ckatools.cka import linear_cka
 from ckatools.models import resnet
 
@@ -42,3 +50,23 @@ def test_shared_source_finds_examples_cut_from_one_photograph():
     assert check.state == "holds"
     best, share, base, check = shared_source(rng.choice(2000, 20, replace=False), sources)
     assert check.state == "cannot tell"  # a random draw shares nothing beyond chance
+
+
+def test_a_translation_sweep_fools_linear_cka_and_not_a_probe_on_separable_classes():
+    rng = np.random.default_rng(0)
+    labels = np.arange(300) % 3
+    x = rng.normal(size=(300, 20)) + 4 * np.eye(20)[labels]
+    sweep = translation_sweep(x, labels, (0, 1, 8))
+    assert [t.distance for t in sweep] == [0, 1, 8] and sweep[0].cka == pytest.approx(1.0)
+    assert sweep[-1].cka < sweep[1].cka < 1 and len(sweep[0].correct) == 90  # the last 30 %
+    assert sweep[0].accuracy == pytest.approx(sweep[0].correct.mean())
+    assert [c.state for c in davari_checks(sweep).values()] == ["holds", "holds"]
+    # a probe that loses half its images and a CKA that does not fall: both parts against
+    ones = np.ones(200)
+    fooled = [
+        Translation(0.0, 1.0, 1.0, ones),
+        Translation(4.0, 0.95, 0.5, np.r_[ones[:100], 0 * ones[100:]]),
+    ]
+    assert [c.state for c in davari_checks(fooled).values()] == ["against", "against"]
+    with pytest.raises(ValueError, match="distance 0"):
+        davari_checks(fooled[1:])

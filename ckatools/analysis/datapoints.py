@@ -8,21 +8,38 @@ at every layer, :func:`dominant` names the largest ones.
 *A blind spot of linear CKA* (Davari et al., ICLR 2023): moving a subset of the examples far
 along one direction changes linear CKA a lot, because CKA weighs directions by their variance,
 while what a linear read-out can do with the representation hardly changes.
-:func:`translated` makes such a representation.
+:func:`translated` makes such a representation, :func:`translation_sweep` moves one class ever
+farther and :func:`davari_checks` reads the sweep as the paper's claim.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from ckatools.analysis.verdicts import Check
+from ckatools.analysis.probes import fit_probe
+from ckatools.analysis.verdicts import Check, exact, mean_above
 from ckatools.capture import activations
+from ckatools.cka import linear_cka
 
-__all__ = ["activation_norms", "dominant", "shared_source", "translated"]
+__all__ = [
+    "activation_norms",
+    "dominant",
+    "shared_source",
+    "translated",
+    "Translation",
+    "translation_sweep",
+    "davari_checks",
+    "CKA_FALL",
+    "PROBE_FALL",
+]
+
+CKA_FALL = 0.2  # "fools linear CKA": it falls by more than this at the largest distance
+PROBE_FALL = 0.05  # "... not a probe": its accuracy falls by less than 5 points there
 
 
 def activation_norms(
@@ -70,3 +87,61 @@ def translated(x, mask, distance: float, *, seed: int = 0) -> np.ndarray:
     moved = x.copy()
     moved[np.asarray(mask, dtype=bool)] += distance * scale * direction
     return moved
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One distance of :func:`translation_sweep`."""
+
+    distance: float  # in units of the representation's root-mean-square norm
+    cka: float  # linear CKA between the original and the moved representation
+    accuracy: float  # a linear probe's test accuracy on the moved representation
+    correct: np.ndarray  # (n_scored,) 1.0 where that probe is right, per scored image
+
+
+def translation_sweep(
+    x, labels, distances: Sequence[float], *, moved: int = 0, fit_share: float = 0.7
+) -> list[Translation]:
+    """Move the examples of class ``moved`` by each of ``distances`` (:func:`translated`) and
+    measure linear CKA with the original and a linear probe, fitted on the first ``fit_share``
+    of the examples and scored on the rest (the same images at every distance: paired).
+
+    Args:
+        x: (n, ...) one representation's activations.
+        labels: (n,) their classes.
+        distances: how far to move, in units of the representation's RMS norm (0: the original).
+    """
+    x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    labels = torch.as_tensor(np.asarray(labels))
+    split = int(len(x) * fit_share)
+    if not 0 < split < len(x):
+        raise ValueError(f"fit_share {fit_share} leaves no images to fit or to score of {len(x)}")
+    sweep = []
+    for d in distances:
+        shifted = torch.as_tensor(translated(x, (labels == moved).numpy(), d), dtype=torch.float32)
+        probe = fit_probe(shifted[:split], labels[:split], shifted[split:], labels[split:])
+        correct = np.asarray(probe["test_correct"], dtype=float)
+        sweep.append(Translation(float(d), linear_cka(x, shifted), probe["test_accuracy"], correct))
+    return sweep
+
+
+def davari_checks(sweep: Sequence[Translation]) -> dict[str, Check]:
+    """Davari et al.'s claim on a sweep whose first distance is 0, both parts read at the largest
+    distance (a rule set after an earlier run: the reproducibility page): linear CKA falls by
+    more than :data:`CKA_FALL`, and the probe's accuracy by less than :data:`PROBE_FALL`, by a
+    paired t interval over the scored images (each right or wrong before and after)."""
+    if sweep[0].distance != 0:
+        raise ValueError(
+            f"the sweep must start at distance 0 (the original), got {sweep[0].distance}"
+        )
+    first, last = sweep[0], max(sweep, key=lambda t: t.distance)
+    where = f"at {last.distance:g} × RMS norm (the largest; rule set after an earlier run)"
+    return {
+        f"{where}, linear CKA falls by more than {CKA_FALL}": exact(
+            first.cka - last.cka > CKA_FALL
+        ),
+        f"{where}, probe accuracy falls by less than {PROBE_FALL * 100:.0f} points (paired over "
+        f"the {len(first.correct)} scored images)": mean_above(
+            PROBE_FALL - (first.correct - last.correct)
+        ),
+    }
