@@ -10,6 +10,7 @@ from ckatools.analysis.across import (
     corresponding_layers,
     depth_alignment,
     fig6_checks,
+    fig_e1_checks,
 )
 from ckatools.analysis.blocks import Block
 from ckatools.capture import CKAResult, PopulationCKA
@@ -95,3 +96,11 @@ def test_depth_alignment_against_a_shuffled_order():
     assert reversed_part.state == "against"
     _, flat = depth_alignment(_cross(20, 34, lambda d: 0.5 + 0 * d))  # all match the middle
     assert flat.state == "cannot tell"
+
+
+def test_fig_e1_asks_for_ordered_matches_closer_than_shuffled_layers():
+    rho, offset, checks = fig_e1_checks(_cross(20, 34, lambda d: d))
+    assert rho > 0.95 and offset < 0.02
+    assert [c.state for c in checks.values()] == ["holds", "holds"]
+    rho, _, checks = fig_e1_checks(_cross(20, 34, lambda d: 1 - d))  # matched in reverse
+    assert rho < -0.95 and [c.state for c in checks.values()] == ["against", "against"]

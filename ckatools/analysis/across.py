@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ckatools.analysis.blocks import Block
-from ckatools.analysis.verdicts import Check, mean_above
+from ckatools.analysis.verdicts import Check, mean_above, rank_check
 from ckatools.capture import CKAResult, PopulationCKA
 from ckatools.stats import split_means
 
@@ -30,6 +30,7 @@ __all__ = [
     "fig6_checks",
     "best_matches",
     "depth_alignment",
+    "fig_e1_checks",
 ]
 
 
@@ -157,3 +158,26 @@ def depth_alignment(
     low, median, high = np.percentile(null, [2.5, 50, 97.5])
     half = median - low if observed <= median else high - median
     return observed, Check(float(median - observed), float(half))
+
+
+def fig_e1_checks(result: CKAResult) -> tuple[float, float, dict[str, Check]]:
+    """Fig. E.1's parts on a wide and a deep network's cross-model CKA (rows: the wide one):
+    the best-matching layers keep the order of depth (Spearman's rho against chance,
+    :func:`ckatools.analysis.verdicts.rank_check`), and their mean offset in relative depth is
+    below what shuffled layer orders give (:func:`depth_alignment`). The units are the layers of
+    that one pair.
+
+    Returns:
+        (rho, mean offset, checks).
+    """
+    own, match = best_matches(result)
+    rho, ordered = rank_check(own, match)
+    offset, aligned = depth_alignment(result)
+    return (
+        rho,
+        offset,
+        {
+            f"best matches keep the order of depth (Spearman {rho:+.2f})": ordered,
+            f"mean offset {offset:.2f}, below the shuffled layers' (two-sided)": aligned,
+        },
+    )

@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ckatools import page
+from ckatools.analysis.across import best_matches
 from ckatools.analysis.mistakes import joint_counts
 from ckatools.plot import (
     CMAP,
@@ -394,4 +395,27 @@ def growth_panels(series: dict, knob: str):
         ax.set_title(wrap_text(title, 0.95 * panel, TEXT), fontsize=TEXT)
     if image is not None:
         fig.colorbar(image, ax=axes, label="examples", shrink=min(0.8, 1.6 / nrows))
+    return fig
+
+
+def pair_panels(pair, a, b):
+    """Fig. E.1 for two networks ``a`` (rows) and ``b``, both runs: their own CKA maps on top,
+    their cross-model map bottom left, and bottom right each layer of ``a`` at its relative
+    depth against the relative depth of its most similar layer of ``b``.
+
+    Args:
+        pair: their :class:`~ckatools.capture.PopulationCKA` (a first).
+    """
+    la, lb = a.config.label, b.config.label
+    fig, axes = plt.subplots(2, 2, figsize=(7, 6.4), layout="constrained")
+    heatmap(pair[0, 0], axes[0, 0], title=a.title, colorbar=False)
+    heatmap(pair[1, 1], axes[0, 1], title=b.title, colorbar=False)
+    heatmap(pair[0, 1], axes[1, 0], title=f"{la} (rows)\nvs {lb}", colorbar=False)
+    axes[1, 0].set(ylabel=f"layer of {la}", xlabel=f"layer of {lb}")
+    fig.colorbar(axes[0, 0].images[0], ax=axes[0, :], label="CKA")  # one bar, clear of the plot
+    own, match = best_matches(pair[0, 1])
+    axes[1, 1].plot(own, match, "o", ms=3)
+    axes[1, 1].plot([0, 1], [0, 1], "--", color="0.6")
+    axes[1, 1].set(xlabel=f"relative depth in {la}", ylabel=f"best match in {lb}")
+    axes[1, 1].set_title("best-matching layers", fontsize=10)
     return fig
