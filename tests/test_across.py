@@ -1,5 +1,7 @@
 """Comparisons across models on hand-made CKA matrices."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -13,6 +15,7 @@ from ckatools.analysis.across import (
     fig_e1_checks,
 )
 from ckatools.analysis.blocks import Block
+from ckatools.book.figures import pair_panels
 from ckatools.capture import CKAResult, PopulationCKA
 from ckatools.models import resnet
 
@@ -104,3 +107,17 @@ def test_fig_e1_asks_for_ordered_matches_closer_than_shuffled_layers():
     assert [c.state for c in checks.values()] == ["holds", "holds"]
     rho, _, checks = fig_e1_checks(_cross(20, 34, lambda d: 1 - d))  # matched in reverse
     assert rho < -0.95 and [c.state for c in checks.values()] == ["against", "against"]
+
+
+def test_pair_panels_draw_both_maps_their_cross_map_and_the_matches():
+    layers = resnet(8, 0.25).representations()
+    n = len(layers)
+    population = PopulationCKA(torch.rand(2 * n, 2 * n, dtype=torch.float64), [layers] * 2)
+    runs = [
+        SimpleNamespace(config=SimpleNamespace(label=f"ResNet-8 ×{w}"), title=f"net {w}")
+        for w in (1, 2)
+    ]
+    fig = pair_panels(population, *runs)
+    assert len(fig.axes) == 5  # four panels and one colour bar
+    assert fig.axes[3].get_xlabel() == "relative depth in ResNet-8 ×1"
+    assert len(fig.axes[3].lines[0].get_xdata()) == n
