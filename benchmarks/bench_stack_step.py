@@ -59,8 +59,8 @@ def _median_step(step, steps: int) -> float:
 
 
 def one_by_one(models, images, labels, bf16: bool):
-    """Each network stepped on its own: (step, parameters) where ``parameters()`` lists each
-    member's parameters by name."""
+    """Each network stepped on its own: (step, state) where ``state()`` lists each member's
+    parameters and buffers by name."""
     autocast, memory_format = _precision(bf16)
     models = [m.to(memory_format=memory_format) for m in models]
     optimizers = [torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9) for m in models]
@@ -74,7 +74,12 @@ def one_by_one(models, images, labels, bf16: bool):
             loss.backward()
             opt.step()
 
-    return step, lambda: [dict(m.named_parameters()) for m in models]
+    return step, lambda: [_state(m) for m in models]
+
+
+def _state(model) -> dict:
+    """A network's parameters and buffers (BatchNorm's running statistics) by name."""
+    return {**dict(model.named_parameters()), **dict(model.named_buffers())}
 
 
 def grouped(models, images, labels, bf16: bool):
@@ -91,11 +96,11 @@ def grouped(models, images, labels, bf16: bool):
         losses.sum().backward()
         opt.step()
 
-    def parameters() -> list[dict]:
+    def state() -> list[dict]:
         unstack_into(stacked, models)  # the members' own tensors, overwritten
-        return [dict(m.named_parameters()) for m in models]
+        return [_state(m) for m in models]
 
-    return step, parameters
+    return step, state
 
 
 def vmapped(models, images, labels, bf16: bool):
@@ -118,7 +123,8 @@ def vmapped(models, images, labels, bf16: bool):
         losses.sum().backward()
         opt.step()
 
-    return step, lambda: [{n: p[k] for n, p in params.items()} for k in range(len(models))]
+    stacked = params | buffers
+    return step, lambda: [{n: t[k] for n, t in stacked.items()} for k in range(len(models))]
 
 
 WAYS = (("one by one", one_by_one), ("grouped", grouped), ("vmap", vmapped))
@@ -126,12 +132,13 @@ WAYS = (("one by one", one_by_one), ("grouped", grouped), ("vmap", vmapped))
 
 def largest_difference(models, images, labels, bf16: bool = False) -> dict[str, float]:
     """One step of each way from the same networks and batches: for each stacked way, the
-    largest absolute difference of any member's parameter from the step taken alone."""
+    largest absolute difference of any member's parameter or buffer (BatchNorm's running
+    statistics) from the step taken alone."""
     steps = {}
     for name, way in WAYS:
-        step, parameters = way(copy.deepcopy(models), images, labels, bf16)
+        step, state = way(copy.deepcopy(models), images, labels, bf16)
         step()
-        steps[name] = parameters()
+        steps[name] = state()
     alone = steps.pop("one by one")
     return {
         name: max(

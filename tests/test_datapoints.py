@@ -68,5 +68,8 @@ def test_a_translation_sweep_fools_linear_cka_and_not_a_probe_on_separable_class
         Translation(4.0, 0.95, 0.5, np.r_[ones[:100], 0 * ones[100:]]),
     ]
     assert [c.state for c in davari_checks(fooled).values()] == ["against", "against"]
+    assert "largest fall at any distance: 50.0 points" in list(davari_checks(fooled))[1]
     with pytest.raises(ValueError, match="distance 0"):
         davari_checks(fooled[1:])
+    with pytest.raises(ValueError, match="at least the original"):
+        davari_checks([])

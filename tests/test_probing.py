@@ -233,16 +233,18 @@ def test_fig_4_takes_one_number_per_network_and_leaves_out_one_sided_blocks():
     numbers = probe_numbers("a", rows, _block(18, 30))
     assert numbers.gain_inside == pytest.approx(0.02) and numbers.rho == pytest.approx(1.0)
     assert numbers.residual_inside == pytest.approx(0.1)
+    blockless = probe_numbers("b", rows, _block(18, 30, present=False))  # its best span: unused
+    assert blockless.rho == numbers.rho and np.isnan(blockless.gain_inside)
 
     def net(name, block, gain_in, gain_out, residual, rho):
         return ProbeNumbers(name, block, gain_in, gain_out, residual, 0.0, rho)
 
     plateau = [net(f"b{i}", True, 0.01 + 0.001 * i, 0.1, 0.05 + 0.01 * i, 0.2) for i in range(4)]
     rising = [net(f"n{i}", False, 0.05, 0.05, 0.0, 0.9 + 0.02 * i) for i in range(4)]
-    one_sided = net("whole", True, float("nan"), 0.1, -0.5, 0.0)  # the block fills the network
+    one_sided = net("whole", True, float("nan"), 0.1, 0.08, 0.0)  # the block fills the network
     checks = fig4_checks(plateau + rising + [one_sided])
     assert [c.state for c in checks.values()] == ["holds"] * 3
-    assert all("4 networks" in name for name in checks)
+    assert ["4 networks" in name for name in checks] == [True, True, False]  # 5 with a gap
     climbing = [net(f"c{i}", True, 0.2 + 0.01 * i, 0.1, 0.05 + 0.01 * i, 0.9) for i in range(4)]
     assert list(fig4_checks(climbing + rising).values())[1].state == "against"
 
@@ -263,8 +265,9 @@ def test_fig_5_takes_one_number_per_network():
     assert found.middle == pytest.approx(0.0075) and found.cheaper == pytest.approx(0.1925)
     none = deletion_numbers("b", rows, layers, _block(0, 1, present=False))
     assert not none.has_block and none.middle == pytest.approx(0.0075)  # all of stage 2
+    assert np.isnan([none.inside, none.outside, none.cheaper]).all()  # no block: no span
     cheap = [DeletionNumbers(f"w{i}", True, 0, 0, 0, 0, 0.2, 0.005 + 0.001 * i) for i in range(4)]
     costly = [DeletionNumbers(f"n{i}", False, 0, 0, 0, 0, 0, 0.2 + 0.01 * i) for i in range(4)]
     checks = fig5_checks(cheap + costly)
     assert [c.state for c in checks.values()] == ["holds"] * 3
-    assert list(fig5_checks(costly).values())[1] is None  # no network with a block
+    assert list(fig5_checks(costly).values())[1].state == "cannot tell"  # none with a block

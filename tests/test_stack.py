@@ -164,11 +164,11 @@ def test_the_benchmarks_stacked_ways_take_the_step_each_member_takes_alone():
     gaps = bench.largest_difference(alone, images, labels)
     assert set(gaps) == {"grouped", "vmap"}
     assert max(gaps.values()) <= bench.TOLERANCE[False], gaps
-    step, parameters = bench.one_by_one(copy.deepcopy(alone), images, labels, bf16=False)
+    step, state = bench.one_by_one(copy.deepcopy(alone), images, labels, bf16=False)
     step()  # the check is not vacuous: one step moves the weights far beyond the tolerance
     moved = max(
-        (p - q).abs().max().item()
-        for a, b in zip(parameters(), alone)
-        for p, q in zip(a.values(), b.parameters())
+        (after[name] - before).abs().max().item()
+        for after, network in zip(state(), alone)
+        for name, before in network.named_parameters()
     )
     assert moved > 10 * bench.TOLERANCE[False]

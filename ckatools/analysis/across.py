@@ -91,25 +91,37 @@ def block_squares(population: PopulationCKA, blocks: Sequence[Block]) -> list[di
     return rows
 
 
-def fig6_checks(name: str, population: PopulationCKA, blocks: Sequence[Block]):
-    """Fig. 6's parts for one architecture's seeds, each a t interval over its pairs of seeds
-    (pairs share seeds: a lenient interval). "The block structure representations are highly
-    dissimilar across models": a seed's block is brighter against itself than against another
-    seed's block (pairs that both have a block, :func:`block_squares`). "While layers not in the
-    block structure exhibit some similarity": corresponding layers are more alike outside the
-    blocks than inside them (pairs in which either seed has a block,
-    :func:`corresponding_layers`). With fewer than two pairs a part cannot tell.
+def fig6_checks(
+    name: str, population: PopulationCKA, blocks: Sequence[Block]
+) -> tuple[str, dict[str, Check]]:
+    """Fig. 6's parts for one architecture's seeds, each a t interval over its pairs of seeds.
+    "The block structure representations are highly dissimilar across models": a seed's block
+    is brighter against itself than against another seed's block (pairs that both have a
+    block, :func:`block_squares`). "While layers not in the block structure exhibit some
+    similarity": corresponding layers are more alike outside the blocks than inside them (pairs
+    in which either seed has a block and some layer lies outside, :func:`corresponding_layers`).
+    With fewer than two pairs a part cannot tell. The K(K-1)/2 pairs of K seeds share seeds, so
+    the interval is narrower than one over independent units would be (the claims table says
+    so); and early layers, which agree across seeds anyway, lie outside blocks more often.
+
+    Args:
+        name: the architecture, for the parts' names.
+        population: CKA between every pair of its seeds (:func:`ckatools.population_cka`).
+        blocks: each seed's measured block, in the population's order.
 
     Returns:
         (line, checks): a sentence of the means, and the parts by name.
     """
-    rows = [r for r in corresponding_layers(population, blocks) if np.isfinite(r["inside"])]
+    rows = [
+        r
+        for r in corresponding_layers(population, blocks)
+        if np.isfinite(r["inside"]) and np.isfinite(r["outside"])
+    ]
     squares = block_squares(population, blocks)
-    outside = [r["outside"] for r in rows]
     line = f"{name}: {len(rows)} pairs of seeds with a block in either"
     checks: dict[str, Check] = {}
     if rows:
-        inside = [r["inside"] for r in rows]
+        outside, inside = ([r[key] for r in rows] for key in ("outside", "inside"))
         line += f"; corresponding layers {np.mean(outside):.2f} outside, {np.mean(inside):.2f} in"
         checks[
             f"{name}: corresponding layers more alike outside the blocks ({len(rows)} pairs)"
@@ -161,7 +173,8 @@ def depth_alignment(
 
 
 def fig_e1_checks(result: CKAResult) -> tuple[float, float, dict[str, Check]]:
-    """Fig. E.1's parts on a wide and a deep network's cross-model CKA (rows: the wide one):
+    """Fig. E.1's parts on the cross-model CKA ``result`` of a wide network (rows) and a deep one
+    (columns), both without a block:
     the best-matching layers keep the order of depth (Spearman's rho against chance,
     :func:`ckatools.analysis.verdicts.rank_check`), and their mean offset in relative depth is
     below what shuffled layer orders give (:func:`depth_alignment`). The units are the layers of

@@ -89,7 +89,7 @@ def translated(x, mask, distance: float, *, seed: int = 0) -> np.ndarray:
     return moved
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Translation:
     """One distance of :func:`translation_sweep`."""
 
@@ -110,6 +110,9 @@ def translation_sweep(
         x: (n, ...) one representation's activations.
         labels: (n,) their classes.
         distances: how far to move, in units of the representation's RMS norm (0: the original).
+        moved: the class whose examples move.
+        fit_share: the share of the examples (the first ones) the probes are fitted on; they
+            are scored on the rest.
     """
     x = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
     labels = torch.as_tensor(np.asarray(labels))
@@ -129,19 +132,24 @@ def davari_checks(sweep: Sequence[Translation]) -> dict[str, Check]:
     """Davari et al.'s claim on a sweep whose first distance is 0, both parts read at the largest
     distance (a rule set after an earlier run: the reproducibility page): linear CKA falls by
     more than :data:`CKA_FALL`, and the probe's accuracy by less than :data:`PROBE_FALL`, by a
-    paired t interval over the scored images (each right or wrong before and after)."""
+    paired t interval over the scored images (each right or wrong before and after). The probe
+    part's name also gives the earlier rule's number: the largest fall at any distance."""
+    if not sweep:
+        raise ValueError("davari_checks needs a sweep with at least the original (distance 0)")
     if sweep[0].distance != 0:
         raise ValueError(
             f"the sweep must start at distance 0 (the original), got {sweep[0].distance}"
         )
     first, last = sweep[0], max(sweep, key=lambda t: t.distance)
     where = f"at {last.distance:g} × RMS norm (the largest; rule set after an earlier run)"
+    worst = max(first.accuracy - t.accuracy for t in sweep)
     return {
         f"{where}, linear CKA falls by more than {CKA_FALL}": exact(
             first.cka - last.cka > CKA_FALL
         ),
         f"{where}, probe accuracy falls by less than {PROBE_FALL * 100:.0f} points (paired over "
-        f"the {len(first.correct)} scored images)": mean_above(
+        f"the {len(first.correct)} scored images; the earlier rule's largest fall at any "
+        f"distance: {100 * worst:.1f} points)": mean_above(
             PROBE_FALL - (first.correct - last.correct)
         ),
     }

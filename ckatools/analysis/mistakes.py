@@ -360,11 +360,10 @@ class Comparison:
         """
         a, b = (g.label for g in self.pair)
         acc = self.accuracy
+        equal = equivalent(*(g.accuracy for g in self.pair), EQUAL_ACCURACY)
         accuracy = {
             f"equal mean accuracy within ±{EQUAL_ACCURACY:.1%} (two one-sided Welch tests; "
-            f"{acc['mean_a']:.2%} vs {acc['mean_b']:.2%}, Welch p = {acc['p']:.2g})": (
-                equivalent(*(g.accuracy for g in self.pair), EQUAL_ACCURACY)
-            )
+            f"{acc['mean_a']:.2%} vs {acc['mean_b']:.2%}, Welch p = {acc['p']:.2g})": equal
         }
         held_out = {
             f"they differ on the other half (gap {self.split['held_out']:.2f}, 95 % lower bound "
@@ -377,7 +376,7 @@ class Comparison:
             fig7_parts.append(found._against_baseline(named=also is not None))
             f1_parts.append(found._picks_against_baseline(named=also is not None))
         fig7 = checks_verdict("Fig. 7", f"{a} against {b}", _merged(fig7_parts))
-        if next(iter(accuracy.values())).state == "against":  # the comparison's premise fails
+        if equal.state == "against":  # the comparison's premise fails
             fig7 = Verdict(
                 "Fig. 7",
                 "not testable",

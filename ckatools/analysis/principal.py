@@ -65,7 +65,7 @@ class PCNumbers:
     contrast_without: float  # the same span's contrast once PC1 is removed from every layer
     late: float  # PC1 fraction of the last two stages' activations combined (Fig. D.5)
     change: float  # mean |CKA - CKA without PC1| over pairs of different layers (Fig. D.6)
-    architecture: str = ""  # e.g. "ResNet-20 ×1": Fig. D.5 compares seeds of one architecture
+    architecture: str  # what its seeds share, e.g. "ResNet-20 ×1": Fig. D.5 compares seeds
 
     @property
     def remaining(self) -> float:
@@ -89,14 +89,15 @@ def combined_fraction(comps: Components, mask: np.ndarray) -> float:
     return float(top_eigenpair(gram)[0][0]) / total if total > 0 else float("nan")
 
 
-def pc_numbers(comps: Components, layers, block: Block, architecture: str = "") -> PCNumbers:
+def pc_numbers(comps: Components, layers, block: Block, architecture: str) -> PCNumbers:
     """One network's :class:`PCNumbers` from its components and its measured block.
 
     Args:
         comps: the network's components on n test images (L layers).
         layers: its L representations (``CKAResult.layers_a``), for their stages.
         block: its block (:func:`ckatools.analysis.blocks.measure`); absent: no inside numbers.
-        architecture: its name (seeds of one architecture share it), for Fig. D.5.
+        architecture: what its seeds share and other networks do not (its configuration
+            less the seed), for Fig. D.5; not empty.
     """
     fraction = np.asarray(comps.fraction, dtype=float)
     if len(layers) != len(fraction):
@@ -105,6 +106,10 @@ def pc_numbers(comps: Components, layers, block: Block, architecture: str = "") 
     off = ~np.eye(len(cka), dtype=bool)
     change = float(np.nanmean(np.abs(cka - without)[off]))
     late = combined_fraction(comps, late_stages(layers))
+    if not architecture:
+        raise ValueError(
+            "pc_numbers needs the network's architecture (its configuration less the seed)"
+        )
     nan = float("nan")
     if not block.present:
         return PCNumbers(False, nan, nan, nan, nan, late, change, architecture)

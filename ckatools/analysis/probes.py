@@ -265,11 +265,19 @@ class ProbeNumbers:
 
 
 def probe_numbers(name: str, rows: list[dict], block: Block) -> ProbeNumbers:
-    """A network's :class:`ProbeNumbers` from :func:`probe_layers`' rows and its measured block
-    (without a block, the gains are read around the span the measure scored best)."""
-    gains = block_gains(rows, block.start, block.end)
+    """A network's :class:`ProbeNumbers`.
+
+    Args:
+        name: how the chapter names the network, e.g. "ResNet-20 ×1 s0".
+        rows: its probes, :func:`probe_layers`' rows.
+        block: its measured block; without one (``block.present`` False) the gains are NaN.
+    """
     post = sorted((r for r in rows if r["post_residual"]), key=lambda r: r["index"])
     rho = spearman([r["index"] for r in post], [r["test_accuracy"] for r in post])
+    if not block.present:
+        nan = float("nan")
+        return ProbeNumbers(name, False, nan, nan, nan, nan, float(rho))
+    gains = block_gains(rows, block.start, block.end)
     return ProbeNumbers(
         name,
         block.present,
@@ -285,19 +293,18 @@ def fig4_checks(numbers: Sequence[ProbeNumbers]) -> dict[str, Check]:
     """Fig. 4's three parts, each a t interval over networks: without a block, accuracy rises
     through the network (mean rho above 0); with a block, the gain per block is smaller inside
     than outside, and inside, the probe after the shortcut beats the one before it. A network
-    with a block but no step on one side of it is left out of both of its parts."""
+    with a block is left out of a part whose number it lacks (no step on one side of its block,
+    or no residual block inside it)."""
     rhos = [n.rho for n in numbers if not n.has_block and np.isfinite(n.rho)]
-    found = [
-        n
-        for n in numbers
-        if n.has_block and np.isfinite([n.gain_outside - n.gain_inside, n.residual_inside]).all()
-    ]
+    found = [n for n in numbers if n.has_block]
+    slower = [v for n in found if np.isfinite(v := n.gain_outside - n.gain_inside)]
+    shortcut = [n.residual_inside for n in found if np.isfinite(n.residual_inside)]
     return {
         f"without a block, accuracy rises (mean rho, {len(rhos)} networks)": mean_above(rhos),
-        f"with a block, the gain per block is smaller inside ({len(found)} networks)": mean_above(
-            [n.gain_outside - n.gain_inside for n in found]
+        f"with a block, the gain per block is smaller inside ({len(slower)} networks)": (
+            mean_above(slower)
         ),
-        f"with a block, post- beats pre-residual inside ({len(found)} networks)": mean_above(
-            [n.residual_inside for n in found]
+        f"with a block, post- beats pre-residual inside ({len(shortcut)} networks)": (
+            mean_above(shortcut)
         ),
     }

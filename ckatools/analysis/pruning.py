@@ -138,16 +138,23 @@ class DeletionNumbers:
 
 
 def deletion_numbers(name: str, rows: list[dict], layers, block: Block) -> DeletionNumbers:
-    """A network's :class:`DeletionNumbers` from :func:`deletion_sweep`'s rows, the CKA matrix's
-    representation list and its measured block."""
-    span = (block.start, block.end)
-    inside, outside = deletion_costs(rows, layers, *span)
-    recalibrated = deletion_costs(rows, layers, *span, key="recalibrated")
+    """A network's :class:`DeletionNumbers`.
+
+    Args:
+        name: how the chapter names the network, e.g. "ResNet-20 ×1 s0".
+        rows: its :func:`deletion_sweep` rows.
+        layers: the representations of its CKA matrix (``CKAResult.layers_a``).
+        block: its measured block; without one (``block.present`` False) only ``middle`` is
+            measured (every middle-stage deletion), the rest is NaN.
+    """
     nan = float("nan")
     if not block.present:
         middle = stage_costs(rows, 2)
         cost = float(np.mean(middle)) if len(middle) else nan
-        return DeletionNumbers(name, False, inside, outside, *recalibrated, nan, cost)
+        return DeletionNumbers(name, False, nan, nan, nan, nan, nan, cost)
+    span = (block.start, block.end)
+    inside, outside = deletion_costs(rows, layers, *span)
+    recalibrated = deletion_costs(rows, layers, *span, key="recalibrated")
     steps_in, steps_out = deletion_steps(rows, layers, *span)
     cheaper = (
         float(np.mean(steps_out) - np.mean(steps_in)) if len(steps_in) and len(steps_out) else nan
@@ -157,7 +164,7 @@ def deletion_numbers(name: str, rows: list[dict], layers, block: Block) -> Delet
     return DeletionNumbers(name, True, inside, outside, *recalibrated, cheaper, cost)
 
 
-def fig5_checks(numbers: Sequence[DeletionNumbers]) -> dict[str, Check | None]:
+def fig5_checks(numbers: Sequence[DeletionNumbers]) -> dict[str, Check]:
     """Fig. 5's three parts, intervals over networks: with a block, a deletion inside costs less
     than one outside; a middle-stage deletion inside a block costs less than
     :data:`MINIMAL_LOSS` (:func:`little_loss`); and a middle-stage deletion in a network without
@@ -171,9 +178,7 @@ def fig5_checks(numbers: Sequence[DeletionNumbers]) -> dict[str, Check | None]:
             mean_above(cheaper)
         ),
         f"a middle-stage deletion inside a block costs less than {100 * MINIMAL_LOSS:.0f} points "
-        f"(margin set after an earlier run; {len(inside)} networks)": (
-            little_loss(inside) if inside else None
-        ),
+        f"(margin set after an earlier run; {len(inside)} networks)": (little_loss(inside)),
         f"a middle-stage deletion without a block ({len(without)} networks) costs more than one "
         "inside a block": mean_difference(without, inside),
     }

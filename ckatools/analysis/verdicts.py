@@ -285,8 +285,8 @@ class Verdict:
             )
         if self.outcome == "not testable":
             return (
-                "What the claim is about is not in this run (the line above says what is "
-                "missing): it cannot test it, for or against."
+                "What the claim is about is not in this run (the line above says why): it "
+                "cannot test it, for or against."
             )
         return "This profile does not rebuild the figure."
 
