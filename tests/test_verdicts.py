@@ -176,6 +176,14 @@ def test_presence_checks_and_not_run():
     assert v.outcome == "partly reproduced" and "1 cannot tell" in v.evidence
     c = checks_verdict("Fig. 5", "cheaper inside", {"a": Check(0.02, 0.01), "b": None})
     assert c.outcome == "partly reproduced" and "a: holds (+0.020 ± 0.010)" in c.evidence
+    # nothing to compute on (no network with a block, say) is not the same as too noisy to tell
+    empty = checks_verdict("Fig. 6", "unique to each model", {})
+    undefined = checks_verdict("Fig. 3", "PC1", {"a": mean_above([]), "b": None})
+    assert empty.outcome == undefined.outcome == "not testable"
+    assert "none of the networks its parts need" in undefined.evidence
+    assert "fit" not in undefined.reading
+    noisy = checks_verdict("Fig. 3", "PC1", {"a": mean_above([0.1]), "b": None})
+    assert noisy.outcome == "inconclusive"  # one network: a value without an interval
     assert (
         str(not_run("Fig. D.3", "needs CIFAR-100"))
         == "Verdict (Fig. D.3): not run in this profile - needs CIFAR-100"
