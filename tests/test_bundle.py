@@ -150,3 +150,36 @@ def test_the_command_line_installs_a_bundle(packed, cache, capsys):
     for missing in (str(cache / "missing.tar"), (cache / "missing.tar").as_uri()):
         with pytest.raises(SystemExit):
             main(["install", missing])
+
+
+def test_keep_networks_saves_each_network_once_and_restores_them_with_unfinished_runs(
+    packed, cache, monkeypatch, tmp_path_factory
+):
+    """tools/keep_networks.py: the repository's copy of a cache (one bundle per network and
+    the checkpoints of unfinished runs) is put back into an empty cache whole."""
+    import importlib.util
+    from pathlib import Path
+
+    from ckatools import storage
+
+    tool = Path(__file__).resolve().parent.parent / "tools" / "keep_networks.py"
+    spec = importlib.util.spec_from_file_location("keep_networks", tool)
+    keep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(keep)
+    path, runs, _ = packed
+    root = tmp_path_factory.mktemp("networks")
+    monkeypatch.setenv("CKATOOLS_CACHE", str(path.parent))
+    unfinished = zoo.entry_dir(runs[0].config.replace(seed=99))
+    zoo.claim(unfinished, runs[0].config.replace(seed=99))
+    storage.save({"epoch": 1}, unfinished / "checkpoint.pt")
+    keep.save(root)
+    bundles = sorted((root / "cpu").glob("*.tar"))
+    assert {b.stem for b in bundles} == {zoo.entry_dir(r.config).name for r in runs}
+    stamps = [b.stat().st_mtime_ns for b in bundles]
+    keep.save(root)  # nothing new: no bundle is written again
+    assert [b.stat().st_mtime_ns for b in bundles] == stamps
+    monkeypatch.setenv("CKATOOLS_CACHE", str(cache))
+    keep.restore(root)
+    assert all(zoo.cached(r.config) for r in runs)
+    restored = zoo.entry_dir(runs[0].config.replace(seed=99)) / "checkpoint.pt"
+    assert storage.load(restored) == {"epoch": 1}
