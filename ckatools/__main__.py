@@ -121,7 +121,9 @@ def _parser() -> argparse.ArgumentParser:
     install = sub.add_parser(
         "install", help="install a bundle's trained networks into the cache (checked first)"
     )
-    install.add_argument("file", help="a bundle written by pack")
+    install.add_argument(
+        "file", help="a bundle written by pack, its URL, or a folder of bundles (networks/cpu)"
+    )
     sub.add_parser("list", help="list the cached networks")
     clean = sub.add_parser("clean", help="remove unfinished cache entries that ckatools made")
     clean.add_argument("--all", action="store_true", help="remove every cached network")

@@ -91,6 +91,27 @@ def test_a_damaged_bundle_names_its_file_and_installs_nothing(packed, cache, tmp
         bundle.install(not_a_bundle)
 
 
+def test_a_folder_of_bundles_installs_whole_or_not_at_all(packed, cache, monkeypatch, tmp_path):
+    path, runs, _ = packed
+    folder = tmp_path / "networks"
+    folder.mkdir()
+    monkeypatch.setenv("CKATOOLS_CACHE", str(path.parent))
+    for i, run in enumerate(runs):
+        bundle.pack([run.config], folder / f"{i}.tar")
+    monkeypatch.setenv("CKATOOLS_CACHE", str(cache))
+    damaged = _damaged(folder / "1.tar", tmp_path, "model.pt")
+    (folder / "1.tar").write_bytes(damaged.read_bytes())
+    with pytest.raises(ValueError, match="1.tar: .*model.pt: fails the manifest's SHA-256"):
+        bundle.install(folder)
+    assert not any(zoo.cached(r.config) for r in runs)  # the sound 0.tar was not installed
+    (folder / "1.tar").unlink()
+    main(["install", str(folder)])
+    assert [zoo.cached(r.config) for r in runs] == [i != 1 for i in range(len(runs))]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no bundle"):
+        bundle.install(tmp_path / "empty")
+
+
 def _rewritten(path, tmp_path, edit):
     """A copy of the bundle whose manifest ``edit`` changed (the files copied as they are)."""
     import json

@@ -65,9 +65,8 @@ def save(root: Path) -> None:
 
 
 def restore(root: Path) -> None:
-    installed = 0
-    for path in sorted((root / "cpu").glob("*.tar")):
-        installed += sum(bundle.install(path).values())
+    bundles = root / "cpu"
+    installed = sum(bundle.install(bundles).values()) if any(bundles.glob("*.tar")) else 0
     resumed = 0
     for saved in sorted((root / "partial").glob("*")):
         marker = json.loads((saved / zoo.MARKER).read_text())

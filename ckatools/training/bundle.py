@@ -13,6 +13,7 @@ is kept as it is, and an entry that holds something else is replaced whole.
 
     python -m ckatools pack cpu networks.tar      # what the cpu profile trains, from this cache
     python -m ckatools install networks.tar       # into this machine's cache: no training
+    python -m ckatools install networks/cpu       # every bundle of a folder (the repository's)
     python -m ckatools install https://.../networks.tar   # a release file: downloaded first
 """
 
@@ -198,12 +199,8 @@ def _holds(config: TrainConfig) -> bool:
         return False
 
 
-def install(path: Path) -> dict[TrainConfig, bool]:
-    """Install a bundle's networks into the cache; returns each configuration with True where
-    it was installed now (False: the cache held it already). Everything is checked first: on a
-    ValueError naming the failing file, nothing was installed. A network another process is
-    training now is waited for (the entry's lock), with a message."""
-    path = fetch(path)
+def _bundle_files(path: Path) -> list[tuple[TrainConfig, dict]]:
+    """Each network of the bundle ``path`` with its files as bytes, every one checked."""
     with _open(path) as tar:
         checked = []
         for config, entry in _manifest(tar, path):
@@ -212,6 +209,20 @@ def install(path: Path) -> dict[TrainConfig, bool]:
                     f"{path}: {entry['folder']} is not the cache folder of {zoo.describe(config)}"
                 )
             checked.append((config, _checked(tar, path, entry, config)))
+    return checked
+
+
+def install(path: Path | str) -> dict[TrainConfig, bool]:
+    """Install a bundle's networks into the cache, or those of every bundle (``*.tar``) in the
+    folder ``path`` (such as the repository's ``networks/cpu``); returns each configuration with
+    True where it was installed now (False: the cache held it already). Everything is checked
+    first: on a ValueError naming the failing file, nothing was installed. A network another
+    process is training now is waited for (the entry's lock), with a message."""
+    path = fetch(path)
+    paths = sorted(path.glob("*.tar")) if path.is_dir() else [path]
+    if not paths:
+        raise ValueError(f"{path}: a folder with no bundle (*.tar) in it")
+    checked = [found for p in paths for found in _bundle_files(p)]
     done = {}
     for config, files in checked:
         folder = zoo.entry_dir(config)
