@@ -174,10 +174,11 @@ def test_the_command_line_installs_a_bundle(packed, cache, capsys):
 
 
 def test_keep_networks_saves_each_network_once_and_restores_them_with_unfinished_runs(
-    packed, cache, monkeypatch, tmp_path_factory
+    packed, cache, monkeypatch, tmp_path_factory, capsys
 ):
     """tools/keep_networks.py: the repository's copy of a cache (one bundle per network and
-    the checkpoints of unfinished runs) is put back into an empty cache whole."""
+    the checkpoints of unfinished runs) is put back into an empty cache whole; a save from a
+    cache that lacks them loses nothing, and a damaged bundle keeps only itself out."""
     import importlib.util
     from pathlib import Path
 
@@ -190,17 +191,28 @@ def test_keep_networks_saves_each_network_once_and_restores_them_with_unfinished
     path, runs, _ = packed
     root = tmp_path_factory.mktemp("networks")
     monkeypatch.setenv("CKATOOLS_CACHE", str(path.parent))
-    unfinished = zoo.entry_dir(runs[0].config.replace(seed=99))
-    zoo.claim(unfinished, runs[0].config.replace(seed=99))
-    storage.save({"epoch": 1}, unfinished / "checkpoint.pt")
+    unfinished = runs[0].config.replace(seed=99)
+    zoo.claim(zoo.entry_dir(unfinished), unfinished)
+    storage.save({"state": {"epoch": 1}}, zoo.entry_dir(unfinished) / "checkpoint.pt")
     keep.save(root)
     bundles = sorted((root / "cpu").glob("*.tar"))
     assert {b.stem for b in bundles} == {zoo.entry_dir(r.config).name for r in runs}
-    stamps = [b.stat().st_mtime_ns for b in bundles]
     keep.save(root)  # nothing new: no bundle is written again
-    assert [b.stat().st_mtime_ns for b in bundles] == stamps
+    assert "0 bundles written" in capsys.readouterr().out.splitlines()[-1]
     monkeypatch.setenv("CKATOOLS_CACHE", str(cache))
+    keep.save(root)  # from an empty cache: the kept checkpoint stays
+    assert (root / "partial" / zoo.entry_dir(unfinished).name / "checkpoint.pt").exists()
+    later = zoo.entry_dir(unfinished) / "checkpoint.pt"
+    zoo.claim(later.parent, unfinished)
+    storage.save({"state": {"epoch": 5}}, later)  # this cache is further along: it stays
+    bundles[1].write_bytes(bundles[1].read_bytes()[:1000])  # a damaged bundle
     keep.restore(root)
-    assert all(zoo.cached(r.config) for r in runs)
-    restored = zoo.entry_dir(runs[0].config.replace(seed=99)) / "checkpoint.pt"
-    assert storage.load(restored) == {"epoch": 1}
+    assert "not installed" in capsys.readouterr().out
+    for run in runs:
+        assert zoo.cached(run.config) == (zoo.entry_dir(run.config).name != bundles[1].stem)
+    assert storage.load(later) == {"state": {"epoch": 5}}
+    later.unlink()
+    keep.restore(root)
+    assert storage.load(later) == {"state": {"epoch": 1}}
+
+

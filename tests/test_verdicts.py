@@ -180,7 +180,7 @@ def test_presence_checks_and_not_run():
     empty = checks_verdict("Fig. 6", "unique to each model", {})
     undefined = checks_verdict("Fig. 3", "PC1", {"a": mean_above([]), "b": None})
     assert empty.outcome == undefined.outcome == "not testable"
-    assert "none of the networks its parts need" in undefined.evidence
+    assert "none of its parts could be computed" in undefined.evidence
     assert "fit" not in undefined.reading
     noisy = checks_verdict("Fig. 3", "PC1", {"a": mean_above([0.1]), "b": None})
     assert noisy.outcome == "inconclusive"  # one network: a value without an interval

@@ -23,6 +23,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ckatools import storage
 from ckatools.data import cache_dir
 from ckatools.training import TrainConfig, bundle, zoo
 
@@ -30,8 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent / "networks"
 
 
 def _finished() -> list[TrainConfig]:
-    """Every network of the cache whose weights pass their checksum."""
-    return [TrainConfig(**e["config"]) for e in zoo.entries() if e["config"] is not None]
+    """Every network of the cache whose weights pass their checksum, in its own folder."""
+    found = []
+    for entry in zoo.entries():
+        config = None if entry["config"] is None else TrainConfig(**entry["config"])
+        if config is not None and Path(entry["path"]) == zoo.entry_dir(config):
+            found.append(config)
+        else:
+            print(f"skipped {entry['path']}: not a sound entry of this version's cache")
+    return found
 
 
 def _unfinished() -> list[tuple[Path, list[Path]]]:
@@ -45,38 +53,73 @@ def _unfinished() -> list[tuple[Path, list[Path]]]:
     return found
 
 
+def _epoch(path: Path) -> int:
+    """The epochs a checkpoint has trained (-1: unreadable, or none there)."""
+    try:
+        return storage.load(path)["state"]["epoch"]
+    except (FileNotFoundError, storage.CorruptFile, KeyError, TypeError):
+        return -1
+
+
 def save(root: Path) -> None:
+    """Write each finished network of the cache that is new or changed to ``root/cpu``, and
+    the checkpoints of unfinished runs to ``root/partial``. A kept checkpoint is dropped only
+    once its network is kept finished, and replaced only by one at a later epoch: a ``save``
+    from a cache that lacks it (a fresh machine before ``restore``) loses nothing."""
     kept, partial = root / "cpu", root / "partial"
     kept.mkdir(parents=True, exist_ok=True)
-    written = 0
+    written = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for config in _finished():
             target = kept / f"{zoo.entry_dir(config).name}.tar"
-            fresh = bundle.pack([config], Path(tmp) / target.name)
+            try:
+                fresh = bundle.pack([config], Path(tmp) / target.name)
+            except ValueError as error:
+                print(f"not kept: {error}")
+                failed += 1
+                continue
             if not target.exists() or target.read_bytes() != fresh.read_bytes():
-                shutil.copyfile(fresh, target)
+                storage.write_bytes(fresh.read_bytes(), target)
                 written += 1
-    shutil.rmtree(partial, ignore_errors=True)
+    for saved in sorted(partial.glob("*")):
+        if (kept / f"{saved.name}.tar").exists():
+            shutil.rmtree(saved)
+    runs = 0
     for folder, checkpoints in _unfinished():
-        (partial / folder.name).mkdir(parents=True)
-        for file in [folder / zoo.MARKER, *checkpoints]:
-            shutil.copyfile(file, partial / folder.name / file.name)
-    print(f"{written} bundles written to {kept}; {len(_unfinished())} unfinished runs kept")
+        for file in checkpoints:
+            target = partial / folder.name / file.name
+            try:
+                newer = _epoch(file) > _epoch(target)
+                data = (folder / zoo.MARKER).read_bytes(), file.read_bytes()
+            except FileNotFoundError:  # it finished while we looked
+                continue
+            if newer:
+                storage.write_bytes(data[0], target.with_name(zoo.MARKER))
+                storage.write_bytes(data[1], target)
+                runs += 1
+    print(f"{written} bundles written to {kept} ({failed} not kept); {runs} checkpoints kept")
 
 
 def restore(root: Path) -> None:
-    bundles = root / "cpu"
-    installed = sum(bundle.install(bundles).values()) if any(bundles.glob("*.tar")) else 0
+    """Install every bundle of ``root/cpu`` (each checked; one that fails is reported and the
+    others still land) and put each kept checkpoint back where the cache has no finished
+    network and no checkpoint at a later epoch."""
+    installed = 0
+    for path in sorted((root / "cpu").glob("*.tar")):
+        try:
+            installed += sum(bundle.install(path).values())
+        except ValueError as error:
+            print(f"not installed: {error}")
     resumed = 0
     for saved in sorted((root / "partial").glob("*")):
-        marker = json.loads((saved / zoo.MARKER).read_text())
-        folder = zoo.entry_dir(TrainConfig(**marker["config"]))
+        config = TrainConfig(**json.loads((saved / zoo.MARKER).read_text())["config"])
+        folder = zoo.entry_dir(config)
         if folder.name != saved.name or (folder / "model.pt").exists():
             continue
-        zoo.claim(folder, TrainConfig(**marker["config"]))
+        zoo.claim(folder, config)
         for file in saved.glob("*checkpoint.pt"):
-            if not (folder / file.name).exists():
-                shutil.copyfile(file, folder / file.name)
+            if _epoch(file) > _epoch(folder / file.name):
+                storage.write_bytes(file.read_bytes(), folder / file.name)
                 resumed += 1
     print(f"{installed} networks installed, {resumed} checkpoints put back")
 

@@ -13,7 +13,8 @@ The parts decide the outcome:
 * every part holds: **reproduced**;
 * some hold and none goes against: **partly reproduced**;
 * some part goes against the claim (the data say otherwise): **not reproduced**;
-* none holds and none goes against (the data cannot tell): **inconclusive**.
+* none holds and none goes against (the data cannot tell): **inconclusive**;
+* a claim of stated checks none of which could be computed at all: **not testable**.
 
 The parts of the three kinds of claim:
 
@@ -342,14 +343,14 @@ def presence_verdict(
 def checks_verdict(figure: str, claim: str, checks: Mapping[str, Check | bool | None]) -> Verdict:
     """Verdict on a claim made of stated comparisons: ``checks`` maps each to a :class:`Check`
     (or an exact answer: True, False, None for unknown). When no part has a value at all (no
-    parts, or every part undefined: none of the networks a part needs is in the run, e.g. no
-    network with a block for a claim about blocks), the claim is **not testable** here, as
-    against inconclusive (values too noisy to tell)."""
+    parts, or every part undefined: no network in the run has what a part compares, such as a
+    block, or nothing was left to compare), the claim is **not testable** here, as against
+    inconclusive (values measured, too noisy to tell)."""
     parts = {name: c if isinstance(c, Check) else exact(c) for name, c in checks.items()}
     listed = "; ".join(f"{name}: {c.state} ({c.describe()})" for name, c in parts.items())
     against = tuple(name for name, c in parts.items() if c.state == "against")
     if not any(math.isfinite(c.value) for c in parts.values()):
-        missing = f"{claim}: none of the networks its parts need is in this run"
+        missing = f"{claim}: none of its parts could be computed in this run"
         return Verdict(figure, "not testable", missing + (f" ({listed})" if parts else ""))
     return Verdict(
         figure,

@@ -127,7 +127,7 @@ def _manifest(tar: tarfile.TarFile, path: Path) -> list[tuple[TrainConfig, dict]
                 raise ValueError("an entry without its folder and files")
             found.append((config, entry))
         return found
-    except (KeyError, AttributeError, TypeError, ValueError) as error:
+    except (KeyError, AttributeError, TypeError, ValueError, tarfile.TarError) as error:
         raise ValueError(f"{path}: not a ckatools bundle ({MANIFEST}: {error})") from error
 
 
