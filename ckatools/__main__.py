@@ -5,7 +5,7 @@ python -m ckatools prepare cpu [EXPERIMENT ...] [--dry-run] [--jobs N] [--stack 
 python -m ckatools prepare paper --engine slurm --partition gpu   # one SLURM job per stack
 python -m ckatools list | clean [--all] [--dry-run]
 python -m ckatools pack cpu FILE [EXPERIMENT ...]    # the trained networks, in one file
-python -m ckatools install FILE|FOLDER              # ... into this cache: no training
+python -m ckatools install FILE|FOLDER               # ... into this cache: no training
 """
 
 from __future__ import annotations

@@ -214,5 +214,3 @@ def test_keep_networks_saves_each_network_once_and_restores_them_with_unfinished
     later.unlink()
     keep.restore(root)
     assert storage.load(later) == {"state": {"epoch": 1}}
-
-
