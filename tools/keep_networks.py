@@ -78,8 +78,9 @@ def save(root: Path) -> None:
                 print(f"not kept: {error}")
                 failed += 1
                 continue
-            if not target.exists() or target.read_bytes() != fresh.read_bytes():
-                storage.write_bytes(fresh.read_bytes(), target)
+            data = fresh.read_bytes()
+            if not target.exists() or target.read_bytes() != data:
+                storage.write_bytes(data, target)
                 written += 1
     for saved in sorted(partial.glob("*")):
         if (kept / f"{saved.name}.tar").exists():
