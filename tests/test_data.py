@@ -128,32 +128,55 @@ def test_profile_summary_fits_the_text_column():
     assert "epochs" not in reused and reused.endswith("its networks are Chapter 3's")
 
 
-def test_the_cpu_profile_trains_in_float32_where_bfloat16_is_emulated(monkeypatch, cache):
-    """Emulated bfloat16 is about 10x slower than float32 (ckatools.training.cpu_has_bf16), so
-    a CPU without it trains the cpu profile's networks in float32 and says so, unless the cache
-    already holds every network of the experiment in bfloat16 (installed: nothing trains)."""
+def test_each_network_is_served_in_the_precision_it_was_trained_in_and_none_trains_twice(
+    monkeypatch, cache
+):
+    """Emulated bfloat16 is about 10x slower than float32 (ckatools.training.cpu_has_bf16), so a
+    CPU without it trains the cpu profile's missing networks in float32 and says so; a network
+    the cache holds is served in whichever precision it was trained (bfloat16 first), and an
+    experiment whose cached networks are all float32 goes on in float32, even where bfloat16 is
+    native. The caption names the networks whose precision differs from the rest."""
     from ckatools import training
-    from ckatools.book import profiles
+    from ckatools.book import experiments, profiles
     from ckatools.training import zoo
+
+    def install(config):
+        zoo.entry_dir(config).mkdir(parents=True)
+        (zoo.entry_dir(config) / "model.pt").touch()
+
+    def networks(name):
+        return profiles.training_configs(profiles.experiment(name, "cpu"))
 
     monkeypatch.setattr(profiles, "_WARNED", set())
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(training, "cpu_has_bf16", lambda: True)
-    declared = profiles.experiment("depth_series", "cpu")
-    assert declared.bf16_cpu and all(c.bf16_cpu for c in profiles.training_configs(declared))
+    declared = networks("depth_series")
+    assert all(c.bf16_cpu for c in declared)
     monkeypatch.setattr(training, "cpu_has_bf16", lambda: False)
     with pytest.warns(RuntimeWarning, match="no native bfloat16.*float32"):
-        here = profiles.experiment("depth_series", "cpu")
-    assert not any(c.bf16_cpu for c in profiles.training_configs(here))
-    assert "bf16_cpu=False" in profiles.summary(here)
-    assert [c.replace(bf16_cpu=True) for c in profiles.training_configs(here)] == (
-        profiles.training_configs(declared)
+        assert networks("depth_series") == [c.replace(bf16_cpu=False) for c in declared]
+    assert "bf16_cpu=True" in profiles.summary(profiles.experiment("depth_series", "cpu"))
+
+    *first, last = declared  # all but one network trained in bfloat16 elsewhere
+    for config in first:
+        install(config)
+    assert networks("depth_series") == first + [last.replace(bf16_cpu=False)]  # one trains
+    install(last.replace(bf16_cpu=False))
+    monkeypatch.setattr(training, "cpu_has_bf16", lambda: True)
+    mixed = networks("depth_series")
+    assert mixed == first + [last.replace(bf16_cpu=False)]  # served as trained, none again
+    named = f"{last.label} 1/32 s{last.seed}"
+    assert experiments._recipe(mixed).endswith(f", bfloat16 on the CPU (float32: {named})")
+    assert experiments._recipe(mixed[-1:] + [first[0].replace(bf16_cpu=False)]) == (
+        ", 2-epoch warm-up"
     )
-    *first, last = profiles.training_configs(declared)
-    for config in first:  # all but one network installed in bfloat16: still float32
-        zoo.entry_dir(config).mkdir(parents=True)
-        (zoo.entry_dir(config) / "model.pt").touch()
-    assert not profiles.experiment("depth_series", "cpu").bf16_cpu
-    zoo.entry_dir(last).mkdir(parents=True)
-    (zoo.entry_dir(last) / "model.pt").touch()
-    assert profiles.experiment("depth_series", "cpu").bf16_cpu
+    assert experiments._recipe([mixed[-1], first[0]]) == (
+        f", 2-epoch warm-up, bfloat16 on the CPU (float32: {named})"
+    )
+
+    shared = [c for c in networks("width_series") if zoo.cached(c)]  # the depth series' x1
+    assert shared and all(c.bf16_cpu for c in shared)
+    plain = networks("plain")  # nothing cached, bfloat16 native: bfloat16
+    assert all(c.bf16_cpu for c in plain)
+    install(plain[0].replace(bf16_cpu=False))  # begun in float32 on another machine
+    assert networks("plain") == [c.replace(bf16_cpu=False) for c in plain]

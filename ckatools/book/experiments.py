@@ -125,14 +125,25 @@ def distinct_runs(exps: list[Experiment], progress: bool = True) -> list[Run]:
     return list({r.config: r for exp in exps for r in heatmaps(exp, progress)}.values())
 
 
-def _recipe(config: TrainConfig) -> str:
-    """What a caption adds to the learning rate: the warm-up and bfloat16, where used."""
-    return "".join(
-        [
-            f", {config.warmup_epochs}-epoch warm-up" if config.warmup_epochs else "",
-            ", bfloat16 on the CPU" if config.bf16_cpu else "",
-        ]
-    )
+def _recipe(configs: list[TrainConfig]) -> str:
+    """What a caption adds to the learning rate: the warm-up and bfloat16, where used. Where
+    some networks trained in another precision than the rest (a build continued on a machine
+    without native bfloat16: :func:`ckatools.book.profiles.training_configs`), it names them."""
+    first = configs[0]
+    in_bf16 = [c for c in configs if c.bf16_cpu]
+    in_float32 = [c for c in configs if not c.bf16_cpu]
+    precision = ", bfloat16 on the CPU" if in_bf16 else ""
+    if in_bf16 and in_float32:
+        named = ", ".join(
+            f"{c.label} {fraction_label(c.fraction)} s{c.seed}"
+            for c in min(in_float32, in_bf16, key=len)
+        )
+        precision = (
+            f", bfloat16 on the CPU (float32: {named})"
+            if len(in_float32) <= len(in_bf16)
+            else f", float32 (bfloat16 on the CPU: {named})"
+        )
+    return (f", {first.warmup_epochs}-epoch warm-up" if first.warmup_epochs else "") + precision
 
 
 def provenance(exp: Experiment, runs: list[Run]) -> str:
@@ -154,7 +165,8 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
     )
     lines = [
         f"Provenance: {exp.profile} profile; {first.dataset}, class-balanced training sets: {data}",
-        f"{first.epochs} epochs, learning rate {first.lr}{_recipe(first)}, seeds {seeds}; CKA on "
+        f"{first.epochs} epochs, learning rate {first.lr}{_recipe([r.config for r in runs])}, "
+        f"seeds {seeds}; CKA on "
         f"{exp.images:,} test images, "
         f"{exp.passes} passes, minibatches of {exp.batch_size}",
         f"Accuracy, train (unaugmented) / test: {accuracies}",
@@ -311,7 +323,8 @@ def groups(exp: Experiment, progress: bool = True) -> dict[str, Group]:
 def group_provenance(exp: Experiment, found: list[Group]) -> str:
     """Where a comparison of groups comes from: the profile, the data, the training, and each
     group's size and accuracies (mean ± SD over its networks), wrapped to the text column."""
-    config = training_configs(exp)[0]
+    configs = training_configs(exp)
+    config = configs[0]
     accuracies = "; ".join(
         f"{g.name} ({len(g)} networks): train {g.train_accuracy.mean():.1%} ± "
         f"{g.train_accuracy.std(ddof=1):.1%}, test {g.accuracy.mean():.1%} ± "
@@ -324,7 +337,7 @@ def group_provenance(exp: Experiment, found: list[Group]) -> str:
     lines = [
         f"Provenance: {exp.profile} profile; {config.dataset}, class-balanced training set "
         f"{fraction_label(config.fraction)}; {config.epochs} epochs, learning rate {config.lr}"
-        + _recipe(config),
+        + _recipe(configs),
         f"Accuracy (train, unaugmented; test): {accuracies}",
         f"Did not train (training accuracy under {TRAINED_ACCURACY:.0%}): {failed}"
         if failed

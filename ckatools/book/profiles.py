@@ -344,37 +344,50 @@ def experiment(name: str, profile: str | None = None) -> Experiment:
     exp = Experiment(
         **{**DEFAULTS[profile], **EXPERIMENTS[name][profile], "name": name, "profile": profile}
     )
-    if exp.bf16_cpu and not _bfloat16_here(exp):
-        exp = dataclasses.replace(exp, bf16_cpu=False)
     if profile in GPU_PROFILES and not torch.cuda.is_available():
         _warn_without_gpu(profile, training_configs(exp))
     return exp
 
 
-def _bfloat16_here(exp: Experiment) -> bool:
-    """Whether ``exp`` keeps its ``bf16_cpu`` recipe on this machine: on a GPU (where it only
-    names the networks), on a CPU with native bfloat16, or where the cache already holds every
-    one of its networks trained that way (a bundle, an earlier run: nothing trains). Otherwise
-    its networks train in float32, since emulated bfloat16 is about 10x slower
-    (:func:`ckatools.training.cpu_has_bf16`); the captions then leave out "bfloat16"."""
+def _in_precision_here(exp: Experiment, configs: list[TrainConfig]) -> list[TrainConfig]:
+    """The networks of a ``bf16_cpu`` experiment as this machine gets them, network by network.
+
+    A network the cache holds is served as it was trained: in bfloat16 if the cache has it so,
+    else in float32 (a CPU without native bfloat16 trained it). A network it lacks trains in the
+    experiment's precision here: float32 if every cached network of the experiment is float32
+    (an experiment begun in float32 stays float32), else bfloat16 on a GPU (where the flag only
+    names the network) or a CPU with native bfloat16, else float32, since emulated bfloat16 is
+    about 10x slower (:func:`ckatools.training.cpu_has_bf16`). So no trained network is ever
+    trained again, whichever machine a build continues on; the captions name the networks whose
+    precision differs from the rest (:func:`ckatools.book.experiments.provenance`)."""
     from ckatools.training import cpu_has_bf16, zoo
 
-    if torch.cuda.is_available() or cpu_has_bf16():
-        return True
-    configs = training_configs(exp)
-    if configs and all(map(zoo.cached, configs)):
-        return True
-    if "bf16" not in _WARNED:
+    if not exp.bf16_cpu or not configs:
+        return configs
+    as_float32 = [c.replace(bf16_cpu=False) for c in configs]
+    in_bf16 = [zoo.cached(c) for c in configs]
+    in_float32 = [zoo.cached(c) for c in as_float32]
+    begun_in_float32 = any(in_float32) and not any(in_bf16)
+    native = torch.cuda.is_available() or cpu_has_bf16()
+    trains_bf16 = native and not begun_in_float32
+    chosen = [
+        bf16 if cached_bf16 or (trains_bf16 and not cached_float32) else float32
+        for bf16, float32, cached_bf16, cached_float32 in zip(
+            configs, as_float32, in_bf16, in_float32
+        )
+    ]
+    if not native and not all(map(zoo.cached, chosen)) and "bf16" not in _WARNED:
         _WARNED.add("bf16")
         warnings.warn(
             "this CPU has no native bfloat16 (AVX-512 BF16 or AMX), so the networks the "
             f"{exp.profile} profile trains here use float32: bfloat16 would be about 10x slower. "
             "They differ from the published outputs' networks by their rounding (within seed "
-            "noise in the study's pilot); installing the published networks avoids training.",
+            "noise in the study's pilot); networks already in the cache are served as they were "
+            "trained, and installing the published networks avoids training.",
             RuntimeWarning,
             stacklevel=3,
         )
-    return False
+    return chosen
 
 
 _WARNED: set[str] = set()  # warnings given once: "bf16", and each profile warned without a GPU
@@ -400,7 +413,8 @@ def _warn_without_gpu(profile: str, configs: list[TrainConfig]) -> None:
 
 
 def training_configs(exp: Experiment) -> list[TrainConfig]:
-    """Every network an experiment trains: architectures x fractions x seeds (none if epochs=0)."""
+    """Every network an experiment trains: architectures x fractions x seeds (none if epochs=0),
+    each in the precision this machine gets it in (:func:`_in_precision_here`)."""
     if exp.epochs == 0 or exp.skip:
         return []
     fixed = dict(
@@ -411,10 +425,11 @@ def training_configs(exp: Experiment) -> list[TrainConfig]:
         warmup_epochs=exp.warmup_epochs,
         bf16_cpu=exp.bf16_cpu,
     )
-    return [
+    declared = [
         TrainConfig(**fixed, depth=d, width=w, fraction=f, seed=s)
         for (d, w), f, s in itertools.product(exp.architectures, exp.fractions, exp.seeds)
     ]
+    return _in_precision_here(exp, declared)
 
 
 TRAINING_FIELDS = ("fractions", "seeds", "epochs", "lr", "warmup_epochs", "bf16_cpu", "residual")

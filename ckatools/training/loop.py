@@ -377,7 +377,7 @@ def train_together(
         warnings.warn(
             "bf16_cpu on a CPU without native bfloat16 (no AVX-512 BF16 or AMX): training is "
             "emulated and about 10x slower than float32 here; the book's profiles train in "
-            "float32 on such a CPU (ckatools.book.profiles.experiment)",
+            "float32 on such a CPU (ckatools.book.profiles.training_configs)",
             RuntimeWarning,
             stacklevel=2,
         )
