@@ -133,9 +133,9 @@ def test_each_network_is_served_in_the_precision_it_was_trained_in_and_none_trai
 ):
     """Emulated bfloat16 is about 10x slower than float32 (ckatools.training.cpu_has_bf16), so a
     CPU without it trains the cpu profile's missing networks in float32 and says so; a network
-    the cache holds is served in whichever precision it was trained (bfloat16 first), and an
-    experiment whose cached networks are all float32 goes on in float32, even where bfloat16 is
-    native. The caption names the networks whose precision differs from the rest."""
+    the cache holds is served in whichever precision it was trained (bfloat16 where both are),
+    decided by the network alone, so experiments that share it get the same one. The budget
+    line and the caption name the networks whose precision differs from the rest."""
     from ckatools import training
     from ckatools.book import experiments, profiles
     from ckatools.training import zoo
@@ -155,7 +155,8 @@ def test_each_network_is_served_in_the_precision_it_was_trained_in_and_none_trai
     monkeypatch.setattr(training, "cpu_has_bf16", lambda: False)
     with pytest.warns(RuntimeWarning, match="no native bfloat16.*float32"):
         assert networks("depth_series") == [c.replace(bf16_cpu=False) for c in declared]
-    assert "bf16_cpu=True" in profiles.summary(profiles.experiment("depth_series", "cpu"))
+    summary = profiles.summary(profiles.experiment("depth_series", "cpu"))
+    assert "bf16_cpu=True" in summary and f"float32 here: {len(declared)} of its" in summary
 
     *first, last = declared  # all but one network trained in bfloat16 elsewhere
     for config in first:
@@ -167,16 +168,55 @@ def test_each_network_is_served_in_the_precision_it_was_trained_in_and_none_trai
     assert mixed == first + [last.replace(bf16_cpu=False)]  # served as trained, none again
     named = f"{last.label} 1/32 s{last.seed}"
     assert experiments._recipe(mixed).endswith(f", bfloat16 on the CPU (float32: {named})")
-    assert experiments._recipe(mixed[-1:] + [first[0].replace(bf16_cpu=False)]) == (
+    assert experiments._recipe([mixed[-1], first[0].replace(bf16_cpu=False)]) == (
         ", 2-epoch warm-up"
     )
-    assert experiments._recipe([mixed[-1], first[0]]) == (
-        f", 2-epoch warm-up, bfloat16 on the CPU (float32: {named})"
+    assert experiments._recipe([mixed[-1], mixed[-1], first[0]]) == (
+        f", 2-epoch warm-up, float32 (bfloat16 on the CPU: {first[0].label} 1/32 s0)"
     )
+    install(first[0].replace(bf16_cpu=False))  # in both precisions: bfloat16 is served
+    assert networks("depth_series") == mixed
 
-    shared = [c for c in networks("width_series") if zoo.cached(c)]  # the depth series' x1
-    assert shared and all(c.bf16_cpu for c in shared)
+    everything = [c for name in profiles.EXPERIMENTS for c in networks(name)]
+    by_network = {c.replace(bf16_cpu=False): c.bf16_cpu for c in everything}
+    assert len(by_network) == len(set(everything))  # shared networks: one precision each
     plain = networks("plain")  # nothing cached, bfloat16 native: bfloat16
     assert all(c.bf16_cpu for c in plain)
-    install(plain[0].replace(bf16_cpu=False))  # begun in float32 on another machine
-    assert networks("plain") == [c.replace(bf16_cpu=False) for c in plain]
+    install(plain[0].replace(bf16_cpu=False))  # one trained in float32 on another machine
+    assert networks("plain") == [plain[0].replace(bf16_cpu=False)] + plain[1:]
+    monkeypatch.setattr(training, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a GPU: the flag names it
+    assert networks("plain") == [plain[0].replace(bf16_cpu=False)] + plain[1:]
+
+    snapshot = plain[1]  # chapter 10's snapshots: the same rule on their own cache
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    here = profiles.precision_here(snapshot, cached=lambda c: zoo.has_snapshots(c, [1, 2]))
+    assert here == snapshot.replace(bf16_cpu=False)
+    for epoch in (1, 2):
+        path = zoo.entry_dir(snapshot) / "snapshots" / f"epoch-{epoch}.pt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    assert profiles.precision_here(snapshot, lambda c: zoo.has_snapshots(c, [1, 2])) == snapshot
+
+
+def test_seeds_trained_in_two_precisions_stay_one_group_and_the_caption_names_them(
+    monkeypatch, cache
+):
+    """Chapter 9's groups gather an architecture's seeds whatever their precision, and its
+    caption names the networks of every group passed in (the baselines' included)."""
+    from types import SimpleNamespace
+
+    from ckatools.book import experiments, profiles
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    exp = profiles.experiment("mistakes", "cpu")
+    configs = profiles.training_configs(exp)[:3]
+    configs = [c.replace(bf16_cpu=i != 1) for i, c in enumerate(configs)]
+    results = SimpleNamespace(correct=torch.ones(5, dtype=torch.bool), train_accuracy=0.9)
+    monkeypatch.setattr(
+        experiments, "_networks", lambda exp, progress: ((c, None, results) for c in configs)
+    )
+    (group,) = experiments.groups(exp).values()
+    assert group.seeds == (0, 1, 2) and group.configs == tuple(configs)
+    caption = experiments.group_provenance(exp, [group])
+    assert f"(float32: {configs[1].label} 1/16 s1)" in caption.replace("\n  ", " ")

@@ -42,12 +42,17 @@ def main() -> None:
     seen: set[TrainConfig] = set()
     rows = []
     for name in args.experiments:
-        configs = profiles.training_configs(profiles.experiment(name, args.profile))
-        new = [c for c in dict.fromkeys(configs) if c not in seen]
-        seen.update(new)
+        exp = profiles.experiment(name, args.profile)
+        served = profiles.training_configs(exp)  # as cached, in either precision
+        new = [c for c in dict.fromkeys(served) if c.replace(bf16_cpu=exp.bf16_cpu) not in seen]
+        seen.update(c.replace(bf16_cpu=exp.bf16_cpu) for c in new)
         if not new:
             continue
-        measured = sum(estimate(c) for c in tqdm(new, desc=name, unit="net"))
+        cold = [  # from an empty cache: in the precision this machine trains in
+            profiles.precision_here(c.replace(bf16_cpu=exp.bf16_cpu), cached=lambda _: False)
+            for c in new
+        ]
+        measured = sum(estimate(c) for c in tqdm(cold, desc=name, unit="net"))
         logged = [recorded.get(str(zoo.entry_dir(c))) for c in new]
         known = None if None in logged else sum(logged)
         rows.append((name, len(new), measured, known))

@@ -76,6 +76,7 @@ class Group:
     train_accuracy: np.ndarray  # (networks,) on the unaugmented training set
     depth: int = 0
     width: float = 0.0
+    configs: tuple = ()  # the networks' training configurations (provenance), seed order
 
     @property
     def name(self) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 from ckatools.analysis.blocks import Block, measure, strict_block
 from ckatools.analysis.mistakes import Group
 from ckatools.analysis.verdicts import Verdict, in_regime, not_run, presence_verdict
-from ckatools.book.profiles import CAPTION_WIDTH, Experiment, training_configs
+from ckatools.book.profiles import CAPTION_WIDTH, Experiment, precision_here, training_configs
 from ckatools.book.regime import architecture_size
 from ckatools.capture import CKAResult
 from ckatools.training import TRAINED_ACCURACY, TrainConfig, TrainResult, fraction_label, zoo
@@ -300,20 +300,32 @@ def presence_of(figure: str, claim: str, runs: list[Run], *, late: bool = False)
     )
 
 
+def snapshots(config: TrainConfig, epochs: Sequence[int]) -> tuple[TrainConfig, dict]:
+    """Chapter 10's snapshots of one more training run of ``config`` after each of ``epochs``
+    (:func:`ckatools.training.zoo.snapshots`), in the precision this machine gets them in
+    (:func:`~ckatools.book.profiles.precision_here`: served as cached, else bfloat16 only where
+    it is native). Returns the configuration they were trained with and {epoch: network}."""
+    here = precision_here(config, cached=lambda c: zoo.has_snapshots(c, epochs))
+    return here, zoo.snapshots(here, epochs)
+
+
 def groups(exp: Experiment, progress: bool = True) -> dict[str, Group]:
     """Train or fetch every network of ``exp`` and gather each architecture's seeds into a
-    :class:`Group` of test-set correctness (no extra pass: the zoo keeps it with the network)."""
+    :class:`Group` of test-set correctness (no extra pass: the zoo keeps it with the network).
+    Seeds trained in different precisions (:func:`~ckatools.book.profiles.precision_here`) stay
+    in one group."""
     found: dict[TrainConfig, list] = defaultdict(list)
     for config, _, results in _networks(exp, progress):
-        found[config.replace(seed=0)].append((config.seed, results))
+        found[config.replace(seed=0, bf16_cpu=False)].append((config, results))
     made = [
         Group(
             label=config.label,
-            seeds=tuple(seed for seed, _ in members),
+            seeds=tuple(c.seed for c, _ in members),
             correct=np.stack([r.correct.numpy() for _, r in members]),
             train_accuracy=np.array([r.train_accuracy for _, r in members]),
             depth=config.depth,
             width=config.width,
+            configs=tuple(c for c, _ in members),
         )
         for config, members in found.items()
     ]
@@ -322,8 +334,9 @@ def groups(exp: Experiment, progress: bool = True) -> dict[str, Group]:
 
 def group_provenance(exp: Experiment, found: list[Group]) -> str:
     """Where a comparison of groups comes from: the profile, the data, the training, and each
-    group's size and accuracies (mean ± SD over its networks), wrapped to the text column."""
-    configs = training_configs(exp)
+    group's size and accuracies (mean ± SD over its networks), wrapped to the text column. The
+    precision is that of all of ``found``'s networks (groups of other experiments included)."""
+    configs = [c for g in found for c in g.configs] or training_configs(exp)
     config = configs[0]
     accuracies = "; ".join(
         f"{g.name} ({len(g)} networks): train {g.train_accuracy.mean():.1%} ± "

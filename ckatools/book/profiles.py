@@ -17,6 +17,7 @@ import itertools
 import os
 import textwrap
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -33,6 +34,7 @@ __all__ = [
     "active",
     "experiment",
     "training_configs",
+    "precision_here",
     "summary",
 ]
 
@@ -349,34 +351,40 @@ def experiment(name: str, profile: str | None = None) -> Experiment:
     return exp
 
 
-def _in_precision_here(exp: Experiment, configs: list[TrainConfig]) -> list[TrainConfig]:
-    """The networks of a ``bf16_cpu`` experiment as this machine gets them, network by network.
+def precision_here(
+    config: TrainConfig, cached: Callable[[TrainConfig], bool] | None = None
+) -> TrainConfig:
+    """``config`` in the precision this machine gets its network in, decided by the network alone.
 
-    A network the cache holds is served as it was trained: in bfloat16 if the cache has it so,
-    else in float32 (a CPU without native bfloat16 trained it). A network it lacks trains in the
-    experiment's precision here: float32 if every cached network of the experiment is float32
-    (an experiment begun in float32 stays float32), else bfloat16 on a GPU (where the flag only
-    names the network) or a CPU with native bfloat16, else float32, since emulated bfloat16 is
-    about 10x slower (:func:`ckatools.training.cpu_has_bf16`). So no trained network is ever
-    trained again, whichever machine a build continues on; the captions name the networks whose
-    precision differs from the rest (:func:`ckatools.book.experiments.provenance`)."""
+    A ``bf16_cpu`` network the cache holds (``cached``; default: ``zoo.cached``) is served as it
+    was trained: in bfloat16 if the cache has it so, else in float32 (a CPU without native
+    bfloat16 trained it). One the cache lacks trains in bfloat16 on a GPU (where the flag only
+    names the network) or a CPU with native bfloat16, else in float32, since emulated bfloat16
+    is about 10x slower (:func:`ckatools.training.cpu_has_bf16`). So no trained network is
+    trained again, whichever machine a build goes on on, every experiment that shares a network
+    gets the same one, and an experiment can mix the two precisions: the captions name the
+    networks whose precision differs from the rest (``experiments.provenance``).
+    """
     from ckatools.training import cpu_has_bf16, zoo
 
-    if not exp.bf16_cpu or not configs:
-        return configs
-    as_float32 = [c.replace(bf16_cpu=False) for c in configs]
-    in_bf16 = [zoo.cached(c) for c in configs]
-    in_float32 = [zoo.cached(c) for c in as_float32]
-    begun_in_float32 = any(in_float32) and not any(in_bf16)
-    native = torch.cuda.is_available() or cpu_has_bf16()
-    trains_bf16 = native and not begun_in_float32
-    chosen = [
-        bf16 if cached_bf16 or (trains_bf16 and not cached_float32) else float32
-        for bf16, float32, cached_bf16, cached_float32 in zip(
-            configs, as_float32, in_bf16, in_float32
-        )
-    ]
-    if not native and not all(map(zoo.cached, chosen)) and "bf16" not in _WARNED:
+    cached = cached or zoo.cached
+    if not config.bf16_cpu or cached(config):
+        return config
+    as_float32 = config.replace(bf16_cpu=False)
+    if cached(as_float32) or not (torch.cuda.is_available() or cpu_has_bf16()):
+        return as_float32
+    return config
+
+
+def _in_precision_here(exp: Experiment, configs: list[TrainConfig]) -> list[TrainConfig]:
+    """:func:`precision_here` of each network, and one warning where float32 training is ahead."""
+    from ckatools.training import zoo
+
+    chosen = [precision_here(c) for c in configs]
+    trains_float32 = any(
+        d.bf16_cpu and not c.bf16_cpu and not zoo.cached(c) for d, c in zip(configs, chosen)
+    )
+    if trains_float32 and "bf16" not in _WARNED:
         _WARNED.add("bf16")
         warnings.warn(
             "this CPU has no native bfloat16 (AVX-512 BF16 or AMX), so the networks the "
@@ -414,7 +422,7 @@ def _warn_without_gpu(profile: str, configs: list[TrainConfig]) -> None:
 
 def training_configs(exp: Experiment) -> list[TrainConfig]:
     """Every network an experiment trains: architectures x fractions x seeds (none if epochs=0),
-    each in the precision this machine gets it in (:func:`_in_precision_here`)."""
+    each in the precision this machine gets it in (:func:`precision_here`)."""
     if exp.epochs == 0 or exp.skip:
         return []
     fixed = dict(
@@ -455,4 +463,9 @@ def summary(exp: Experiment, width: int = CAPTION_WIDTH) -> str:
     )
     if reuses:
         text += "; its networks are Chapter 3's"
+    elif exp.bf16_cpu:  # the recipe; some networks may be float32 here (precision_here)
+        configs = training_configs(exp)
+        in_float32 = sum(not c.bf16_cpu for c in configs)
+        if in_float32:
+            text += f"; float32 here: {in_float32} of its {len(configs)} networks"
     return textwrap.fill(text, width, subsequent_indent="  ")

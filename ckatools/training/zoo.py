@@ -501,6 +501,12 @@ def prepare(
     return {c: found[c] for c in configs}
 
 
+def has_snapshots(config: TrainConfig, epochs) -> bool:
+    """Whether the cache holds every one of ``epochs``' snapshots of ``config`` (:func:`snapshots`
+    will not train)."""
+    return all((entry_dir(config) / "snapshots" / f"epoch-{e}.pt").exists() for e in epochs)
+
+
 def snapshots(
     config: TrainConfig, epochs, *, device: torch.device | None = None
 ) -> dict[int, ResNet]:
