@@ -188,15 +188,21 @@ def test_each_network_is_served_in_the_precision_it_was_trained_in_and_none_trai
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a GPU: the flag names it
     assert networks("plain") == [plain[0].replace(bf16_cpu=False)] + plain[1:]
 
-    snapshot = plain[1]  # chapter 10's snapshots: the same rule on their own cache
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    here = profiles.precision_here(snapshot, cached=lambda c: zoo.has_snapshots(c, [1, 2]))
-    assert here == snapshot.replace(bf16_cpu=False)
+    monkeypatch.setattr(zoo, "snapshots", lambda config, epochs: {})
+    snapshot = plain[1]  # chapter 10's snapshots: the network's precision unless emulated here
+    assert experiments.snapshots(snapshot, [1, 2])[0] == snapshot.replace(bf16_cpu=False)
     for epoch in (1, 2):
         path = zoo.entry_dir(snapshot) / "snapshots" / f"epoch-{epoch}.pt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
-    assert profiles.precision_here(snapshot, lambda c: zoo.has_snapshots(c, [1, 2])) == snapshot
+    assert experiments.snapshots(snapshot, [1, 2])[0] == snapshot  # cached: served
+    assert experiments.snapshots(snapshot, [1, 3])[0] == snapshot.replace(bf16_cpu=False)
+    monkeypatch.setattr(training, "cpu_has_bf16", lambda: True)
+    assert experiments.snapshots(snapshot, [1, 3])[0] == snapshot
+    float32 = snapshot.replace(bf16_cpu=False)  # a float32 network: rerun in float32
+    assert experiments.snapshots(float32, [1, 3])[0] == float32
+    assert experiments.precision(float32) == "float32 on the CPU"
 
 
 def test_seeds_trained_in_two_precisions_stay_one_group_and_the_caption_names_them(
@@ -218,5 +224,7 @@ def test_seeds_trained_in_two_precisions_stay_one_group_and_the_caption_names_th
     )
     (group,) = experiments.groups(exp).values()
     assert group.seeds == (0, 1, 2) and group.configs == tuple(configs)
-    caption = experiments.group_provenance(exp, [group])
+    first, rest = group._take(slice(0, 1)), group._take(slice(1, 3))
+    assert first.configs == tuple(configs[:1]) and rest.configs == tuple(configs[1:])
+    caption = experiments.group_provenance(exp, [first, rest])  # float32 in the second only
     assert f"(float32: {configs[1].label} 1/16 s1)" in caption.replace("\n  ", " ")

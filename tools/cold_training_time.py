@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ckatools.book import profiles
-from ckatools.training import TrainConfig, train, zoo
+from ckatools.training import TrainConfig, cpu_has_bf16, train, zoo
 
 SAMPLE_EPOCHS = 3  # more than the 2-epoch warm-up, which must end before the schedule does
 
@@ -48,10 +48,7 @@ def main() -> None:
         seen.update(c.replace(bf16_cpu=exp.bf16_cpu) for c in new)
         if not new:
             continue
-        cold = [  # from an empty cache: in the precision this machine trains in
-            profiles.precision_here(c.replace(bf16_cpu=exp.bf16_cpu), cached=lambda _: False)
-            for c in new
-        ]
+        cold = [c.replace(bf16_cpu=exp.bf16_cpu and cpu_has_bf16()) for c in new]  # on this CPU
         measured = sum(estimate(c) for c in tqdm(cold, desc=name, unit="net"))
         logged = [recorded.get(str(zoo.entry_dir(c))) for c in new]
         known = None if None in logged else sum(logged)

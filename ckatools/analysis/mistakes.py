@@ -119,6 +119,9 @@ class Group:
             seeds=tuple(np.array(self.seeds)[index].tolist()),
             correct=self.correct[index],
             train_accuracy=self.train_accuracy[index],
+            configs=tuple(np.array(self.configs, dtype=object)[index].tolist())
+            if self.configs
+            else (),
         )
 
     def __len__(self) -> int:

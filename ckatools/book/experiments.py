@@ -15,7 +15,7 @@ import numpy as np
 from ckatools.analysis.blocks import Block, measure, strict_block
 from ckatools.analysis.mistakes import Group
 from ckatools.analysis.verdicts import Verdict, in_regime, not_run, presence_verdict
-from ckatools.book.profiles import CAPTION_WIDTH, Experiment, precision_here, training_configs
+from ckatools.book.profiles import CAPTION_WIDTH, Experiment, training_configs
 from ckatools.book.regime import architecture_size
 from ckatools.capture import CKAResult
 from ckatools.training import TRAINED_ACCURACY, TrainConfig, TrainResult, fraction_label, zoo
@@ -302,11 +302,23 @@ def presence_of(figure: str, claim: str, runs: list[Run], *, late: bool = False)
 
 def snapshots(config: TrainConfig, epochs: Sequence[int]) -> tuple[TrainConfig, dict]:
     """Chapter 10's snapshots of one more training run of ``config`` after each of ``epochs``
-    (:func:`ckatools.training.zoo.snapshots`), in the precision this machine gets them in
-    (:func:`~ckatools.book.profiles.precision_here`: served as cached, else bfloat16 only where
-    it is native). Returns the configuration they were trained with and {epoch: network}."""
-    here = precision_here(config, cached=lambda c: zoo.has_snapshots(c, epochs))
-    return here, zoo.snapshots(here, epochs)
+    (:func:`ckatools.training.zoo.snapshots`), in the precision the network of ``config`` was
+    trained in, except bfloat16 on a CPU where it is emulated (about 10x slower): there the run
+    is float32, unless every snapshot is cached already (partial bfloat16 snapshots are then
+    left unused). Returns the configuration the run used and {epoch: network}."""
+    from ckatools.training import cpu_has_bf16
+
+    emulated = zoo.default_device().type == "cpu" and not cpu_has_bf16()
+    if config.bf16_cpu and emulated and not zoo.has_snapshots(config, epochs):
+        config = config.replace(bf16_cpu=False)
+    return config, zoo.snapshots(config, epochs)
+
+
+def precision(config: TrainConfig) -> str:
+    """How the network of ``config`` trains on this machine's device, in a few words."""
+    if zoo.default_device().type == "cuda":
+        return "mixed precision on the GPU"
+    return "bfloat16 on the CPU" if config.bf16_cpu else "float32 on the CPU"
 
 
 def groups(exp: Experiment, progress: bool = True) -> dict[str, Group]:

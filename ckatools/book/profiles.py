@@ -17,7 +17,6 @@ import itertools
 import os
 import textwrap
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -351,27 +350,24 @@ def experiment(name: str, profile: str | None = None) -> Experiment:
     return exp
 
 
-def precision_here(
-    config: TrainConfig, cached: Callable[[TrainConfig], bool] | None = None
-) -> TrainConfig:
+def precision_here(config: TrainConfig) -> TrainConfig:
     """``config`` in the precision this machine gets its network in, decided by the network alone.
 
-    A ``bf16_cpu`` network the cache holds (``cached``; default: ``zoo.cached``) is served as it
-    was trained: in bfloat16 if the cache has it so, else in float32 (a CPU without native
-    bfloat16 trained it). One the cache lacks trains in bfloat16 on a GPU (where the flag only
-    names the network) or a CPU with native bfloat16, else in float32, since emulated bfloat16
-    is about 10x slower (:func:`ckatools.training.cpu_has_bf16`). So no trained network is
-    trained again, whichever machine a build goes on on, every experiment that shares a network
-    gets the same one, and an experiment can mix the two precisions: the captions name the
-    networks whose precision differs from the rest (``experiments.provenance``).
+    A ``bf16_cpu`` network the cache holds is served as it was trained: in bfloat16 if the cache
+    has it so, else in float32 (a CPU without native bfloat16 trained it). One the cache lacks
+    trains in bfloat16 on a GPU (where the flag only names the network) or a CPU with native
+    bfloat16, else in float32, since emulated bfloat16 is about 10x slower
+    (:func:`ckatools.training.cpu_has_bf16`). So no trained network is trained again, whichever
+    machine a build goes on on, every experiment that shares a network gets the same one, and
+    an experiment can mix the two precisions: the captions name the networks whose precision
+    differs from the rest (``experiments.provenance``).
     """
     from ckatools.training import cpu_has_bf16, zoo
 
-    cached = cached or zoo.cached
-    if not config.bf16_cpu or cached(config):
+    if not config.bf16_cpu or zoo.cached(config):
         return config
     as_float32 = config.replace(bf16_cpu=False)
-    if cached(as_float32) or not (torch.cuda.is_available() or cpu_has_bf16()):
+    if zoo.cached(as_float32) or not (torch.cuda.is_available() or cpu_has_bf16()):
         return as_float32
     return config
 
