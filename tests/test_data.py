@@ -184,11 +184,19 @@ def test_each_network_is_served_in_the_precision_it_was_trained_in_and_none_trai
     assert all(c.bf16_cpu for c in plain)
     install(plain[0].replace(bf16_cpu=False))  # one trained in float32 on another machine
     assert networks("plain") == [plain[0].replace(bf16_cpu=False)] + plain[1:]
+    begun = plain[1].replace(bf16_cpu=False)  # an unfinished float32 run goes on in float32
+    zoo.entry_dir(begun).mkdir(parents=True)
+    (zoo.entry_dir(begun) / "checkpoint.pt").touch()
+    assert networks("plain") == [plain[0].replace(bf16_cpu=False), begun] + plain[2:]
+    zoo.entry_dir(plain[1]).mkdir(parents=True)
+    (zoo.entry_dir(plain[1]) / "checkpoint.pt").touch()  # ... unless a bfloat16 one exists too
+    assert networks("plain") == [plain[0].replace(bf16_cpu=False)] + plain[1:]
     monkeypatch.setattr(training, "cpu_has_bf16", lambda: False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a GPU: the flag names it
     assert networks("plain") == [plain[0].replace(bf16_cpu=False)] + plain[1:]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a bfloat16 checkpoint is
+    assert networks("plain")[1] == begun  # not resumed where bfloat16 would be emulated
 
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(zoo, "snapshots", lambda config, epochs: {})
     snapshot = plain[1]  # chapter 10's snapshots: the network's precision unless emulated here
     assert experiments.snapshots(snapshot, [1, 2])[0] == snapshot.replace(bf16_cpu=False)

@@ -356,7 +356,8 @@ def precision_here(config: TrainConfig) -> TrainConfig:
     A ``bf16_cpu`` network the cache holds is served as it was trained: in bfloat16 if the cache
     has it so, else in float32 (a CPU without native bfloat16 trained it). One the cache lacks
     trains in bfloat16 on a GPU (where the flag only names the network) or a CPU with native
-    bfloat16, else in float32, since emulated bfloat16 is about 10x slower
+    bfloat16, unless an unfinished float32 run of it (and none in bfloat16) goes on from its
+    checkpoint; else in float32, since emulated bfloat16 is about 10x slower
     (:func:`ckatools.training.cpu_has_bf16`). So no trained network is trained again, whichever
     machine a build goes on on, every experiment that shares a network gets the same one, and
     an experiment can mix the two precisions: the captions name the networks whose precision
@@ -369,7 +370,7 @@ def precision_here(config: TrainConfig) -> TrainConfig:
     as_float32 = config.replace(bf16_cpu=False)
     if zoo.cached(as_float32) or not (torch.cuda.is_available() or cpu_has_bf16()):
         return as_float32
-    return config
+    return as_float32 if zoo.begun(as_float32) and not zoo.begun(config) else config
 
 
 def _in_precision_here(exp: Experiment, configs: list[TrainConfig]) -> list[TrainConfig]:

@@ -501,6 +501,11 @@ def prepare(
     return {c: found[c] for c in configs}
 
 
+def begun(config: TrainConfig) -> bool:
+    """Whether an unfinished run of ``config`` left a checkpoint that :func:`get` resumes."""
+    return not cached(config) and any(entry_dir(config).glob("*checkpoint.pt"))
+
+
 def has_snapshots(config: TrainConfig, epochs) -> bool:
     """Whether the cache holds every one of ``epochs``' snapshots of ``config`` (:func:`snapshots`
     will not train)."""
