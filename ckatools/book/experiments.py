@@ -15,7 +15,12 @@ import numpy as np
 from ckatools.analysis.blocks import Block, measure, strict_block
 from ckatools.analysis.mistakes import Group
 from ckatools.analysis.verdicts import Verdict, in_regime, not_run, presence_verdict
-from ckatools.book.profiles import CAPTION_WIDTH, Experiment, training_configs
+from ckatools.book.profiles import (
+    CAPTION_WIDTH,
+    Experiment,
+    bfloat16_native,
+    training_configs,
+)
 from ckatools.book.regime import architecture_size
 from ckatools.capture import CKAResult
 from ckatools.training import TRAINED_ACCURACY, TrainConfig, TrainResult, fraction_label, zoo
@@ -306,10 +311,7 @@ def snapshots(config: TrainConfig, epochs: Sequence[int]) -> tuple[TrainConfig, 
     trained in, except bfloat16 on a CPU where it is emulated (about 10x slower): there the run
     is float32, unless every snapshot is cached already (partial bfloat16 snapshots are then
     left unused). Returns the configuration the run used and {epoch: network}."""
-    from ckatools.training import cpu_has_bf16
-
-    emulated = zoo.default_device().type == "cpu" and not cpu_has_bf16()
-    if config.bf16_cpu and emulated and not zoo.has_snapshots(config, epochs):
+    if config.bf16_cpu and not bfloat16_native() and not zoo.has_snapshots(config, epochs):
         config = config.replace(bf16_cpu=False)
     return config, zoo.snapshots(config, epochs)
 

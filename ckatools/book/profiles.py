@@ -34,6 +34,7 @@ __all__ = [
     "experiment",
     "training_configs",
     "precision_here",
+    "bfloat16_native",
     "summary",
 ]
 
@@ -363,25 +364,32 @@ def precision_here(config: TrainConfig) -> TrainConfig:
     an experiment can mix the two precisions: the captions name the networks whose precision
     differs from the rest (``experiments.provenance``).
     """
-    from ckatools.training import cpu_has_bf16, zoo
+    from ckatools.training import zoo
 
     if not config.bf16_cpu or zoo.cached(config):
         return config
     as_float32 = config.replace(bf16_cpu=False)
-    if zoo.cached(as_float32) or not (torch.cuda.is_available() or cpu_has_bf16()):
+    if zoo.cached(as_float32) or not bfloat16_native():
         return as_float32
     return as_float32 if zoo.begun(as_float32) and not zoo.begun(config) else config
 
 
+def bfloat16_native() -> bool:
+    """Whether ``bf16_cpu`` training runs natively here: on a GPU, or a CPU with AVX-512 BF16 or
+    AMX (:func:`ckatools.training.cpu_has_bf16`); elsewhere it would be emulated."""
+    from ckatools.training import cpu_has_bf16
+
+    return torch.cuda.is_available() or cpu_has_bf16()
+
+
 def _in_precision_here(exp: Experiment, configs: list[TrainConfig]) -> list[TrainConfig]:
-    """:func:`precision_here` of each network, and one warning where float32 training is ahead."""
+    """:func:`precision_here` of each network, and one warning where bfloat16 would be emulated
+    and a network is left to train (in float32)."""
     from ckatools.training import zoo
 
     chosen = [precision_here(c) for c in configs]
-    trains_float32 = any(
-        d.bf16_cpu and not c.bf16_cpu and not zoo.cached(c) for d, c in zip(configs, chosen)
-    )
-    if trains_float32 and "bf16" not in _WARNED:
+    emulated = exp.bf16_cpu and not bfloat16_native()
+    if emulated and not all(map(zoo.cached, chosen)) and "bf16" not in _WARNED:
         _WARNED.add("bf16")
         warnings.warn(
             "this CPU has no native bfloat16 (AVX-512 BF16 or AMX), so the networks the "
