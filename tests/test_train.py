@@ -33,9 +33,9 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
 
 def test_bf16_cpu_training_learns_and_resumes_exactly(tmp_path):
     # channels-last with 4 channels (x0.25) once crashed CPU backward in another torch release
-    config = SMOKE.replace(epochs=3, bf16_cpu=True, warmup_epochs=1)
+    config = SMOKE.replace(epochs=2, bf16_cpu=True, warmup_epochs=1)
     straight, results = train(config, device="cpu", progress=False)
-    assert results.accuracy > 0.3  # 10 classes: chance is 0.1
+    assert results.accuracy > 0.3  # 10 classes: chance is 0.1 (0.51 after these two epochs)
     checkpoint = tmp_path / "ckpt.pt"
     train(config, device="cpu", progress=False, checkpoint=checkpoint, stop_after=1)
     resumed, _ = train(config, device="cpu", progress=False, checkpoint=checkpoint)
