@@ -8,6 +8,9 @@ from ckatools.data import synthetic
 from ckatools.training import TrainConfig, recalibrate_batchnorm, train, zoo
 
 SMOKE = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=2, batch_size=64, lr=0.05)
+# Where a test needs a stored or resumed network, not one that learns: an eighth of the
+# synthetic set trains in seconds (the whole set: about 15 s a network here).
+ENTRY = SMOKE.replace(fraction=1 / 8)
 
 
 def test_smoke_training_beats_chance_clearly():
@@ -20,7 +23,7 @@ def test_smoke_training_beats_chance_clearly():
 
 
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
-    config = SMOKE.replace(epochs=3)
+    config = ENTRY.replace(epochs=3)
     straight, _ = train(config, device="cpu", progress=False)
     checkpoint = tmp_path / "ckpt.pt"
     _, partial = train(config, device="cpu", progress=False, checkpoint=checkpoint, stop_after=1)
@@ -72,67 +75,67 @@ def test_batchnorm_recalibration_gives_exact_statistics():
 
 
 def test_zoo_trains_once_then_serves_the_cache(cache, monkeypatch, capsys):
-    model, results = zoo.get(SMOKE, device="cpu", progress=False)
-    assert capsys.readouterr().out == "ResNet-8 ×0.25, synthetic all, seed 0: training (2 epochs)\n"
+    model, results = zoo.get(ENTRY, device="cpu", progress=False)
+    assert capsys.readouterr().out == "ResNet-8 ×0.25, synthetic 1/8, seed 0: training (2 epochs)\n"
     assert 0 < results.train_accuracy <= 1
-    assert not model.training and (zoo.entry_dir(SMOKE) / "model.pt").exists()
-    assert not (zoo.entry_dir(SMOKE) / "checkpoint.pt").exists()
+    assert not model.training and (zoo.entry_dir(ENTRY) / "model.pt").exists()
+    assert not (zoo.entry_dir(ENTRY) / "checkpoint.pt").exists()
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained again")
 
     monkeypatch.setattr(zoo, "train", no_training)
-    again, cached = zoo.get(SMOKE, device="cpu", progress=False)
-    assert capsys.readouterr().out == "ResNet-8 ×0.25, synthetic all, seed 0: loaded from cache\n"
+    again, cached = zoo.get(ENTRY, device="cpu", progress=False)
+    assert capsys.readouterr().out == "ResNet-8 ×0.25, synthetic 1/8, seed 0: loaded from cache\n"
     assert cached.accuracy == results.accuracy
     x = torch.rand(4, 3, 32, 32)
     torch.testing.assert_close(again(x), model(x))
     assert [e["accuracy"] for e in zoo.entries()] == [results.accuracy]
-    assert zoo.key(SMOKE) != zoo.key(SMOKE.replace(seed=1))
+    assert zoo.key(ENTRY) != zoo.key(ENTRY.replace(seed=1))
 
 
 def test_zoo_discards_a_corrupt_entry_and_retrains(cache):
-    _, first = zoo.get(SMOKE, device="cpu", progress=False)
-    path = zoo.entry_dir(SMOKE) / "model.pt"
+    _, first = zoo.get(ENTRY, device="cpu", progress=False)
+    path = zoo.entry_dir(ENTRY) / "model.pt"
     path.write_bytes(path.read_bytes()[:1000])  # a truncated file
     with pytest.warns(RuntimeWarning, match="discarding unreadable cache entry"):
-        _, results = zoo.get(SMOKE, device="cpu", progress=False)
+        _, results = zoo.get(ENTRY, device="cpu", progress=False)
     assert (
         results.accuracy == first.accuracy and path.exists()
     )  # retrained (deterministic on the CPU)
 
 
 def test_zoo_adds_training_accuracy_to_older_entries(cache):
-    _, results = zoo.get(SMOKE, device="cpu", progress=False)
-    path = zoo.entry_dir(SMOKE) / "model.pt"
+    _, results = zoo.get(ENTRY, device="cpu", progress=False)
+    path = zoo.entry_dir(ENTRY) / "model.pt"
     entry = storage.load(path)
     del entry["results"]["train_accuracy"]
     storage.save(entry, path)
-    _, again = zoo.get(SMOKE, device="cpu", progress=False)
+    _, again = zoo.get(ENTRY, device="cpu", progress=False)
     assert again.train_accuracy == pytest.approx(results.train_accuracy)
     assert "train_accuracy" in storage.load(path)["results"]
 
 
 def test_zoo_resumes_a_partial_run(cache):
-    folder = zoo.entry_dir(SMOKE)
-    train(SMOKE, device="cpu", progress=False, checkpoint=folder / "checkpoint.pt", stop_after=1)
-    _, results = zoo.get(SMOKE, device="cpu", progress=False)
+    folder = zoo.entry_dir(ENTRY)
+    train(ENTRY, device="cpu", progress=False, checkpoint=folder / "checkpoint.pt", stop_after=1)
+    _, results = zoo.get(ENTRY, device="cpu", progress=False)
     assert results.epochs_done == 2
     assert zoo.clean() == [] and zoo.clean(partial_only=False) == [folder]
 
 
 def test_snapshots_come_from_one_resumed_run_and_are_cached(cache, monkeypatch):
-    shots = zoo.snapshots(SMOKE, (2, 1), device="cpu")
+    shots = zoo.snapshots(ENTRY, (2, 1), device="cpu")
     assert list(shots) == [1, 2]
-    final, _ = zoo.get(SMOKE, device="cpu", progress=False)
+    final, _ = zoo.get(ENTRY, device="cpu", progress=False)
     for name, value in final.state_dict().items():  # the last snapshot is the zoo's network
         torch.testing.assert_close(shots[2].state_dict()[name], value, atol=0, rtol=0)
     assert not torch.equal(shots[1].fc.weight, shots[2].fc.weight)
     monkeypatch.setattr(zoo, "train", lambda *a, **k: pytest.fail("trained again"))
-    again = zoo.snapshots(SMOKE, (1,), device="cpu")
+    again = zoo.snapshots(ENTRY, (1,), device="cpu")
     torch.testing.assert_close(again[1].fc.weight, shots[1].fc.weight, atol=0, rtol=0)
     with pytest.raises(ValueError, match="1..2"):
-        zoo.snapshots(SMOKE, (3,))
+        zoo.snapshots(ENTRY, (3,))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -180,14 +183,14 @@ def test_training_configs_expand_an_experiments_grid():
 
 
 def test_zoo_heatmap_is_cached_beside_the_network(cache, monkeypatch):
-    first = zoo.cka_matrix(SMOKE, images=64, passes=1, progress=False)
+    first = zoo.cka_matrix(ENTRY, images=64, passes=1, progress=False)
     assert first.matrix.shape == (len(first.layers_a),) * 2
 
     def no_cka(*args, **kwargs):
         raise AssertionError("computed again")
 
     monkeypatch.setattr(zoo, "model_cka", no_cka)
-    again = zoo.cka_matrix(SMOKE, images=64, passes=1, progress=False)
+    again = zoo.cka_matrix(ENTRY, images=64, passes=1, progress=False)
     torch.testing.assert_close(again.matrix, first.matrix, atol=0, rtol=0)
     assert [r.name for r in again.layers_a] == [r.name for r in first.layers_a]
 
@@ -247,12 +250,12 @@ def test_an_unreadable_checkpoint_restarts_training(tmp_path):
     checkpoint = tmp_path / "ckpt.pt"
     checkpoint.write_bytes(b"not a checkpoint")
     with pytest.warns(RuntimeWarning, match="discarding unreadable checkpoint"):
-        _, results = train(SMOKE, device="cpu", progress=False, checkpoint=checkpoint)
+        _, results = train(ENTRY, device="cpu", progress=False, checkpoint=checkpoint)
     assert [h["epoch"] for h in results.history] == [1, 2]
 
 
 def test_prepare_trains_what_is_missing_in_worker_processes(cache):
-    configs = [SMOKE.replace(epochs=1, seed=s) for s in (0, 1)]
+    configs = [ENTRY.replace(epochs=1, seed=s) for s in (0, 1)]
     zoo.get(configs[0], device="cpu", progress=False)
     done = zoo.prepare(configs + configs[:1], device="cpu", jobs=2, progress=False)
     assert list(done) == configs and [r["trained"] for r in done.values()] == [False, True]
@@ -269,7 +272,7 @@ def test_prepare_trains_what_is_missing_in_worker_processes(cache):
 def test_bf16_cpu_on_a_cpu_without_native_bfloat16_warns_that_it_is_slow(monkeypatch):
     monkeypatch.setattr(training.loop, "cpu_has_bf16", lambda: False)
     with pytest.warns(RuntimeWarning, match="without native bfloat16.*10x slower"):
-        train(SMOKE.replace(epochs=1, bf16_cpu=True), device="cpu", progress=False)
+        train(ENTRY.replace(epochs=1, bf16_cpu=True), device="cpu", progress=False)
 
 
 def test_one_channel_batches_reach_every_convolution_in_the_cpu_layout(monkeypatch):
