@@ -4,10 +4,13 @@ versions of constraints.txt), and every module of ckatools imports there.
 
 Copying PyTorch into a new environment takes minutes, so the dependencies are not copied: pip
 resolves them (``--dry-run --report``), and each distribution it would install is linked into
-the fresh environment from this one, file by file at the top level of site-packages, after
-checking that this environment holds the version pip chose. Nothing else is visible there, so
-an undeclared dependency still fails to import, as it would for a user.
+the fresh environment (which has no pip or setuptools of its own) from this one, file by file,
+after checking that this environment holds the version pip chose. Nothing else is visible there,
+so an undeclared dependency still fails to import, as it would for a user; a control checks that
+pytest, which is no dependency, does not import there.
 """
+
+from __future__ import annotations
 
 import importlib.metadata
 import json
@@ -32,12 +35,23 @@ print(len(names), len(study.load_results()), ckatools.__file__)
 """
 
 
+_PIP = [sys.executable, "-m", "pip"]  # this environment's pip, installing into another
+
+
+def _run(python: str, code: str, cwd: Path | None = None) -> str:
+    """Run ``code`` in the fresh environment's Python, isolated; its output, or its error."""
+    run = subprocess.run([python, "-I", "-c", code], cwd=cwd, capture_output=True, text=True)
+    if run.returncode:  # e.g. No module named ... (an undeclared dependency)
+        raise subprocess.CalledProcessError(run.returncode, code, run.stdout, run.stderr)
+    return run.stdout.strip()
+
+
 def _resolve(python: str, folder: Path) -> dict[str, str]:
     """What pip would install for the repository, as {distribution name: version}."""
     report = folder / "report.json"
-    pip = [python, "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt")]
     subprocess.run(
-        [*pip, "--dry-run", "--ignore-installed", "--report", str(report), str(ROOT)],
+        [*_PIP, "--python", python, "install", "-q", "-c", str(ROOT / "constraints.txt")]
+        + ["--dry-run", "--ignore-installed", "--report", str(report), str(ROOT)],
         check=True,
         capture_output=True,
         timeout=600,
@@ -47,50 +61,47 @@ def _resolve(python: str, folder: Path) -> dict[str, str]:
 
 
 def _link(name: str, version: str, site: Path) -> None:
-    """Link the files of this environment's distribution ``name`` into ``site`` (top level)."""
+    """Link each file of this environment's distribution ``name`` into ``site``, folders made
+    anew, so that a folder shared by several distributions (nvidia/) shows only theirs."""
     dist = importlib.metadata.distribution(name)
     assert dist.version == version, (
         f"{name} {dist.version} is installed here, but pip resolves {version} from "
         "constraints.txt: rebuild the environment (make)"
     )
-    here = Path(dist.locate_file(""))
-    tops = {Path(f).parts[0] for f in dist.files or () if not str(f).startswith("..")}
-    for top in tops - {"__pycache__"}:
-        target = site / top
-        if not target.exists():  # namespace folders (nvidia/) are shared by several
-            target.symlink_to(here / top)
+    assert dist.files, f"{name} lists no files: cannot tell what it installs"
+    for file in dist.files:
+        source = Path(dist.locate_file(file))
+        if str(file).startswith("..") or file.suffix == ".pyc":
+            continue  # scripts in bin/, and bytecode Python writes again
+        assert source.exists(), f"{name} lists {file}, which is not here"
+        target = site / file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(source)
 
 
 @pytest.mark.slow  # deselect with -m "not slow" while developing; make test runs it
 def test_a_fresh_pip_install_imports_every_module():
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        venv.create(folder, with_pip=True)
+        venv.create(folder, with_pip=False)  # empty: no pip or setuptools of its own
         python = str(folder / "bin" / "python")
         resolved = _resolve(python, folder)
         assert resolved.pop("ckatools") == "0.1.0"
-        site = Path(
-            subprocess.run(
-                [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
-        )
+        site = Path(_run(python, "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
         assert site != Path(sysconfig.get_paths()["purelib"])
         for dist, version in resolved.items():
             _link(dist, version, site)
         subprocess.run(
-            [python, "-m", "pip", "install", "-q", "--no-deps", str(ROOT)],
+            [*_PIP, "--python", python, "install", "-q", "--no-deps", str(ROOT)],
             check=True,
             capture_output=True,
             timeout=600,
         )
-        # run outside the repository, so that its ckatools/ folder cannot stand in for the
-        # installed package
-        run = subprocess.run([python, "-c", IMPORT_ALL], cwd=folder, capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr  # e.g. No module named ... (undeclared)
-        out = run.stdout.split()
+        with pytest.raises(subprocess.CalledProcessError):  # the control: pytest is no dependency
+            _run(python, "import pytest")
+        # isolated (-I) and outside the repository, so that neither PYTHONPATH nor its
+        # ckatools/ folder can stand in for the installed package
+        out = _run(python, IMPORT_ALL, cwd=folder).split()
     package = ROOT / "ckatools"
     modules = [
         p

@@ -132,7 +132,7 @@ def test_an_unwritable_cache_fails_before_training(monkeypatch, tmp_path):
 
 
 def test_a_diverging_run_stops_with_its_epoch_and_is_not_cached(cache):
-    config = SMOKE.replace(lr=1e12)
+    config = SMOKE.replace(lr=1e12, fraction=1.0)  # all 32 steps of epoch 1 to overflow in
     with pytest.raises(TrainingDiverged, match="non-finite in epoch 1"):
         zoo.get(config, device="cpu", progress=False, announce=False)
     assert not (zoo.entry_dir(config) / "model.pt").exists()
