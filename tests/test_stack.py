@@ -18,6 +18,9 @@ from ckatools.training.stack import member_losses, stack_models, unstack_into
 
 SMOKE = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=2, batch_size=64, lr=0.05)
 SEEDS = (0, 1, 2)
+# Where a test needs stored or resumed members, not ones that learn: an eighth of the synthetic
+# set trains in seconds (the whole set: about 15 s a network here).
+ENTRY = SMOKE.replace(fraction=1 / 8)
 # float64 rounding, grown over a network's few hundred terms a sum and ten layers: far below it
 FLOAT64 = 1e-10
 
@@ -91,7 +94,7 @@ def test_a_short_stacked_run_gives_the_networks_training_alone_gives():
 
 
 def test_a_stack_resumes_where_it_stopped(tmp_path):
-    configs = [SMOKE.replace(seed=s) for s in SEEDS[:2]]
+    configs = [ENTRY.replace(seed=s) for s in SEEDS[:2]]
     whole = train_together(configs, device="cpu", progress=False)
     checkpoint = tmp_path / "stack.pt"
     train_together(configs, device="cpu", progress=False, checkpoint=checkpoint, stop_after=1)
@@ -117,7 +120,7 @@ def test_only_seeds_of_one_configuration_stack():
 
 
 def test_prepare_stacks_seeds_and_stores_ordinary_entries(cache, monkeypatch):
-    configs = [SMOKE.replace(seed=s) for s in SEEDS] + [SMOKE.replace(width=0.5)]
+    configs = [ENTRY.replace(seed=s) for s in SEEDS] + [ENTRY.replace(width=0.5)]
     assert [len(g) for g in zoo.stacks(configs, 2)] == [2, 1, 1]
     done = zoo.prepare(configs, stack=4, progress=False)
     assert all(r["trained"] for r in done.values())
