@@ -124,9 +124,9 @@ def test_a_fresh_pip_install_imports_every_module():
         # isolated (-I) and outside the repository, so that neither PYTHONPATH nor its
         # ckatools/ folder can stand in for the installed package
         out = _run(python, IMPORT_ALL, cwd=folder).split()
-        lazy = sorted(_imported_names())
+        imported = sorted(_imported_names())
         found = "import importlib.util as u; print([n for n in {!r} if u.find_spec(n) is None])"
-        assert _run(python, found.format(lazy)) == "[]"  # each imported module is installed
+        assert _run(python, found.format(imported)) == "[]"  # each imported module is installed
     package = ROOT / "ckatools"
     modules = [
         p

@@ -10,17 +10,14 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from configs import ENTRY, SMOKE
 
 from ckatools.data import synthetic
-from ckatools.training import TrainConfig, TrainingDiverged, build_model, train, zoo
+from ckatools.training import TrainingDiverged, build_model, train, zoo
 from ckatools.training.loop import _optimizer, stackable, train_together
 from ckatools.training.stack import member_losses, stack_models, unstack_into
 
-SMOKE = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=2, batch_size=64, lr=0.05)
 SEEDS = (0, 1, 2)
-# Where a test needs stored or resumed members, not ones that learn: an eighth of the synthetic
-# set trains in seconds (the whole set: about 15 s a network here).
-ENTRY = SMOKE.replace(fraction=1 / 8)
 # float64 rounding, grown over a network's few hundred terms a sum and ten layers: far below it
 FLOAT64 = 1e-10
 

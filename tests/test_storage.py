@@ -11,15 +11,10 @@ import textwrap
 
 import pytest
 import torch
+from configs import ENTRY, SMOKE
 
 from ckatools import storage
-from ckatools.training import TrainConfig, TrainingDiverged, zoo
-
-# The cache's tests need an entry, not a network that learns: an eighth of the synthetic set
-# trains in seconds (the whole set: about 15 s a network here).
-SMOKE = TrainConfig(
-    dataset="synthetic", fraction=1 / 8, depth=8, width=0.25, epochs=2, batch_size=64, lr=0.05
-)
+from ckatools.training import TrainingDiverged, zoo
 
 
 def flip_byte(path: pathlib.Path, offset_from_end: int = 200) -> None:
@@ -78,11 +73,11 @@ def test_a_full_disk_leaves_no_temporary_file_and_names_the_path(tmp_path, monke
 
 
 def test_a_flipped_byte_in_a_cached_network_is_never_served(cache):
-    model, first = zoo.get(SMOKE, device="cpu", progress=False, announce=False)
-    path = zoo.entry_dir(SMOKE) / "model.pt"
+    model, first = zoo.get(ENTRY, device="cpu", progress=False, announce=False)
+    path = zoo.entry_dir(ENTRY) / "model.pt"
     flip_byte(path)
     with pytest.warns(RuntimeWarning, match=f"discarding unreadable cache entry {path}.*checksum"):
-        again, results = zoo.get(SMOKE, device="cpu", progress=False, announce=False)
+        again, results = zoo.get(ENTRY, device="cpu", progress=False, announce=False)
     # retrained, not served: on the CPU the rerun is the same network
     assert results.accuracy == first.accuracy and storage.load(path)["format"] == 1
     x = torch.rand(4, 3, 32, 32)
@@ -90,21 +85,21 @@ def test_a_flipped_byte_in_a_cached_network_is_never_served(cache):
 
 
 def test_a_flipped_byte_in_a_cached_matrix_is_recomputed(cache, monkeypatch):
-    first = zoo.cka_matrix(SMOKE, images=64, passes=1, progress=False)
-    (path,) = zoo.entry_dir(SMOKE).glob("cka-*.pt")
+    first = zoo.cka_matrix(ENTRY, images=64, passes=1, progress=False)
+    (path,) = zoo.entry_dir(ENTRY).glob("cka-*.pt")
     flip_byte(path, 20)
     calls = []
     real = zoo.model_cka
     monkeypatch.setattr(zoo, "model_cka", lambda *a, **k: calls.append(1) or real(*a, **k))
     with pytest.warns(RuntimeWarning, match="discarding unreadable CKA matrix"):
-        again = zoo.cka_matrix(SMOKE, images=64, passes=1, progress=False)
+        again = zoo.cka_matrix(ENTRY, images=64, passes=1, progress=False)
     assert calls == [1]
     torch.testing.assert_close(again.matrix, first.matrix, atol=0, rtol=0)
 
 
 def test_a_permission_error_is_raised_with_the_path_and_deletes_nothing(cache, monkeypatch):
-    zoo.get(SMOKE, device="cpu", progress=False, announce=False)
-    path = zoo.entry_dir(SMOKE) / "model.pt"
+    zoo.get(ENTRY, device="cpu", progress=False, announce=False)
+    path = zoo.entry_dir(ENTRY) / "model.pt"
     real = pathlib.Path.read_bytes
 
     def denied(self):
@@ -115,7 +110,7 @@ def test_a_permission_error_is_raised_with_the_path_and_deletes_nothing(cache, m
     monkeypatch.setattr(pathlib.Path, "read_bytes", denied)
     monkeypatch.setattr(zoo, "train", lambda *a, **k: pytest.fail("trained"))
     with pytest.raises(PermissionError, match="model.pt"):
-        zoo.get(SMOKE, device="cpu", progress=False)
+        zoo.get(ENTRY, device="cpu", progress=False)
     monkeypatch.undo()
     assert storage.load(path)["format"] == zoo.FORMAT_VERSION  # still there, intact
 
@@ -126,13 +121,13 @@ def test_an_unwritable_cache_fails_before_training(monkeypatch, tmp_path):
     monkeypatch.setenv("CKATOOLS_CACHE", str(blocker / "cache"))
     monkeypatch.setattr(zoo, "train", lambda *a, **k: pytest.fail("trained"))
     with pytest.raises(PermissionError, match="is not writable.*CKATOOLS_CACHE"):
-        zoo.get(SMOKE, device="cpu", progress=False)
+        zoo.get(ENTRY, device="cpu", progress=False)
     with pytest.raises(PermissionError, match="is not writable"):
-        zoo.prepare([SMOKE], progress=False)
+        zoo.prepare([ENTRY], progress=False)
 
 
 def test_a_diverging_run_stops_with_its_epoch_and_is_not_cached(cache):
-    config = SMOKE.replace(lr=1e12, fraction=1.0)  # all 32 steps of epoch 1 to overflow in
+    config = SMOKE.replace(lr=1e12)  # the whole set: all 32 steps of epoch 1 to overflow in
     with pytest.raises(TrainingDiverged, match="non-finite in epoch 1"):
         zoo.get(config, device="cpu", progress=False, announce=False)
     assert not (zoo.entry_dir(config) / "model.pt").exists()
@@ -140,8 +135,8 @@ def test_a_diverging_run_stops_with_its_epoch_and_is_not_cached(cache):
 
 
 def test_clean_removes_only_what_ckatools_made_and_has_a_dry_run(cache):
-    zoo.get(SMOKE, device="cpu", progress=False, announce=False)
-    partial = SMOKE.replace(seed=1)
+    zoo.get(ENTRY, device="cpu", progress=False, announce=False)
+    partial = ENTRY.replace(seed=1)
     zoo.claim(zoo.entry_dir(partial), partial)  # a run that was interrupted before its end
     thesis = cache / "models" / "my_thesis_models"
     thesis.mkdir()
@@ -149,7 +144,7 @@ def test_clean_removes_only_what_ckatools_made_and_has_a_dry_run(cache):
     assert zoo.clean(dry_run=True) == [zoo.entry_dir(partial)]
     assert zoo.entry_dir(partial).exists()
     assert zoo.clean() == [zoo.entry_dir(partial)] and not zoo.entry_dir(partial).exists()
-    assert zoo.clean(partial_only=False) == [zoo.entry_dir(SMOKE)]
+    assert zoo.clean(partial_only=False) == [zoo.entry_dir(ENTRY)]
     assert (thesis / "weights.bin").read_bytes() == b"years of work"
 
 
@@ -179,24 +174,24 @@ def test_two_processes_asking_for_one_network_train_it_once(cache):
 
 
 def test_an_entry_of_an_older_ckatools_is_kept_aside_not_served(cache):
-    zoo.get(SMOKE, device="cpu", progress=False, announce=False)
-    path = zoo.entry_dir(SMOKE) / "model.pt"
+    zoo.get(ENTRY, device="cpu", progress=False, announce=False)
+    path = zoo.entry_dir(ENTRY) / "model.pt"
     torch.save(storage.load(path), path)  # as the first ckatools wrote it: no checksum
     with pytest.warns(RuntimeWarning, match="no ckatools checksum header.*kept as model.pt.legacy"):
-        zoo.get(SMOKE, device="cpu", progress=False, announce=False)
+        zoo.get(ENTRY, device="cpu", progress=False, announce=False)
     assert (path.parent / "model.pt.legacy").exists() and storage.load(path)["format"] == 1
 
 
 def test_prepare_retrains_a_corrupt_cached_entry_with_the_others(cache):
-    zoo.get(SMOKE, device="cpu", progress=False, announce=False)
-    flip_byte(zoo.entry_dir(SMOKE) / "model.pt")
+    zoo.get(ENTRY, device="cpu", progress=False, announce=False)
+    flip_byte(zoo.entry_dir(ENTRY) / "model.pt")
     with pytest.warns(RuntimeWarning, match="checksum"):
-        done = zoo.prepare([SMOKE], device="cpu", progress=False)
-    assert done[SMOKE]["trained"]  # counted as trained now, not as loaded
+        done = zoo.prepare([ENTRY], device="cpu", progress=False)
+    assert done[ENTRY]["trained"]  # counted as trained now, not as loaded
 
 
 def test_clean_leaves_an_entry_that_is_being_trained(cache):
-    partial = SMOKE.replace(seed=3)
+    partial = ENTRY.replace(seed=3)
     folder = zoo.entry_dir(partial)
     zoo.claim(folder, partial)
     with storage.locked(folder):
@@ -207,6 +202,6 @@ def test_clean_leaves_an_entry_that_is_being_trained(cache):
 def test_equal_configurations_share_a_key():
     import numpy as np
 
-    assert zoo.key(SMOKE.replace(width=1)) == zoo.key(SMOKE.replace(width=1.0))
-    assert zoo.key(SMOKE.replace(depth=np.int64(8))) == zoo.key(SMOKE)
-    assert zoo.key(SMOKE.replace(fraction=1)) == zoo.key(SMOKE.replace(fraction=1.0))
+    assert zoo.key(ENTRY.replace(width=1)) == zoo.key(ENTRY.replace(width=1.0))
+    assert zoo.key(ENTRY.replace(depth=np.int64(8))) == zoo.key(ENTRY)
+    assert zoo.key(ENTRY.replace(fraction=1)) == zoo.key(ENTRY.replace(fraction=1.0))

@@ -2,15 +2,11 @@
 
 import pytest
 import torch
+from configs import ENTRY, SMOKE
 
 from ckatools import storage, training
 from ckatools.data import synthetic
-from ckatools.training import TrainConfig, recalibrate_batchnorm, train, zoo
-
-SMOKE = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=2, batch_size=64, lr=0.05)
-# Where a test needs a stored or resumed network, not one that learns: an eighth of the
-# synthetic set trains in seconds (the whole set: about 15 s a network here).
-ENTRY = SMOKE.replace(fraction=1 / 8)
+from ckatools.training import recalibrate_batchnorm, train, zoo
 
 
 def test_smoke_training_beats_chance_clearly():
