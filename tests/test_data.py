@@ -169,13 +169,19 @@ def test_each_network_is_served_in_the_precision_it_was_trained_in_and_none_trai
     mixed = networks("depth_series")
     assert mixed == first + [last.replace(bf16_cpu=False)]  # served as trained, none again
     named = f"{last.label} 1/32 s{last.seed}"
-    assert experiments._recipe(mixed).endswith(f", bfloat16 on the CPU (float32: {named})")
-    assert experiments._recipe([mixed[-1], first[0].replace(bf16_cpu=False)]) == (
-        ", 2-epoch warm-up"
-    )
-    assert experiments._recipe([mixed[-1], mixed[-1], first[0]]) == (
+    recipe = lambda *networks: experiments._recipe(networks)
+    old = [(c, None) for c in mixed]  # records from before TrainResult kept the device
+    assert recipe(*old).endswith(f", bfloat16 on the CPU (float32: {named})")
+    as_float32 = first[0].replace(bf16_cpu=False)
+    assert recipe((mixed[-1], "cpu"), (as_float32, None)) == ", 2-epoch warm-up"
+    assert recipe((mixed[-1], None), (mixed[-1], None), (first[0], "cpu")) == (
         f", 2-epoch warm-up, float32 (bfloat16 on the CPU: {first[0].label} 1/32 s0)"
     )
+    on_gpu = f"{first[0].label} 1/32 s0"  # the same configuration trained on a GPU is named
+    assert recipe((first[0], "cuda"), *old[1:]).endswith(
+        f", bfloat16 on the CPU (mixed precision on a GPU: {on_gpu}; float32: {named})"
+    )
+    assert recipe(*[(c, "cuda") for c in mixed]) == ", 2-epoch warm-up, mixed precision on a GPU"
     install(first[0].replace(bf16_cpu=False))  # in both precisions: bfloat16 is served
     assert networks("depth_series") == mixed
 
@@ -231,13 +237,21 @@ def test_seeds_trained_in_two_precisions_stay_one_group_and_the_caption_names_th
     exp = profiles.experiment("mistakes", "cpu")
     configs = profiles.training_configs(exp)[:3]
     configs = [c.replace(bf16_cpu=i != 1) for i, c in enumerate(configs)]
-    results = SimpleNamespace(correct=torch.ones(5, dtype=torch.bool), train_accuracy=0.9)
+    devices = ("cpu", "cpu", "cuda")
+
+    def results(config):
+        ones = torch.ones(5, dtype=torch.bool)
+        return SimpleNamespace(correct=ones, train_accuracy=0.9, device=devices[config.seed])
+
     monkeypatch.setattr(
-        experiments, "_networks", lambda exp, progress: ((c, None, results) for c in configs)
+        experiments, "_networks", lambda exp, progress: ((c, None, results(c)) for c in configs)
     )
     (group,) = experiments.groups(exp).values()
     assert group.seeds == (0, 1, 2) and group.configs == tuple(configs)
+    assert group.devices == devices
     first, rest = group._take(slice(0, 1)), group._take(slice(1, 3))
     assert first.configs == tuple(configs[:1]) and rest.configs == tuple(configs[1:])
-    caption = experiments.group_provenance(exp, [first, rest])  # float32 in the second only
-    assert f"(float32: {configs[1].label} 1/16 s1)" in caption.replace("\n  ", " ")
+    assert rest.devices == devices[1:]
+    caption = experiments.group_provenance(exp, [first, rest]).replace("\n  ", " ")
+    s1, s2 = (f"{configs[i].label} 1/16 s{i}" for i in (1, 2))  # float32; trained on a GPU
+    assert f"bfloat16 on the CPU (mixed precision on a GPU: {s2}; float32: {s1})" in caption

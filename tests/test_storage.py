@@ -182,6 +182,18 @@ def test_an_entry_of_an_older_ckatools_is_kept_aside_not_served(cache):
     assert (path.parent / "model.pt.legacy").exists() and storage.load(path)["format"] == 1
 
 
+def test_a_network_keeps_the_device_it_trained_on_and_older_entries_read_the_entrys(cache):
+    """Captions name the precision from it: CUDA trains in mixed precision whatever bf16_cpu."""
+    _, trained = zoo.get(ENTRY, device="cpu", progress=False, announce=False)
+    _, served = zoo.get(ENTRY, device="cpu", progress=False, announce=False)
+    assert trained.device == served.device == "cpu"
+    path = zoo.entry_dir(ENTRY) / "model.pt"
+    entry = storage.load(path)
+    del entry["results"]["device"]  # written before results kept it; the entry always had it
+    storage.save({**entry, "device": "cuda:1"}, path)
+    assert zoo.get(ENTRY, device="cpu", progress=False, announce=False)[1].device == "cuda"
+
+
 def test_prepare_retrains_a_corrupt_cached_entry_with_the_others(cache):
     zoo.get(ENTRY, device="cpu", progress=False, announce=False)
     flip_byte(zoo.entry_dir(ENTRY) / "model.pt")

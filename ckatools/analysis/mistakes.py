@@ -66,6 +66,11 @@ def _as_matrix(correct) -> np.ndarray:
     return matrix
 
 
+def _pick(values: tuple, index) -> tuple:
+    """The items of ``values`` that ``index`` (a mask or a slice) selects; () stays ()."""
+    return tuple(np.array(values, dtype=object)[index].tolist()) if values else ()
+
+
 @dataclass
 class Group:
     """Networks of one architecture on different seeds: what they got right, and how often."""
@@ -77,6 +82,7 @@ class Group:
     depth: int = 0
     width: float = 0.0
     configs: tuple = ()  # the networks' training configurations (provenance), seed order
+    devices: tuple = ()  # the kind of device each trained on (TrainResult.device), seed order
 
     @property
     def name(self) -> str:
@@ -119,9 +125,8 @@ class Group:
             seeds=tuple(np.array(self.seeds)[index].tolist()),
             correct=self.correct[index],
             train_accuracy=self.train_accuracy[index],
-            configs=tuple(np.array(self.configs, dtype=object)[index].tolist())
-            if self.configs
-            else (),
+            configs=_pick(self.configs, index),
+            devices=_pick(self.devices, index),
         )
 
     def __len__(self) -> int:

@@ -40,6 +40,7 @@ __all__ = [
     "with_and_without_block",
     "groups",
     "group_provenance",
+    "trained_precision",
     "CAPTION_WIDTH",
 ]
 
@@ -130,25 +131,32 @@ def distinct_runs(exps: list[Experiment], progress: bool = True) -> list[Run]:
     return list({r.config: r for exp in exps for r in heatmaps(exp, progress)}.values())
 
 
-def _recipe(configs: list[TrainConfig]) -> str:
-    """What a caption adds to the learning rate: the warm-up and bfloat16, where used. Where
-    some networks trained in another precision than the rest (a build continued on a machine
-    without native bfloat16: :func:`ckatools.book.profiles.training_configs`), it names them."""
-    first = configs[0]
-    in_bf16 = [c for c in configs if c.bf16_cpu]
-    in_float32 = [c for c in configs if not c.bf16_cpu]
-    precision = ", bfloat16 on the CPU" if in_bf16 else ""
-    if in_bf16 and in_float32:
-        named = ", ".join(
-            f"{c.label} {fraction_label(c.fraction)} s{c.seed}"
-            for c in min(in_float32, in_bf16, key=len)
+def trained_precision(config: TrainConfig, device: str | None) -> str:
+    """The arithmetic a network trained in, from its configuration and the kind of device it
+    trained on (``TrainResult.device``; None, for records that predate it, counts as the CPU:
+    every network of those was trained on one)."""
+    if device == "cuda":
+        return "mixed precision on a GPU"
+    return "bfloat16 on the CPU" if config.bf16_cpu else "float32"
+
+
+def _recipe(networks: Sequence[tuple[TrainConfig, str | None]]) -> str:
+    """What a caption adds to the learning rate: the warm-up and the precision of ``networks``
+    ((config, device) pairs), float32 being the unstated default. Where networks trained in
+    different precisions (a build continued on a machine without native bfloat16:
+    :func:`ckatools.book.profiles.training_configs`, or on a GPU), the most common precision is
+    stated and the others' networks are named."""
+    first = networks[0][0]
+    named: dict[str, list[str]] = defaultdict(list)
+    for config, device in networks:
+        named[trained_precision(config, device)].append(
+            f"{config.label} {fraction_label(config.fraction)} s{config.seed}"
         )
-        precision = (
-            f", bfloat16 on the CPU (float32: {named})"
-            if len(in_float32) <= len(in_bf16)
-            else f", float32 (bfloat16 on the CPU: {named})"
-        )
-    return (f", {first.warmup_epochs}-epoch warm-up" if first.warmup_epochs else "") + precision
+    main, *others = sorted(named, key=lambda p: (-len(named[p]), p == "float32"))
+    stated = "" if main == "float32" and not others else f", {main}"
+    if others:
+        stated += " (" + "; ".join(f"{p}: " + ", ".join(named[p]) for p in others) + ")"
+    return (f", {first.warmup_epochs}-epoch warm-up" if first.warmup_epochs else "") + stated
 
 
 def provenance(exp: Experiment, runs: list[Run]) -> str:
@@ -163,6 +171,7 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
     def name(r: Run) -> str:
         return f"{r.config.label} {fraction_label(r.config.fraction)} s{r.config.seed}"
 
+    recipe = _recipe([(r.config, r.results.device) for r in runs])
     accuracies = "; ".join(
         f"{name(r)} {r.results.train_accuracy:.1%}/{r.results.accuracy:.1%}"
         + ("" if r.trained else " (did not train)")
@@ -170,7 +179,7 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
     )
     lines = [
         f"Provenance: {exp.profile} profile; {first.dataset}, class-balanced training sets: {data}",
-        f"{first.epochs} epochs, learning rate {first.lr}{_recipe([r.config for r in runs])}, "
+        f"{first.epochs} epochs, learning rate {first.lr}{recipe}, "
         f"seeds {seeds}; CKA on "
         f"{exp.images:,} test images, "
         f"{exp.passes} passes, minibatches of {exp.batch_size}",
@@ -340,6 +349,7 @@ def groups(exp: Experiment, progress: bool = True) -> dict[str, Group]:
             depth=config.depth,
             width=config.width,
             configs=tuple(c for c, _ in members),
+            devices=tuple(r.device for _, r in members),
         )
         for config, members in found.items()
     ]
@@ -350,8 +360,9 @@ def group_provenance(exp: Experiment, found: list[Group]) -> str:
     """Where a comparison of groups comes from: the profile, the data, the training, and each
     group's size and accuracies (mean ± SD over its networks), wrapped to the text column. The
     precision is that of all of ``found``'s networks (groups of other experiments included)."""
-    configs = [c for g in found for c in g.configs] or training_configs(exp)
-    config = configs[0]
+    networks = [n for g in found for n in zip(g.configs, g.devices or [None] * len(g.configs))]
+    networks = networks or [(c, None) for c in training_configs(exp)]
+    config = networks[0][0]
     accuracies = "; ".join(
         f"{g.name} ({len(g)} networks): train {g.train_accuracy.mean():.1%} ± "
         f"{g.train_accuracy.std(ddof=1):.1%}, test {g.accuracy.mean():.1%} ± "
@@ -364,7 +375,7 @@ def group_provenance(exp: Experiment, found: list[Group]) -> str:
     lines = [
         f"Provenance: {exp.profile} profile; {config.dataset}, class-balanced training set "
         f"{fraction_label(config.fraction)}; {config.epochs} epochs, learning rate {config.lr}"
-        + _recipe(configs),
+        + _recipe(networks),
         f"Accuracy (train, unaugmented; test): {accuracies}",
         f"Did not train (training accuracy under {TRAINED_ACCURACY:.0%}): {failed}"
         if failed

@@ -69,7 +69,9 @@ class TrainResult:
     rate, seconds); ``train_accuracy`` is measured without augmentation after the BatchNorm
     statistics are recalibrated (has the network fit its data?); ``accuracy``, ``correct``
     (n_test,) and ``logits`` (n_test, classes) are on the test set. The last four are None for a
-    run stopped before its last epoch.
+    run stopped before its last epoch. ``device`` is the kind of device it trained on ("cpu",
+    "cuda"; None in records written before it was kept), which decides its precision: CUDA always
+    uses mixed precision, the CPU bfloat16 only where ``config.bf16_cpu``.
     """
 
     config: TrainConfig
@@ -78,6 +80,7 @@ class TrainResult:
     epochs_done: int
     train_size: int
     stack: int = 1  # trained as one member of a stack of this many seeds
+    device: str | None = None
     train_accuracy: float | None = None
     accuracy: float | None = None
     correct: torch.Tensor | None = None
@@ -486,7 +489,13 @@ def train_together(
     found = []
     for member, c, history in zip(members, configs, state["histories"]):
         done = TrainResult(
-            c, tuple(history), state["seconds"] / k, state["epoch"], len(train_data), stack=k
+            c,
+            tuple(history),
+            state["seconds"] / k,
+            state["epoch"],
+            len(train_data),
+            stack=k,
+            device=device.type,
         )
         if state["epoch"] == config.epochs:  # each member alone: grouped convolutions gain
             recalibrate_batchnorm(member, train_data)  # nothing in float32 inference on a CPU

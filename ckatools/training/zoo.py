@@ -214,7 +214,10 @@ def get(
     if "train_accuracy" not in entry["results"]:  # entries written before it was measured
         entry["results"]["train_accuracy"] = evaluate(model, training_data(config)).accuracy
         storage.save(entry, folder / "model.pt")
-    return model, TrainResult.from_dict(entry["results"])
+    results = entry["results"]
+    if "device" not in results and "device" in entry:  # entries written before results kept it
+        results = {**results, "device": torch.device(entry["device"]).type}
+    return model, TrainResult.from_dict(results)
 
 
 def _train_entry(
