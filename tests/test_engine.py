@@ -1,10 +1,11 @@
 """prepare() through an existing engine: submitit's local mode, two jobs sharing one cache."""
 
 import pytest
+from configs import SMOKE
 
-from ckatools.training import TrainConfig, zoo
+from ckatools.training import zoo
 
-SMOKE = TrainConfig(dataset="synthetic", depth=8, width=0.25, epochs=1, batch_size=64, lr=0.05)
+ONE_EPOCH = SMOKE.replace(epochs=1)  # each job's network: the engine is tested, not learning
 
 submitit = pytest.importorskip("submitit")
 
@@ -17,7 +18,7 @@ def executor(cache):
 
 
 def test_prepare_hands_each_network_to_a_job_of_the_engine(cache, executor):
-    configs = [SMOKE.replace(epochs=1, seed=s) for s in (0, 1)]
+    configs = [ONE_EPOCH.replace(seed=s) for s in (0, 1)]
     done = zoo.prepare(configs, device="cpu", stack=1, executor=executor, progress=False)
     assert list(done) == configs and all(r["trained"] for r in done.values())
     assert all(zoo.cached(c) for c in configs)
@@ -26,7 +27,7 @@ def test_prepare_hands_each_network_to_a_job_of_the_engine(cache, executor):
 
 
 def test_two_jobs_asking_for_one_network_train_it_once(cache, executor):
-    config = SMOKE.replace(epochs=1, seed=7)
+    config = ONE_EPOCH.replace(seed=7)
     jobs = [executor.submit(zoo._train_unit, [config], "cpu", 1) for _ in range(2)]
     first, second = (job.result()[config] for job in jobs)
     assert first == second  # one trained it; the other waited on the lock and read it
@@ -34,8 +35,8 @@ def test_two_jobs_asking_for_one_network_train_it_once(cache, executor):
 
 
 def test_a_failed_job_is_named_after_the_others_finish(cache, executor):
-    good = SMOKE.replace(epochs=1, seed=3)
-    bad = SMOKE.replace(epochs=1, seed=4, lr=1e30)  # diverges
+    good = ONE_EPOCH.replace(seed=3)
+    bad = ONE_EPOCH.replace(seed=4, lr=1e30)  # diverges
     with pytest.raises(RuntimeError, match=r"1 of 2 trainings failed: ResNet-8 ×0.25.*seed 4"):
         zoo.prepare([good, bad], device="cpu", executor=executor, progress=False)
     assert zoo.cached(good) and not zoo.cached(bad)
@@ -65,6 +66,6 @@ def test_a_worker_bound_to_a_gpu_trains_every_unit_on_it(monkeypatch):
     monkeypatch.setattr(zoo, "_train_in_worker", lambda c, device, *rest: seen.append(device))
     monkeypatch.setattr(zoo, "_WORKER_DEVICE", None)
     zoo._bind_device(devices)  # the first worker takes cuda:0, the next would take cuda:1
-    zoo._train_unit([SMOKE], None, 1)
-    zoo._train_unit([SMOKE], "cpu", 1)  # a device named by the caller wins
+    zoo._train_unit([ONE_EPOCH], None, 1)
+    zoo._train_unit([ONE_EPOCH], "cpu", 1)  # a device named by the caller wins
     assert seen == ["cuda:0", "cpu"] and devices.get() == "cuda:1"
