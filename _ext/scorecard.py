@@ -149,12 +149,18 @@ def said(figure: str) -> str:
     return f"“{claim.quote}” ({claim.section})"
 
 
+def chapters(env=None) -> list[Path]:
+    """Every chapter's notebook, in order; with Sphinx's ``env``, each noted as a dependency of
+    the page being built, so that the page is rebuilt when any chapter's outputs change."""
+    found = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    for path in found if env is not None else ():
+        env.note_dependency(str(path))
+    return found
+
+
 class Scorecard(Directive):
     def run(self):
-        env = self.state.document.settings.env
-        notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-        for path in notebooks:
-            env.note_dependency(str(path))
+        notebooks = chapters(self.state.document.settings.env)
         found = verdicts(notebooks)
         counts = Counter(outcome for outcome, *_ in found.values())
         rows = [
@@ -227,10 +233,12 @@ class ResultBox(Directive):
         if captions:
             lines += ["", regime.chapter_line(captions)]
         elif any(figure in CAPACITY for figure in found):  # judged on Chapter 3's networks
-            reused = regimes([ROOT / "notebooks" / f"{REUSED}.ipynb"]).popitem()[1]
+            source = ROOT / "notebooks" / f"{REUSED}.ipynb"
+            env.note_dependency(str(source))
+            reused = regimes([source]).popitem()[1]
             lines += ["", regime.chapter_line(reused, whose="reused")]
         else:
-            book = book_captions(sorted((ROOT / "notebooks").glob("*.ipynb")))
+            book = book_captions(chapters(env))
             if book:
                 lines += ["", regime.chapter_line(book, whose="book")]
         box = nodes.admonition(classes=["result-box", "tip"])
@@ -245,7 +253,7 @@ def interim() -> str:
     committed result files."""
     from ckatools import study
 
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = chapters()
     found = verdicts(notebooks)
     capacity = [f for f in found if f in CAPACITY and found[f][3] != "not run in this profile"]
     gated = sum(found[f][0] == "not testable" for f in capacity)
@@ -304,10 +312,7 @@ class RegimeBox(Directive):
     """The book's regime beside the paper's, read from every chapter's provenance captions."""
 
     def run(self):
-        env = self.state.document.settings.env
-        notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-        for path in notebooks:
-            env.note_dependency(str(path))
+        notebooks = chapters(self.state.document.settings.env)
         captions = book_captions(notebooks)
         box = nodes.admonition(classes=["regime-box", "important"])
         box += nodes.title(text="This book's networks beside the paper's")

@@ -251,6 +251,39 @@ def _evaluating(*models: nn.Module) -> Iterator[None]:
             m.train(mode)
 
 
+@contextlib.contextmanager
+def _capturing(
+    models: Sequence[nn.Module], layers: Sequence[list[Representation]], device: torch.device
+) -> Iterator[list[dict]]:
+    """For the duration: the models on ``device``, in eval mode, without autograd, each
+    capturing the Gram matrices of its ``layers`` (:func:`capture_grams`, one store a model)."""
+    with (
+        _on_device(models, device),
+        _evaluating(*models),
+        torch.no_grad(),
+        contextlib.ExitStack() as stack,
+    ):
+        yield [stack.enter_context(capture_grams(m, reps)) for m, reps in zip(models, layers)]
+
+
+def _minibatches(
+    images: torch.Tensor | Dataset,
+    batch_size: int,
+    passes: int,
+    seed: int,
+    device: torch.device,
+    progress: bool,
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """Each minibatch of :func:`minibatches` as (its size, its images on ``device``), under a
+    progress bar."""
+    from tqdm.auto import tqdm
+
+    total = passes * len(_starts(len(images), batch_size, MIN_EXAMPLES))
+    batches = minibatches(len(images), batch_size, passes, seed)
+    for index in tqdm(batches, total=total, disable=not progress, desc="CKA"):
+        yield len(index), _batch(images, index).to(device, non_blocking=True)
+
+
 def model_cka(
     model_a: nn.Module,
     images: torch.Tensor | Dataset,
@@ -284,9 +317,6 @@ def model_cka(
     Returns:
         A :class:`CKAResult`: ``matrix`` (layers of a, layers of b) float64 and the layers.
     """
-    from tqdm.auto import tqdm
-
-    n = len(images)
     device = torch.device(device) if device is not None else next(model_a.parameters()).device
     within = model_b is None or (model_b is model_a and layers_b is None)
     reps_a = _select(model_a, layers_a)
@@ -294,25 +324,11 @@ def model_cka(
     models = [model_a] if within else [model_a, model_b if model_b is not None else model_a]
     _check_inputs(models, images, batch_size, passes)
     acc = MinibatchCKA()
-    total = passes * len(_starts(n, batch_size, MIN_EXAMPLES))
-    with (
-        _on_device(models, device),
-        _evaluating(*models),
-        torch.no_grad(),
-        contextlib.ExitStack() as stack,
-    ):
-        grams_a = stack.enter_context(capture_grams(models[0], reps_a))
-        grams_b = None if within else stack.enter_context(capture_grams(models[1], reps_b))
-        for index in tqdm(
-            minibatches(n, batch_size, passes, seed), total=total, disable=not progress, desc="CKA"
-        ):
-            x = _batch(images, index).to(device, non_blocking=True)
-            models[0](x)
-            if within:
-                acc.update_grams(grams_a[len(index)])
-            else:
-                models[1](x)
-                acc.update_grams(grams_a[len(index)], grams_b[len(index)])
+    with _capturing(models, [reps_a] if within else [reps_a, reps_b], device) as captured:
+        for size, x in _minibatches(images, batch_size, passes, seed, device, progress):
+            for m in models:
+                m(x)
+            acc.update_grams(*(grams[size] for grams in captured))
     return CKAResult(acc.compute(), reps_a, reps_b)
 
 
@@ -361,27 +377,15 @@ def population_cka(
         A :class:`PopulationCKA`: the (sum of L_i, sum of L_i) CKA matrix and each model's
         slice of it.
     """
-    from tqdm.auto import tqdm
-
-    n = len(images)
     if len(models) == 0:
         raise ValueError("population_cka needs at least one model")
     _check_inputs(models, images, batch_size, passes)
     device = torch.device(device) if device is not None else next(models[0].parameters()).device
     layers = [_select(m, None) for m in models]
     acc = MinibatchCKA()
-    total = passes * len(_starts(n, batch_size, MIN_EXAMPLES))
-    with (
-        _on_device(models, device),
-        _evaluating(*models),
-        torch.no_grad(),
-        contextlib.ExitStack() as stack,
-    ):
-        captured = [stack.enter_context(capture_grams(m, reps)) for m, reps in zip(models, layers)]
-        batches = minibatches(n, batch_size, passes, seed)
-        for index in tqdm(batches, total=total, disable=not progress, desc="CKA"):
-            x = _batch(images, index).to(device, non_blocking=True)
+    with _capturing(models, layers, device) as captured:
+        for size, x in _minibatches(images, batch_size, passes, seed, device, progress):
             for m in models:
                 m(x)
-            acc.update_gram_blocks([grams[len(index)] for grams in captured])
+            acc.update_gram_blocks([grams[size] for grams in captured])
     return PopulationCKA(acc.compute(), layers)
