@@ -231,8 +231,8 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(str(error))
         _, results = zoo.get(config, device=args.device)
         print(
-            f"{zoo.entry_dir(config)}: test accuracy {results['accuracy']:.4f}, "
-            f"{results['seconds']:.0f} s of training"
+            f"{zoo.entry_dir(config)}: test accuracy {results.accuracy:.4f}, "
+            f"{results.seconds:.0f} s of training"
         )
     elif args.command == "prepare":
         _prepare(args, parser)

@@ -85,6 +85,15 @@ def test_help_describes_every_option_with_its_default(capsys):
     assert text.count("(default:") == len(TrainConfig.__dataclass_fields__) + 1  # and --device
 
 
+def test_train_trains_one_network_and_reports_it(cache, capsys):
+    args = ["--epochs", "1", "--fraction", "0.125", "--device", "cpu"]
+    main(BASE + args)
+    out = capsys.readouterr().out
+    assert re.search(r"test accuracy 0\.\d{4}, \d+ s of training", out)
+    main(BASE + args)  # from the cache now, reported alike
+    assert "loaded from cache" in capsys.readouterr().out
+
+
 def test_prepare_dry_run_lists_networks_with_an_estimated_time(cache, monkeypatch, capsys):
     monkeypatch.setattr(zoo, "prepare", lambda *a, **k: pytest.fail("trained"))
     main(["prepare", "smoke", "depth_series", "--dry-run"])

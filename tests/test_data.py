@@ -182,6 +182,10 @@ def test_each_network_is_served_in_the_precision_it_was_trained_in_and_none_trai
         f", bfloat16 on the CPU (mixed precision on a GPU: {on_gpu}; float32: {named})"
     )
     assert recipe(*[(c, "cuda") for c in mixed]) == ", 2-epoch warm-up, mixed precision on a GPU"
+    assert experiments.trained_precision(first[0], "cpu, cuda") == (
+        "bfloat16 on the CPU and mixed precision on a GPU"  # resumed on a GPU
+    )
+    assert experiments.trained_precision(first[0], "mps") == "float32"  # bf16_cpu is CPU-only
     install(first[0].replace(bf16_cpu=False))  # in both precisions: bfloat16 is served
     assert networks("depth_series") == mixed
 
@@ -221,7 +225,7 @@ def test_each_network_is_served_in_the_precision_it_was_trained_in_and_none_trai
     assert experiments.snapshots(snapshot, [1, 3])[0] == snapshot
     float32 = snapshot.replace(bf16_cpu=False)  # a float32 network: rerun in float32
     assert experiments.snapshots(float32, [1, 3])[0] == float32
-    assert experiments.precision(float32) == "float32 on the CPU"
+    assert experiments.precision(float32) == "float32"
 
 
 def test_seeds_trained_in_two_precisions_stay_one_group_and_the_caption_names_them(

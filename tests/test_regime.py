@@ -23,7 +23,7 @@ def _run(depth, width, seed, train, test, fraction=1 / 16, size=3750):
         warmup_epochs=2,
         bf16_cpu=True,
     )
-    results = SimpleNamespace(train_size=size, train_accuracy=train, accuracy=test)
+    results = SimpleNamespace(train_size=size, train_accuracy=train, accuracy=test, device=None)
     return SimpleNamespace(config=config, results=results, trained=train >= 0.2)
 
 
@@ -54,6 +54,14 @@ def test_captions_read_back_as_printed():
         assert n.train_accuracy == pytest.approx(r.results.train_accuracy, abs=0.0005 + 1e-12)
         assert n.accuracy == pytest.approx(r.results.accuracy, abs=0.0005 + 1e-12)
         assert (n.depth, n.width) == (r.config.depth, r.config.width)
+    on_gpu = [_run(14, 4, 3, 0.99, 0.7)]  # a caption that names networks of other precisions
+    on_gpu[0].results.device = "cpu, cuda"
+    caption = provenance(EXP, runs + on_gpu)
+    mixed = regime.read(caption)[0]
+    assert "mixed precision on a GPU: ResNet-14 ×4 1/16 s3)" in " ".join(caption.split())
+    assert [n.label for n in mixed.networks] == [n.label for n in first.networks] + [
+        "ResNet-14 ×4 1/16 s3"
+    ]
     # the largest architecture by depth x width^2: ResNet-14 x4 (224) beats ResNet-56 x1 (56);
     # one that did not train decides nothing
     untrained = regime.read(provenance(EXP, [_run(14, 8, 0, 0.3, 0.1), *runs[:3]]))[0]

@@ -7,6 +7,7 @@ from configs import ENTRY, SMOKE
 from ckatools import storage, training
 from ckatools.data import synthetic
 from ckatools.training import recalibrate_batchnorm, train, zoo
+from ckatools.training.loop import trained_on
 
 
 def test_smoke_training_beats_chance_clearly():
@@ -28,6 +29,19 @@ def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
     assert results.epochs_done == 3 and [h["epoch"] for h in results.history] == [1, 2, 3]
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, atol=0, rtol=0, msg=name)
+    assert results.device == "cpu" and {h["device"] for h in results.history} == {"cpu"}
+
+
+def test_a_run_resumed_on_another_kind_of_device_names_both(tmp_path):
+    """Its caption must not call a network begun on a GPU float32 (or the reverse)."""
+    checkpoint = tmp_path / "ckpt.pt"
+    train(ENTRY, device="cpu", progress=False, checkpoint=checkpoint, stop_after=1)
+    saved = storage.load(checkpoint)
+    saved["state"]["histories"][0][0]["device"] = "cuda"  # as if epoch 1 ran on a GPU
+    storage.save(saved, checkpoint)
+    _, results = train(ENTRY, device="cpu", progress=False, checkpoint=checkpoint)
+    assert results.device == "cuda, cpu"
+    assert trained_on([{"epoch": 1}]) is None  # records from before the device was kept
 
 
 def test_bf16_cpu_training_learns_and_resumes_exactly(tmp_path):

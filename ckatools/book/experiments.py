@@ -132,12 +132,14 @@ def distinct_runs(exps: list[Experiment], progress: bool = True) -> list[Run]:
 
 
 def trained_precision(config: TrainConfig, device: str | None) -> str:
-    """The arithmetic a network trained in, from its configuration and the kind of device it
-    trained on (``TrainResult.device``; None, for records that predate it, counts as the CPU:
-    every network of those was trained on one)."""
-    if device == "cuda":
-        return "mixed precision on a GPU"
-    return "bfloat16 on the CPU" if config.bf16_cpu else "float32"
+    """The arithmetic a network trained in, from its configuration and the kinds of device it
+    trained on (``TrainResult.device``, e.g. "cpu" or "cpu, cuda"; None, for records that predate
+    it, counts as the CPU: every network of those was trained on one). CUDA always trains in
+    mixed precision; the CPU in bfloat16 where ``config.bf16_cpu``; anything else in float32."""
+    cpu = "bfloat16 on the CPU" if config.bf16_cpu else "float32"
+    kinds = (device or "cpu").split(", ")
+    named = {"cuda": "mixed precision on a GPU", "cpu": cpu}
+    return " and ".join(dict.fromkeys(named.get(kind, "float32") for kind in kinds))
 
 
 def _recipe(networks: Sequence[tuple[TrainConfig, str | None]]) -> str:
@@ -327,9 +329,7 @@ def snapshots(config: TrainConfig, epochs: Sequence[int]) -> tuple[TrainConfig, 
 
 def precision(config: TrainConfig) -> str:
     """How the network of ``config`` trains on this machine's device, in a few words."""
-    if zoo.default_device().type == "cuda":
-        return "mixed precision on the GPU"
-    return "bfloat16 on the CPU" if config.bf16_cpu else "float32 on the CPU"
+    return trained_precision(config, zoo.default_device().type)
 
 
 def groups(exp: Experiment, progress: bool = True) -> dict[str, Group]:

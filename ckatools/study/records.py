@@ -139,12 +139,13 @@ def measure_network(config: TrainConfig) -> Path:
     test = load(config.dataset, train=False)
     pc1 = pc1_fractions(model, test.unit()[:PCA_IMAGES])
     block, strict = relative_block(cka), strict_block(cka)
-    summary = dict(  # the file's keys, unchanged since stage 1
+    summary = dict(  # the file's keys since stage 1 (device: only in later files)
         config=dataclasses.asdict(config),
         train_accuracy=results.train_accuracy,
         test_accuracy=results.accuracy,
         train_size=results.train_size,
         seconds=results.seconds,
+        device=results.device,
         block=dict(
             start=int(block.start), end=int(block.end), score=block.score, contrast=block.contrast
         ),
@@ -183,6 +184,7 @@ def load_results(dataset: str = "fashion-mnist") -> list[Measured]:
             summary["train_size"],
             train_accuracy=summary["train_accuracy"],
             accuracy=summary["test_accuracy"],
+            device=summary.get("device"),
         )
         relative, strict = Span(**summary["block"]), Span(**summary["strict"])
         found.append(Measured(config, results, cka, layers, pc1, relative, strict, path.stem))

@@ -19,7 +19,7 @@ import itertools
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,17 +61,25 @@ class Evaluation:
     logits: torch.Tensor
 
 
+def trained_on(history: Sequence[dict]) -> str | None:
+    """The kinds of device a run's epochs ran on, in order of first use ("cpu", "cpu, cuda");
+    None where no record says (histories written before the records kept it)."""
+    kinds = dict.fromkeys(r["device"] for r in history if "device" in r)
+    return ", ".join(kinds) or None
+
+
 @dataclass(frozen=True)
 class TrainResult:
     """What training a network produced. The cache stores :meth:`to_dict`'s plain data.
 
-    ``history`` holds one record per epoch (epoch, loss, augmented training accuracy, learning
-    rate, seconds); ``train_accuracy`` is measured without augmentation after the BatchNorm
-    statistics are recalibrated (has the network fit its data?); ``accuracy``, ``correct``
-    (n_test,) and ``logits`` (n_test, classes) are on the test set. The last four are None for a
-    run stopped before its last epoch. ``device`` is the kind of device it trained on ("cpu",
-    "cuda"; None in records written before it was kept), which decides its precision: CUDA always
-    uses mixed precision, the CPU bfloat16 only where ``config.bf16_cpu``.
+    ``history`` holds one record per epoch (epoch, mean loss, augmented training accuracy, and
+    the kind of device the epoch ran on); ``train_accuracy`` is measured without augmentation
+    after the BatchNorm statistics are recalibrated (has the network fit its data?);
+    ``accuracy``, ``correct`` (n_test,) and ``logits`` (n_test, classes) are on the test set. The
+    last four are None for a run stopped before its last epoch. ``device`` names the kinds of
+    device the run trained on, in order ("cpu", "cuda", or "cpu, cuda" for a run resumed on a
+    GPU; None in records written before it was kept): it decides the precision, as CUDA always
+    uses mixed precision and the CPU bfloat16 only where ``config.bf16_cpu``.
     """
 
     config: TrainConfig
@@ -451,7 +459,12 @@ def train_together(
             corrects = corrects + (predicted == torch.stack(ys, 1)).sum(0)
             seen += n
         records = [
-            dict(epoch=epoch + 1, loss=(s / seen).item(), train_accuracy=(c / seen).item())
+            dict(
+                epoch=epoch + 1,
+                loss=(s / seen).item(),
+                train_accuracy=(c / seen).item(),
+                device=device.type,
+            )
             for s, c in zip(loss_sums, corrects)
         ]
         bad = [c.seed for c, r in zip(configs, records) if not math.isfinite(r["loss"])]
@@ -495,7 +508,7 @@ def train_together(
             state["epoch"],
             len(train_data),
             stack=k,
-            device=device.type,
+            device=trained_on(history),
         )
         if state["epoch"] == config.epochs:  # each member alone: grouped convolutions gain
             recalibrate_batchnorm(member, train_data)  # nothing in float32 inference on a CPU
