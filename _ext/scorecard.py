@@ -303,8 +303,9 @@ def moved_chapters(notebooks: list[Path]) -> str:
     if not moved:
         return "No chapter's stored outputs come from that regime yet."
     return (
-        f"Chapters whose stored outputs come from that regime: {', '.join(moved)}; the verdicts "
-        "of the others come from networks trained in the earlier one (1/16 of the data, 15 epochs)."
+        f"Of the chapters whose captions list their networks, those whose stored outputs come "
+        f"from that regime: {', '.join(moved)}; the others' networks were trained in the earlier "
+        "one (1/16 of the data, 15 epochs)."
     )
 
 

@@ -116,8 +116,17 @@ def procrustes(x, y) -> float:
     norms = np.linalg.norm(x), np.linalg.norm(y)
     if min(norms) == 0:
         raise ValueError("a representation with zero variance has no Procrustes distance")
-    x, y = x / norms[0], y / norms[1]
+    x, y = _narrowed(x / norms[0]), _narrowed(y / norms[1])
     return float(max(0.0, 2 - 2 * np.linalg.svd(x.T @ y, compute_uv=False).sum()))
+
+
+def _narrowed(x: np.ndarray) -> np.ndarray:
+    """x (n, p) itself if p <= n, else R^T (n, n) from x^T = Q R: x = R^T Q^T, and Q^T's
+    orthonormal rows leave the singular values of x^T y unchanged, so a flattened layer of
+    thousands of features costs an (n, n) SVD instead of a (p, p) one."""
+    if x.shape[1] <= x.shape[0]:
+        return x
+    return np.linalg.qr(x.T, mode="r").T
 
 
 def rdm(x, distance: str = "correlation") -> np.ndarray:

@@ -77,6 +77,20 @@ def test_procrustes_distance_of_rotations_and_scalings_is_zero():
     assert procrustes(X[:, :5], Y) == pytest.approx(direct)
 
 
+def test_procrustes_of_layers_wider_than_the_examples_matches_the_direct_svd():
+    """Wide layers go through an (n, n) factor of each: the same distance as the (p, q) SVD."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(30, 8)) @ rng.normal(size=(8, 200))  # rank 8, p = 200 > n = 30
+    y = np.tanh(x[:, :70]) + rng.normal(size=(30, 70))  # q = 70 > n
+    for a, b in ((x, y), (x, Y[:30]), (Y[:30], y)):  # wide-wide, wide-narrow, narrow-wide
+        a, b = a - a.mean(0), b - b.mean(0)
+        a, b = a / np.linalg.norm(a), b / np.linalg.norm(b)
+        direct = 2 - 2 * np.linalg.svd(a.T @ b, compute_uv=False).sum()
+        # singular values summed over at most 30 terms of order 1: float64 rounding, 1e-12
+        assert procrustes(a, b) == pytest.approx(direct, abs=1e-12)
+    assert procrustes(x, 2 * x) == pytest.approx(0, abs=1e-12)
+
+
 def test_rsa_is_one_for_monotone_transforms_of_the_dissimilarities():
     d = rdm(X)
     assert compare_rdms(d, d**2 + 1) == pytest.approx(1.0)

@@ -196,14 +196,14 @@ def book_box(regimes: Sequence[Regime]) -> list[str]:
 WHOSE = {
     "own": "these networks",
     "reused": "this chapter reuses Chapter 3's networks, which",
-    "book": "this page prints no caption of its own; the book's chapters' networks",
+    "book": "this page judges no figure on networks of its own; the book's chapters' networks",
 }
 
 
 def chapter_line(regimes: Sequence[Regime], *, whose: str = "own") -> str:
     """One sentence for a chapter's result box: its networks' regime beside the paper's.
     ``whose``: "own" (the chapter's captions), "reused" (Chapter 3's, which it reuses) or
-    "book" (every chapter's: the page prints none)."""
+    "book" (every chapter's: the page prints no caption of a figure's networks)."""
     networks = [n for r in regimes for n in r.networks]
     images = "/".join(f"{i:,}" for i in sorted({i for r in regimes for i in r.images}))
     epochs = "/".join(map(str, sorted({r.epochs for r in regimes})))
