@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Sequence
+from html import escape
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Callable
@@ -272,16 +273,19 @@ def slider(
     figsize=(4.4, 3.6),
     name: Callable = str,
     title: bool = True,
+    alt: str | None = None,
 ):
     """A slider over ``values``; ``draw(value, fig)`` draws one frame onto an empty figure.
 
     ``name(value)`` is how a value is shown (e.g. '1/16' for a fraction); the static slider's
     title reads '<label>: <name(value)>' (``title=False``: none, for frames that ``draw`` titles
-    itself). ``figsize`` is at most page.WIDTH wide.
+    itself). ``figsize`` is at most page.WIDTH wide. ``alt`` says what a frame shows, for
+    readers who cannot see it (default: the label and the values).
 
-    Static (default outside Colab): every frame is rendered once (with its font record) and
-    embedded as HTML with JavaScript controls (as matplotlib's ``to_jshtml``), so it works in the
-    published book with no kernel. Live (default on Colab, or ``live=True``): an ipywidgets
+    Static (default outside Colab): every frame is rendered once (with its font record) at
+    page.RESOLUTION times page.DPI and shown at page.DPI's width, as every figure of the book,
+    and embedded as HTML with JavaScript controls (as matplotlib's ``to_jshtml``), so it works in
+    the published book with no kernel. Live (default on Colab, or ``live=True``): an ipywidgets
     slider redraws on demand.
     """
     live = _in_colab() if live is None else live
@@ -312,7 +316,10 @@ def slider(
     with TemporaryDirectory() as folder:  # as Animation.to_jshtml, with the frames recorded
         path = Path(folder, "slider.html")
         writer = _RecordedFrames(fps=1000 / 800, embed_frames=True, default_mode="once")
-        animation.save(str(path), writer=writer, dpi=page.DPI)
+        animation.save(str(path), writer=writer, dpi=page.DPI * page.RESOLUTION)
         html = path.read_text()
     plt.close(fig)
-    return HTML(html)
+    alt = alt or f"{label}, one frame for each of {', '.join(name(v) for v in values)}"
+    shown = round(figsize[0] * page.DPI)  # CSS px: the frames carry RESOLUTION times as many
+    image = f'<img alt="{escape(alt)}" style="width: {shown}px; max-width: 100%" id="_anim_img'
+    return HTML(html.replace('<img id="_anim_img', image, 1))

@@ -186,9 +186,11 @@ def test_static_slider_embeds_every_frame():
         lambda v, fig: fig.add_subplot().plot([0, v]), [1, 2, 3], "x", name=lambda v: f"v{v}"
     ).data
     assert "animation" in html.lower() and html.count("data:image/png;base64") == 3
+    assert '<img alt="x, one frame for each of v1, v2, v3" style="width: 440px' in html
     frames = re.findall(r'"data:image/png;base64,([^"]+)"', html)
     for frame in (base64.b64decode(f.replace("\\\n", "")) for f in frames):
-        assert page.legibility(frame, page.png_text(frame)[0]) is None  # each carries its record
+        assert page.png_text(frame)[0] == 440 * page.RESOLUTION  # sharp, shown at 440 px
+        assert page.legibility(frame, 440) is None  # each carries its record
 
 
 def test_the_static_slider_titles_its_frames_unless_they_title_themselves():
@@ -217,9 +219,10 @@ def test_the_series_slider_shows_one_seed_a_frame_in_the_knobs_order():
     html = series_slider(runs, lambda c: c.depth, "depth").data
     frames = re.findall(r'"data:image/png;base64,([^"]+)"', html)
     assert len(frames) == 2  # seed 0 only, one frame per depth
+    assert 'alt="depth: one CKA heatmap a step, seed 0, 8, 14; the measured block outlined"' in html
     for frame in (base64.b64decode(f.replace("\\\n", "")) for f in frames):
-        width, _ = page.png_text(frame)
-        assert width >= 400 and page.legibility(frame, width) is None  # one large heatmap
+        assert page.shown_heatmap_px(frame, 580) >= 400  # one large heatmap, 580 px shown
+        assert page.legibility(frame, 580) is None
     plt.close("all")
     assert series_slider(runs, lambda c: c.depth, "depth", seed=1, live=True) is None
     title = plt.gcf().axes[0].get_title()  # the live slider draws its first frame at once

@@ -126,7 +126,13 @@ def series_slider(
         ax = fig.add_subplot()
         heatmap(run.cka, ax, title=_series_title(run), block=run.block if run.trained else None)
 
-    return slider(draw, values, label, live=live, figsize=(5.2, 4.6), name=name, title=False)
+    alt = (
+        f"{label}: one CKA heatmap a step, seed {seed}, "
+        f"{', '.join(name(v) for v in values)}; the measured block outlined"
+    )
+    return slider(
+        draw, values, label, live=live, figsize=(5.8, 5.2), name=name, title=False, alt=alt
+    )
 
 
 def score_table(
