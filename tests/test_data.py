@@ -245,7 +245,9 @@ def test_seeds_trained_in_two_precisions_stay_one_group_and_the_caption_names_th
 
     def results(config):
         ones = torch.ones(5, dtype=torch.bool)
-        return SimpleNamespace(correct=ones, train_accuracy=0.9, device=devices[config.seed])
+        return SimpleNamespace(
+            correct=ones, train_accuracy=0.9, train_size=10, device=devices[config.seed]
+        )
 
     monkeypatch.setattr(
         experiments, "_networks", lambda exp, progress: ((c, None, results(c)) for c in configs)

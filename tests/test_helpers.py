@@ -7,7 +7,13 @@ import pytest
 import torch
 
 from ckatools.analysis.verdicts import OUTCOMES
-from ckatools.book.experiments import describe_blocks, points, presence_of, with_and_without_block
+from ckatools.book.experiments import (
+    block_table,
+    describe_blocks,
+    points,
+    presence_of,
+    with_and_without_block,
+)
 from ckatools.capture import capture_grams
 from ckatools.cka import gram
 from ckatools.components import gram_stack
@@ -103,7 +109,11 @@ def test_only_a_block_in_the_last_two_stages_counts_as_the_papers():
     early, late, none = placed(0, 1), placed(1, 2), run(seed=2, value=0.5)
     assert early.block.present and late.block.present and not none.block.present
     assert (early.begins_late, late.begins_late, none.begins_late) == (False, True, False)
+    # ResNet-8 has three stages; the block runs to the head, counted in the last stage
+    assert (early.block_stages, late.block_stages, none.block_stages) == ("1-3", "2-3", "")
+    assert early.stage_of(0) == 0  # the stem comes before stage 1
     runs = [early, late, none]
+    assert list(block_table(runs)["stages"]) == ["1-3", "2-3", ""]
     assert points(runs, lambda c: c.seed)[1] == [r.block.extent for r in runs]
     assert points(runs, lambda c: c.seed, late=True)[1] == [0.0, late.block.extent, 0.0]
     assert presence_of("Fig. D.1", "a block", runs[:2]).outcome == "reproduced"
@@ -157,8 +167,10 @@ def test_groups_gather_each_architectures_seeds_from_the_zoo(monkeypatch, capsys
     assert (wide.depth, wide.width, deep.depth, deep.width) == (8, 0.5, 14, 0.25)
     assert wide.correct.tolist() == [[s % 2 == 0, True, False] for s in range(4)]
     assert deep.train_accuracy.tolist() == [0.5, 0.51, 0.52, 0.53]
-    caption = experiments.group_provenance(exp, [wide, deep])
-    assert "ResNet-14 ×0.25, seeds 0-3 (4 networks)" in caption
+    caption = " ".join(experiments.group_provenance(exp, [wide, deep]).split())
+    assert "ResNet-14 ×0.25, seeds 0-3 (4 networks): train 51.5% ± 1.3% (trained: 50.0%-53.0%)" in (
+        caption
+    )
     assert "Every network trained" in caption  # training accuracy 0.50-0.53: all at the bar
     failed = dataclasses.replace(deep, train_accuracy=np.array([0.5, 0.2, 0.52, 0.1]))
     caption = experiments.group_provenance(exp, [wide, failed])

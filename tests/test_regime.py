@@ -151,3 +151,48 @@ def test_a_verdict_not_testable_for_another_reason_does_not_blame_fitting():
         "Fig. D.8", "not testable", "no trained network of this profile has a block"
     )
     assert "fit" not in blockless.reading and "cannot test it" in blockless.reading
+
+
+def test_group_captions_read_back_with_their_lowest_training_accuracy():
+    import numpy as np
+
+    from ckatools.analysis.mistakes import Group
+    from ckatools.book.experiments import group_provenance
+
+    def group(depth, width, train, seeds):
+        configs = tuple(_run(depth, width, s, a, 0.5).config for s, a in zip(seeds, train))
+        return Group(
+            label=configs[0].label,
+            seeds=tuple(seeds),
+            correct=np.ones((len(seeds), 4), dtype=bool),
+            train_accuracy=np.array(train),
+            depth=depth,
+            width=width,
+            configs=configs,
+            train_size=3750,
+        )
+
+    wide = group(8, 0.5, [0.61, 0.63, 0.60], [0, 1, 2])
+    deep = group(38, 0.25, [0.58, 0.10, 0.995, 0.57], [0, 1, 2, 4])  # seed 1 did not train
+    (found,) = regime.read("chatter\n" + group_provenance(EXP, [wide, deep]))
+    assert (found.profile, found.images, found.epochs, found.fractions) == (
+        "cpu",
+        (3750,),
+        15,
+        ("1/16",),
+    )
+    assert [n.label for n in found.networks] == [
+        "ResNet-8 ×0.5 1/16 seeds 0-2",
+        "ResNet-38 ×0.25 1/16 seeds 0-2, 4",
+    ]
+    # the lowest and highest of the networks that trained, printed to 0.1 %
+    assert [n.train_accuracies for n in found.networks] == [
+        pytest.approx((0.60, 0.63), abs=6e-4),
+        pytest.approx((0.57, 0.995), abs=6e-4),
+    ]
+    assert [n.count for n in found.networks] == [3, 4]
+    assert regime.deciding([found]) == {"ResNet-38 ×0.25 1/16 seeds 0-2, 4": 0.57}
+    line = regime.chapter_line([found])
+    assert "reach 57%-99.5% training accuracy; 0 of the 1 largest fit" in line
+    assert "3,750 training images, 15 epochs" in line
+    assert "(7 networks)" in " ".join(regime.book_box([found]))

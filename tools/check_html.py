@@ -1,7 +1,9 @@
 """Look at the built book as a reader would: every page in headless Chromium, offline.
 
-For each chapter and page of the table of contents it saves a full-page screenshot under
-``_build/screenshots/`` and reports, from the DOM after JavaScript ran in a window WINDOW px wide:
+For each chapter and page of the table of contents it saves two full-page screenshots under
+``_build/screenshots/``, one per width in SHOTS (``<page>-800px.png``, the width the layout is
+checked at, and ``<page>-1400px.png``), and reports, from the DOM after JavaScript ran in a window
+WINDOW px wide:
 figures (inline images and ones whose file is missing), static sliders and their frames, math that
 MathJax left unrendered, figures too small to read, figures without a description or a link to
 their full size (``_static/figures.js`` adds both) and tables wider than the text column that do
@@ -10,7 +12,10 @@ not scroll. A figure is read from its PNG: the font record ckatools.page writes 
 ckatools.page.MIN_PT, and its narrowest heatmap panel (recorded since 5 December 2026) at least
 ckatools.page.MIN_HEATMAP_PX wide. Exit status 1 when a page has any of these problems.
 
-    python tools/check_html.py [_build/html]     (make check-html builds the book first)
+To rerun it on the built book (``make book`` first), or build and check in one step:
+
+    python tools/check_html.py [_build/html]
+    make check-html
 
 Needs Chromium (Debian: apt-get install chromium).
 """
@@ -34,6 +39,7 @@ BROWSER = next(
     (b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
 )
 WINDOW = 800  # px: the narrow window figures and tables are checked in (a laptop's half screen)
+SHOTS = (WINDOW, 1400)  # px: the widths of each page's screenshots, narrow and wide
 NOT_FIGURES = "_static/"  # the theme's icons (the Colab logo): no font record to read
 # Added to a copy of each page: once it has loaded, the widths the checks need, as JSON in a <pre>.
 REPORT = """<script>
@@ -134,12 +140,12 @@ def layout_problems(page: Path, report: dict) -> list[str]:
 
 
 def check(page: Path, shots: Path) -> list[str]:
-    """Problems found on one page; saves its screenshot."""
+    """Problems found on one page; saves its screenshots, one per width in SHOTS."""
     dom, report = reported(page)
     shots.mkdir(parents=True, exist_ok=True)
-    chromium(
-        f"--screenshot={shots / (page.stem + '.png')}", "--window-size=1400,9000", page.as_uri()
-    )
+    for width in SHOTS:
+        shot = shots / f"{page.stem}-{width}px.png"
+        chromium(f"--screenshot={shot}", f"--window-size={width},9000", page.as_uri())
     problems = []
     sources = re.findall(r'<img[^>]*\bsrc="([^"]+)"', dom)
     inline = [s for s in sources if s.startswith("data:image")]

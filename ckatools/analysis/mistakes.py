@@ -83,6 +83,7 @@ class Group:
     width: float = 0.0
     configs: tuple = ()  # the networks' training configurations (provenance), seed order
     devices: tuple = ()  # the kind of device each trained on (TrainResult.device), seed order
+    train_size: int = 0  # the training images of each network (0: not known)
 
     @property
     def name(self) -> str:

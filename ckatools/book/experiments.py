@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Callable
 
@@ -75,13 +75,25 @@ class Run:
         the paper's block lies ("mostly appears in the later layers (the last two stages)")."""
         if not self.block.present:
             return False
+        last = max(layer.stage or 0 for layer in self.cka.layers_a)
+        return self.stage_of(self.block.start) >= last - 1
+
+    def stage_of(self, index: int) -> int:
+        """The stage of representation ``index``: 0 for the stem (before stage 1), the last
+        stage for the head (after it)."""
         layers = self.cka.layers_a
-        last = max(layer.stage or 0 for layer in layers)
+        if layers[index].stage is not None:
+            return layers[index].stage
         first_staged = next(i for i, layer in enumerate(layers) if layer.stage is not None)
-        start = layers[self.block.start]
-        before = self.block.start < first_staged  # the stem, before stage 1
-        stage = start.stage if start.stage is not None else (0 if before else last)
-        return stage >= last - 1
+        return 0 if index < first_staged else max(layer.stage or 0 for layer in layers)
+
+    @property
+    def block_stages(self) -> str:
+        """The stages the block spans, e.g. '2-3' ('' without a block); 0 is the stem."""
+        if not self.block.present:
+            return ""
+        first, last = self.stage_of(self.block.start), self.stage_of(self.block.end)
+        return str(first) if first == last else f"{first}-{last}"
 
     @property
     def verdict_word(self) -> str:
@@ -125,10 +137,15 @@ def heatmaps(exp: Experiment, progress: bool = True) -> list[Run]:
     return runs
 
 
+def distinct(series: Iterable[Sequence[Run]]) -> list[Run]:
+    """The runs of several series, in order, a network that two of them share counted once."""
+    return list({r.config: r for runs in series for r in runs}.values())
+
+
 def distinct_runs(exps: list[Experiment], progress: bool = True) -> list[Run]:
     """The runs of several experiments (:func:`heatmaps` of each), a network that two of them
     share counted once."""
-    return list({r.config: r for exp in exps for r in heatmaps(exp, progress)}.values())
+    return distinct(heatmaps(exp, progress) for exp in exps)
 
 
 def trained_precision(config: TrainConfig, device: str | None) -> str:
@@ -198,7 +215,8 @@ def provenance(exp: Experiment, runs: list[Run]) -> str:
 
 def block_table(runs: list[Run]):
     """Where each network's block lies (:func:`~ckatools.analysis.blocks.measure`), one row per run:
-    its span, its extent (fraction of representations, 0 without a block) and contrast."""
+    its span (representations and stages; the paper's block lies in the last two), its extent
+    (fraction of representations, 0 without a block) and contrast."""
     import pandas as pd
 
     rows = [
@@ -210,6 +228,7 @@ def block_table(runs: list[Run]):
             "block": "did not train" if not r.trained else "yes" if r.block.present else "no",
             "from": r.block.first if r.block.present else "",
             "to": r.block.last if r.block.present else "",
+            "stages": r.block_stages,
             "extent": round(r.block.extent, 2),
             "contrast": f"{r.block.contrast:+.2f}" if r.block.present else "",
         }
@@ -350,6 +369,7 @@ def groups(exp: Experiment, progress: bool = True) -> dict[str, Group]:
             width=config.width,
             configs=tuple(c for c, _ in members),
             devices=tuple(r.device for _, r in members),
+            train_size=members[0][1].train_size,
         )
         for config, members in found.items()
     ]
@@ -358,25 +378,33 @@ def groups(exp: Experiment, progress: bool = True) -> dict[str, Group]:
 
 def group_provenance(exp: Experiment, found: list[Group]) -> str:
     """Where a comparison of groups comes from: the profile, the data, the training, and each
-    group's size and accuracies (mean ± SD over its networks), wrapped to the text column. The
-    precision is that of all of ``found``'s networks (groups of other experiments included)."""
+    group's size and accuracies (mean ± SD over its networks, and the range of the training
+    accuracy of those that trained: the lowest decides whether a group fits its data), wrapped
+    to the text column, in the form :func:`ckatools.book.regime.read` reads back. The precision
+    is that of all of ``found``'s networks (groups of other experiments included)."""
     networks = [n for g in found for n in zip(g.configs, g.devices or [None] * len(g.configs))]
     networks = networks or [(c, None) for c in training_configs(exp)]
     config = networks[0][0]
-    accuracies = "; ".join(
-        f"{g.name} ({len(g)} networks): train {g.train_accuracy.mean():.1%} ± "
-        f"{g.train_accuracy.std(ddof=1):.1%}, test {g.accuracy.mean():.1%} ± "
-        f"{g.accuracy.std(ddof=1):.1%}"
-        for g in found
-    )
+    sizes = {g.train_size for g in found if g.train_size}
+    images = f" ({sizes.pop():,} images)" if len(sizes) == 1 else ""
+
+    def accuracy(g: Group) -> str:
+        trained = g.train_accuracy[g.train_accuracy >= TRAINED_ACCURACY]
+        span = f"{trained.min():.1%}-{trained.max():.1%}" if len(trained) else "none"
+        return (
+            f"{g.name} ({len(g)} networks): train {g.train_accuracy.mean():.1%} ± "
+            f"{g.train_accuracy.std(ddof=1):.1%} (trained: {span}), test "
+            f"{g.accuracy.mean():.1%} ± {g.accuracy.std(ddof=1):.1%}"
+        )
+
     failed = "; ".join(
         f"{g.label} seeds {', '.join(map(str, g.untrained))}" for g in found if g.untrained
     )
     lines = [
         f"Provenance: {exp.profile} profile; {config.dataset}, class-balanced training set "
-        f"{fraction_label(config.fraction)}; {config.epochs} epochs, learning rate {config.lr}"
-        + _recipe(networks),
-        f"Accuracy (train, unaugmented; test): {accuracies}",
+        f"{fraction_label(config.fraction)}{images}",
+        f"{config.epochs} epochs, learning rate {config.lr}" + _recipe(networks),
+        f"Accuracy (train, unaugmented; test): {'; '.join(map(accuracy, found))}",
         f"Did not train (training accuracy under {TRAINED_ACCURACY:.0%}): {failed}"
         if failed
         else "Every network trained",

@@ -38,6 +38,11 @@ _NETWORK = re.compile(
     r"(?P<name>(?P<kind>ResNet|Plain)-(?P<depth>\d+) ×(?P<width>[\d.]+)) (?P<fraction>\S+) "
     r"s(?P<seed>\d+) (?P<train>[\d.]+)%/(?P<test>[\d.]+)%"
 )
+_GROUP = re.compile(  # a group of seeds, as experiments.group_provenance prints it
+    r"(?P<name>(?P<kind>ResNet|Plain)-(?P<depth>\d+) ×(?P<width>[\d.]+)), (?P<seeds>seeds [^(]+) "
+    r"\((?P<count>\d+) networks\): train [\d.]+% ± [\d.]+% \(trained: (?P<low>[\d.]+)%-"
+    r"(?P<high>[\d.]+)%\), test (?P<test>[\d.]+)%"
+)
 
 
 def architecture_size(depth: int, width: float) -> float:
@@ -47,19 +52,31 @@ def architecture_size(depth: int, width: float) -> float:
 
 @dataclass(frozen=True)
 class Network:
-    """One network as a caption lists it (accuracies as fractions, at the printed precision)."""
+    """One network as a caption lists it (accuracies as fractions, at the printed precision),
+    or a group of seeds of one architecture (Chapter 9's), read as its lowest training accuracy
+    among the networks that trained (what decides whether the group fits its data)."""
 
     name: str  # the architecture: "ResNet-56 ×1"
     fraction: str  # "1/16"
-    seed: int
-    train_accuracy: float  # unaugmented
-    accuracy: float  # test
+    seed: int | None  # None for a group
+    train_accuracy: float  # unaugmented; a group's lowest
+    accuracy: float  # test; a group's mean
     depth: int
     width: float
+    seeds: str = ""  # a group's seeds as printed: "seeds 0-3, 5, 6"
+    count: int = 1  # networks: more than one for a group
+    highest: float | None = None  # a group's highest training accuracy
 
     @property
     def label(self) -> str:
-        return f"{self.name} {self.fraction} s{self.seed}"
+        return f"{self.name} {self.fraction} " + (self.seeds or f"s{self.seed}")
+
+    @property
+    def train_accuracies(self) -> tuple[float, ...]:
+        """The lowest and highest training accuracy (one network: its own, once)."""
+        return (
+            (self.train_accuracy,) if self.highest is None else (self.train_accuracy, self.highest)
+        )
 
     @property
     def size(self) -> float:
@@ -99,6 +116,42 @@ def _logical_lines(text: str) -> list[str]:
     return lines
 
 
+def _networks(line: str) -> tuple[Network, ...]:
+    """The networks a caption's accuracy line lists one by one."""
+    return tuple(
+        Network(
+            name=m["name"],
+            fraction=m["fraction"],
+            seed=int(m["seed"]),
+            train_accuracy=float(m["train"]) / 100,
+            accuracy=float(m["test"]) / 100,
+            depth=int(m["depth"]),
+            width=float(m["width"]),
+        )
+        for m in _NETWORK.finditer(line)
+    )
+
+
+def _groups(line: str, fraction: str) -> tuple[Network, ...]:
+    """The groups of seeds a group caption's accuracy line lists (one data ``fraction``); a
+    group none of whose networks trained is not listed."""
+    return tuple(
+        Network(
+            name=m["name"],
+            fraction=fraction,
+            seed=None,
+            train_accuracy=float(m["low"]) / 100,
+            accuracy=float(m["test"]) / 100,
+            depth=int(m["depth"]),
+            width=float(m["width"]),
+            seeds=m["seeds"].strip(),
+            count=int(m["count"]),
+            highest=float(m["high"]) / 100,
+        )
+        for m in _GROUP.finditer(line)
+    )
+
+
 def read(text: str) -> list[Regime]:
     """Every provenance caption in ``text`` (a notebook's printed outputs), in order."""
     lines, found = _logical_lines(text), []
@@ -107,18 +160,7 @@ def read(text: str) -> list[Regime]:
         if head is None or i + 2 >= len(lines):
             continue
         epochs = _EPOCHS.match(lines[i + 1])
-        networks = tuple(
-            Network(
-                name=m["name"],
-                fraction=m["fraction"],
-                seed=int(m["seed"]),
-                train_accuracy=float(m["train"]) / 100,
-                accuracy=float(m["test"]) / 100,
-                depth=int(m["depth"]),
-                width=float(m["width"]),
-            )
-            for m in _NETWORK.finditer(lines[i + 2])
-        )
+        networks = _networks(lines[i + 2]) or _groups(lines[i + 2], head["data"].split()[0])
         if epochs is None or not networks:
             continue
         data = list(_IMAGES.finditer(head["data"]))
@@ -148,13 +190,17 @@ def _span(values: Sequence[float]) -> str:
     return low if low == high else f"{low}-{high}"
 
 
+def _accuracies(networks: Sequence[Network]) -> list[float]:
+    return [a for n in networks for a in n.train_accuracies]
+
+
 def _architectures(networks: Sequence[Network]) -> str:
     depths = sorted({n.depth for n in networks})
     widths = sorted({n.width for n in networks})
     plain = " and plain networks" if any(n.name.startswith("Plain") for n in networks) else ""
     return (
         f"ResNet-{depths[0]} to ResNet-{depths[-1]}{plain}, ×{widths[0]:g} to ×{widths[-1]:g} "
-        f"({len({(n.name, n.seed, n.fraction) for n in networks})} networks)"
+        f"({sum({n.label: n.count for n in networks}.values())} networks)"
     )
 
 
@@ -186,7 +232,7 @@ def book_box(regimes: Sequence[Regime]) -> list[str]:
         f"| training images | {images} | {paper.TRAIN_IMAGES:,} (and subsets, Fig. 2) |",
         f"| epochs | {epochs} | {paper.EPOCHS} |",
         f"| networks | {_architectures(networks)} | {paper.ARCHITECTURES} |",
-        f"| training accuracy | {_span([n.train_accuracy for n in networks])}; the largest of "
+        f"| training accuracy | {_span(_accuracies(networks))}; the largest of "
         f"each figure: {_span(list(largest.values()))} | {paper.TRAIN_ACCURACY} |",
         f"| the largest networks fit (>= {FIT:.0%}; the largest architecture of each figure, "
         f"every seed) | {fit} of {len(largest)} | all |",
@@ -212,7 +258,7 @@ def chapter_line(regimes: Sequence[Regime], *, whose: str = "own") -> str:
     return (
         f"Regime: {WHOSE[whose]} ({NAMES.get(regimes[0].dataset, regimes[0].dataset)}, {images} "
         f"training images, {epochs} "
-        f"epochs) reach {_span([n.train_accuracy for n in networks])} training accuracy; "
+        f"epochs) reach {_span(_accuracies(networks))} training accuracy; "
         f"{fit} of the {len(largest)} largest fit their data (>= {FIT:.0%}). The paper's "
         f"networks ({paper.DATA}, {paper.TRAIN_IMAGES:,} images, {paper.EPOCHS} epochs) reach "
         f"{paper.TRAIN_ACCURACY}."
