@@ -231,3 +231,28 @@ def test_a_capacity_verdict_is_judged_on_the_largest_network_of_each_series():
     assert "; ResNet-8 ×1 all 98.0%)" in both.evidence  # the widest of the width series
     alone = judged(verdict, depth)
     assert alone.outcome == "reproduced" and "2 of 2 largest networks fit" in alone.evidence
+
+
+def test_the_e1_pair_is_a_wider_shallower_and_a_deeper_narrower_network_without_a_block():
+    import dataclasses
+
+    from test_plot import run
+
+    from ckatools.analysis.blocks import Block
+    from ckatools.book.experiments import wide_deep_pairs
+
+    def net(depth, width, accuracy, block=False):
+        r = run(depth=depth, width=width)  # a flat heatmap: no block
+        found = Block(2, 6, 0.3, 0.2, found=True) if block else r.block
+        return dataclasses.replace(
+            r, block=found, results=dataclasses.replace(r.results, accuracy=accuracy)
+        )
+
+    base = net(8, 1, 0.70)  # in both series: neither wide nor deep
+    deep, deeper_with_block = net(20, 1, 0.72), net(32, 1, 0.74, block=True)
+    wide, wider = net(8, 2, 0.80), net(8, 4, 0.73)
+    pairs = wide_deep_pairs([base, deep, deeper_with_block], [base, wide, wider])
+    # closest in accuracy first; the network with a block takes no part
+    assert [(a.config.width, b.config.depth) for a, b in pairs] == [(4, 20), (2, 20)]
+    # the roles are never inverted: a "wide" network narrower than its partner is no pair
+    assert wide_deep_pairs([net(20, 4, 0.7)], [base, net(8, 2, 0.7)]) == []

@@ -22,6 +22,7 @@ from ckatools.analysis.pruning import (
     deletion_sweep,
     fig5_checks,
     little_loss,
+    middle_deletions,
     stage_costs,
 )
 from ckatools.analysis.sparsity import (
@@ -135,6 +136,9 @@ def test_deleting_blocks_whose_residual_branch_is_zero_changes_nothing():
     assert [(r["stage"], r["deleted"]) for r in rows][:4] == [(1, 0), (1, 1), (1, 2), (1, 3)]
     assert len(rows) == sum(removable_blocks(model, s) + 1 for s in (1, 2, 3)) == 4 + 3 + 3
     assert len({r["accuracy"] for r in rows}) == 1
+    # the middle stage's deletions, as the sweep makes them, without building the network
+    assert middle_deletions(20) == sum(r["stage"] == 2 and r["deleted"] > 0 for r in rows) == 2
+    assert [middle_deletions(d) for d in (8, 14, 56)] == [0, 1, 8]
     rows = deletion_sweep(model, data, train=synthetic(64, seed=3))
     assert all("recalibrated" in r for r in rows) and rows[1]["first_deleted"] == "stage1.2"
 

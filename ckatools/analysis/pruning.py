@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from ckatools.analysis.blocks import Block
 from ckatools.analysis.verdicts import Check, mean_above, mean_difference
 from ckatools.data import Images
-from ckatools.models import ResNet, delete_blocks, removable_blocks
+from ckatools.models import ResNet, delete_blocks, removable_blocks, resnet
 from ckatools.stats import split_values
 from ckatools.training import evaluate, recalibrate_batchnorm
 
@@ -98,6 +99,20 @@ def stage_costs(rows: list[dict], stage: int, *, key: str = "accuracy") -> np.nd
 # three seeds, used before, is itself too uncertain to be a threshold (and moves with the
 # profile).
 MINIMAL_LOSS = 0.02
+
+
+# Fig. 5 deletes several blocks from a stage ("blocks are dropped from the middle stage"): a
+# network whose middle stage can lose one block or none (ResNet-14 and ResNet-8: two blocks a
+# stage and one, the first of which changes the width) says nothing about several.
+MIN_MIDDLE_DELETIONS = 2
+
+
+def middle_deletions(depth: int) -> int:
+    """How many residual blocks of a ResNet-``depth``'s middle stage a deletion sweep can remove
+    (:func:`~ckatools.models.removable_blocks` of stage 2: all but the first, which changes the
+    width). Fig. 5 compares only networks with at least :data:`MIN_MIDDLE_DELETIONS`."""
+    with torch.device("meta"):
+        return removable_blocks(resnet(depth), 2)
 
 
 def little_loss(costs: Sequence[float], margin: float = MINIMAL_LOSS) -> Check:

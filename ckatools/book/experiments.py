@@ -28,6 +28,7 @@ from ckatools.training import TRAINED_ACCURACY, TrainConfig, TrainResult, fracti
 __all__ = [
     "Run",
     "heatmaps",
+    "distinct",
     "distinct_runs",
     "provenance",
     "block_table",
@@ -40,6 +41,7 @@ __all__ = [
     "with_and_without_block",
     "groups",
     "group_provenance",
+    "wide_deep_pairs",
     "trained_precision",
     "CAPTION_WIDTH",
 ]
@@ -271,6 +273,25 @@ def with_and_without_block(runs: list[Run], k: int = 1) -> tuple[list[Run], list
     return with_block, sorted(
         others, key=lambda r: (r.block.present, r.block.extent, r.block.score)
     )[:k]
+
+
+def wide_deep_pairs(depth_runs: list[Run], width_runs: list[Run]) -> list[tuple[Run, Run]]:
+    """Fig. E.1's candidates, by rule: every pair of trained networks without a block of a *wide*
+    network of the width series (not in the depth series) and a *deep* one of the depth series,
+    the wide one wider and shallower than the deep one (the paper's roles, never inverted),
+    closest in test accuracy first."""
+    plain = [r for r in distinct([depth_runs, width_runs]) if r.trained and not r.block.present]
+    width_only = {r.config for r in width_runs} - {r.config for r in depth_runs}
+    pairs = [
+        (wide, deep)
+        for wide in plain
+        for deep in plain
+        if wide.config in width_only
+        and deep.config not in width_only
+        and wide.config.width > deep.config.width
+        and deep.config.depth > wide.config.depth
+    ]
+    return sorted(pairs, key=lambda p: abs(p[0].results.accuracy - p[1].results.accuracy))
 
 
 def series(runs: list[Run], by: Callable[[TrainConfig], object]) -> dict[str, list[Run]]:
