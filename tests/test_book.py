@@ -323,3 +323,20 @@ def test_the_regime_box_states_stage7s_reading_once_every_network_is_measured(
         assert study.trend_sentence(row) in text
     assert "Verdict (" not in text  # the scorecard reads verdict lines from the chapters only
     assert scorecard.moved_chapters(NOTEBOOKS) in text  # which chapters show that regime
+
+
+def test_the_scorecard_quotes_the_papers_sentence_beside_each_verdict():
+    import importlib.util
+
+    from ckatools.analysis.claims import CLAIMS
+
+    spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
+    scorecard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorecard)
+    for figure, claim in CLAIMS.items():
+        shown = scorecard.said(figure)
+        if claim.quote:  # the paper's own words, with where they stand
+            assert shown == f"“{claim.quote}” ({claim.section})", figure
+        else:  # later work: the book's brief claim, not a quote
+            assert shown == claim.brief and "“" not in shown, figure
+    assert scorecard.said("Fig. 99") == ""
