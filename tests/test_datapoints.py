@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from ckatools.analysis.datapoints import (
+    PROBE_FALL,
     Translation,
     activation_norms,
     davari_checks,
@@ -73,3 +74,21 @@ def test_a_translation_sweep_fools_linear_cka_and_not_a_probe_on_separable_class
         davari_checks(fooled[1:])
     with pytest.raises(ValueError, match="at least the original"):
         davari_checks([])
+
+
+def test_the_probe_part_is_paired_over_the_same_images_and_decides_where_unpaired_cannot():
+    from ckatools.analysis.verdicts import mean_difference
+
+    before = np.r_[np.ones(1600), np.zeros(400)]  # 80 % right
+    after = before.copy()
+    after[:70] = 0  # the same images, 70 of them now wrong: a fall of 3.5 points
+    sweep = [
+        Translation(0.0, 1.0, before.mean(), before),
+        Translation(4.0, 0.5, after.mean(), after),
+    ]
+    paired = list(davari_checks(sweep).values())[1]
+    # paired: only 70 images changed, so the fall is known to about +-0.8 points: below 5
+    assert paired.state == "holds" and paired.uncertainty < 0.01
+    # treated as two independent samples of n images the same numbers cannot tell
+    unpaired = mean_difference(PROBE_FALL + after, before)  # Welch: PROBE_FALL - the fall
+    assert unpaired.value == pytest.approx(paired.value) and unpaired.state == "cannot tell"
