@@ -125,8 +125,10 @@ def test_every_notebook_is_in_the_table_of_contents():
         assert f"file: notebooks/{nb.stem}" in toc, f"{nb.name} is missing from _toc.yml"
 
 
-def test_chapters_open_with_a_hidden_install_cell_a_running_note_setup_and_the_profile():
+def test_chapters_open_with_a_running_note_a_visible_install_cell_setup_and_the_profile():
     url = _config_value("url")
+    for page in (ROOT / "README.md", ROOT / "book" / "intro.md"):  # set_repository writes both
+        assert f"{url}" in page.read_text(), f"{page.name} does not name {url} (_config.yml)"
     for path in NOTEBOOKS:
         nb = _notebook(path)
         code = _code(nb)
@@ -134,8 +136,13 @@ def test_chapters_open_with_a_hidden_install_cell_a_running_note_setup_and_the_p
         assert "google.colab" in install and f"git+{url}" in install, (
             f"{path.name}: first cell must install from {url}"
         )
-        assert "remove-cell" in code[0]["metadata"].get("tags", []), (
-            f"{path.name}: hide the install cell"
+        hidden = {"remove-cell", "hide-cell", "remove-input", "hide-input"}
+        assert not hidden & set(code[0]["metadata"].get("tags", [])), (
+            f"{path.name}: the install cell must be visible on the page"
+        )
+        first = nb["cells"].index(code[0])
+        assert any("Running this chapter" in "".join(c["source"]) for c in nb["cells"][:first]), (
+            f"{path.name}: the running note (choose a GPU) must come before the install cell"
         )
         assert "profiles.active(" in "".join(code[1]["source"]), (
             f"{path.name}: second code cell chooses the profile"

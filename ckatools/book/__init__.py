@@ -1,4 +1,4 @@
-"""What serves the book's chapters: :func:`setup` for a notebook's hidden first cell, the
+"""What serves the book's chapters: :func:`setup` for a notebook's setup cell, the
 profiles, the experiments of each chapter, the chapters' figures and the paper's numbers."""
 
 from ckatools.book.setup import setup

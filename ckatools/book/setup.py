@@ -1,4 +1,4 @@
-"""What a chapter's hidden first cell calls: ``ckatools.book.setup()``.
+"""What a chapter's setup cell (after the install cell) calls: ``ckatools.book.setup()``.
 
 Importing ``ckatools`` changes nothing global; a notebook opts in to the book's display.
 """
