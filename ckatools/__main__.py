@@ -84,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         help="networks trained at once, each in a process with its share of the CPU threads "
-        "(on 2 cores, 2 jobs train narrow networks about 1.5x faster; default 1)",
+        "(on 2 cores, 2 jobs train narrow networks about 1.5x faster; default 1); with several "
+        "GPUs, each job gets its own, round-robin (job i on cuda:i mod GPUs) unless --device "
+        "names one",
     )
     prep.add_argument(
         "--stack",

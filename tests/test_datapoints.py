@@ -92,3 +92,25 @@ def test_the_probe_part_is_paired_over_the_same_images_and_decides_where_unpaire
     # treated as two independent samples of n images the same numbers cannot tell
     unpaired = mean_difference(PROBE_FALL + after, before)  # Welch: PROBE_FALL - the fall
     assert unpaired.value == pytest.approx(paired.value) and unpaired.state == "cannot tell"
+
+
+def test_the_block_appears_early_and_stays_in_most_later_snapshots():
+    from ckatools.analysis.datapoints import STAYS, during_training_checks
+
+    def states(present, early=4):
+        return [c.state for c in during_training_checks(present, early).values()]
+
+    late = {e: e >= 3 for e in range(1, 17)}
+    assert states(late) == ["holds", "holds"]
+    # one flickering epoch in 13 after onset: the earlier rule (every epoch) said no, STAYS holds
+    flicker = {**late, 9: False}
+    assert 12 / 13 >= STAYS and states(flicker) == ["holds", "holds"]
+    assert "every epoch after it: no" in list(during_training_checks(flicker, 4))[1]
+    gone = {**late, 15: False, 16: False}  # and it must be there at the end
+    assert states(gone) == ["holds", "against"]
+    assert states({e: e >= 6 for e in range(1, 17)}) == ["against", "holds"]  # appears too late
+    assert states(dict.fromkeys(range(1, 17), False)) == ["against", "against"]
+    half = {e: e >= 3 and e % 2 == 0 for e in range(1, 17)}  # a block in 6 of the 12 later epochs
+    assert states(half) == ["holds", "against"]
+    with pytest.raises(ValueError, match="epoch 4"):
+        during_training_checks({8: True, 12: True}, 4)

@@ -3,6 +3,7 @@
 import pytest
 from configs import SMOKE
 
+from ckatools.book import profiles
 from ckatools.training import zoo
 
 ONE_EPOCH = SMOKE.replace(epochs=1)  # each job's network: the engine is tested, not learning
@@ -17,9 +18,21 @@ def executor(cache):
     return found
 
 
-def test_prepare_hands_each_network_to_a_job_of_the_engine(cache, executor):
-    configs = [ONE_EPOCH.replace(seed=s) for s in (0, 1)]
-    done = zoo.prepare(configs, device="cpu", stack=1, executor=executor, progress=False)
+def test_prepare_hands_each_network_to_a_job_of_the_engine(cache, executor, monkeypatch):
+    """A smoke experiment (the plain networks: two, of 2 epochs) through the engine: each
+    network is a job of its own, trained and stored once."""
+    configs = profiles.training_configs(profiles.experiment("plain", "smoke"))
+    units = []
+    submit = executor.submit
+
+    def counted(fn, unit, *rest):
+        units.append(unit)
+        return submit(fn, unit, *rest)
+
+    monkeypatch.setattr(executor, "submit", counted)
+    done = zoo.prepare(configs, device="cpu", executor=executor, progress=False)
+    assert len(configs) == 2 and sorted(len(u) for u in units) == [1, 1]
+    assert {u[0] for u in units} == set(configs)
     assert list(done) == configs and all(r["trained"] for r in done.values())
     assert all(zoo.cached(c) for c in configs)
     again = zoo.prepare(configs, executor=executor, progress=False)

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+import tqdm.auto
 from configs import ENTRY, SMOKE
 
 from ckatools.data import synthetic
-from ckatools.training import TrainingDiverged, build_model, train, zoo
+from ckatools.training import TrainingDiverged, build_model, stack, train, zoo
 from ckatools.training.loop import _optimizer, stackable, train_together
 from ckatools.training.stack import member_losses, stack_models, unstack_into
 
@@ -108,6 +109,28 @@ def test_a_diverging_stack_stops_naming_its_seeds():
         train_together(configs, device="cpu", progress=False)
 
 
+@pytest.mark.parametrize(
+    "poisoned",
+    [
+        "stem.conv.weight",  # in the forward pass: the member's loss becomes NaN too
+        "stem.bn.running_var",  # a statistic training does not read: only the weights tell
+    ],
+)
+def test_a_member_going_non_finite_is_named_alone(poisoned, monkeypatch):
+    """NaN in the second member's block of one tensor of the stack (the first stays finite:
+    the members share no arithmetic) stops the stack naming that member's seed, not both."""
+
+    def stack_with_nan(models):
+        stacked = stack_models(models)
+        stacked.state_dict()[poisoned].chunk(len(models))[1].fill_(math.nan)
+        return stacked
+
+    monkeypatch.setattr(stack, "stack_models", stack_with_nan)
+    configs = [ENTRY.replace(seed=s) for s in SEEDS[:2]]
+    with pytest.raises(TrainingDiverged, match=r"non-finite in epoch 1 \(seeds \[1\],"):
+        train_together(configs, device="cpu", progress=False)
+
+
 def test_only_seeds_of_one_configuration_stack():
     assert stackable([SMOKE.replace(seed=s) for s in SEEDS])
     assert not stackable([SMOKE, SMOKE.replace(seed=1, width=0.5)])
@@ -127,6 +150,23 @@ def test_prepare_stacks_seeds_and_stores_ordinary_entries(cache, monkeypatch):
         assert result.stack == (3 if config.width == 0.25 else 1)
         assert math.isclose(result.accuracy, done[config]["accuracy"])
         assert not list(zoo.entry_dir(config).glob("*checkpoint*"))
+
+
+def test_prepares_progress_counts_each_members_epochs(cache, monkeypatch):
+    """A stack of K members trained for E epochs ticks the bar K x E times, one member-epoch
+    each, against a total of K x E: the bar measures networks' epochs, not the stack's."""
+    ticks = []
+
+    class Counting(tqdm.auto.tqdm):
+        def update(self, n=1):
+            ticks.append((n, self.total))  # counted with the bar hidden too
+            return super().update(n)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Counting)
+    configs = [ENTRY.replace(seed=s) for s in SEEDS]
+    zoo.prepare(configs, device="cpu", stack=len(configs), progress=False)
+    member_epochs = len(configs) * ENTRY.epochs
+    assert ticks == [(1, member_epochs)] * member_epochs
 
 
 def test_prepare_lets_the_cost_model_choose_each_stack(monkeypatch):

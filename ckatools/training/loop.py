@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import math
 import time
 import warnings
@@ -275,14 +274,6 @@ def lr_factor(step: int, *, total: int, warmup: int = 0) -> float:
     return 0.5 * (1 + math.cos(math.pi * min(step - warmup, span) / span))
 
 
-def _finite(model: nn.Module) -> bool:
-    """Whether every parameter and buffer of ``model`` is finite (one reduction per tensor)."""
-    tensors = [
-        t for t in itertools.chain(model.parameters(), model.buffers()) if t.is_floating_point()
-    ]
-    return bool(torch.stack([t.isfinite().all() for t in tensors]).all())
-
-
 def _read_checkpoint(path: Path | None, device: torch.device) -> dict | None:
     """A checkpoint to resume from; None when there is none or it is unreadable (a restart)."""
     if path is None or not Path(path).exists():
@@ -372,7 +363,12 @@ def train_together(
     """
     from tqdm.auto import tqdm
 
-    from ckatools.training.stack import member_losses, stack_models, unstack_into
+    from ckatools.training.stack import (
+        member_losses,
+        nonfinite_members,
+        stack_models,
+        unstack_into,
+    )
 
     if not configs or not stackable(configs):
         raise ValueError("train_together needs configurations that differ only in their seed")
@@ -467,11 +463,12 @@ def train_together(
             )
             for s, c in zip(loss_sums, corrects)
         ]
-        bad = [c.seed for c, r in zip(configs, records) if not math.isfinite(r["loss"])]
-        if bad or not _finite(model):
+        lost = {i for i, r in enumerate(records) if not math.isfinite(r["loss"])}
+        bad = sorted(lost.union(nonfinite_members(model, k)))
+        if bad:
             raise TrainingDiverged(
                 f"{config.label} on {config.dataset}: the loss or the weights became non-finite "
-                f"in epoch {epoch + 1} (seeds {bad or [c.seed for c in configs]}, "
+                f"in epoch {epoch + 1} (seeds {[configs[i].seed for i in bad]}, "
                 f"lr {config.lr}); nothing was cached"
             )
         state = dict(

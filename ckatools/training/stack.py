@@ -14,6 +14,7 @@ to the same grouped convolution and measured 3-9 % slower a step: ``bench_stack_
 from __future__ import annotations
 
 import copy
+import itertools
 
 import torch
 import torch.nn as nn
@@ -21,7 +22,7 @@ import torch.nn.functional as F
 
 from ckatools.models import ResNet
 
-__all__ = ["GroupedLinear", "stack_models", "unstack_into", "member_losses"]
+__all__ = ["GroupedLinear", "stack_models", "unstack_into", "member_losses", "nonfinite_members"]
 
 
 class GroupedLinear(nn.Linear):
@@ -95,6 +96,17 @@ def unstack_into(stacked: ResNet, models: list[ResNet]) -> None:
                 whole = state[key]
                 part = whole if whole.ndim == 0 else whole.chunk(k)[index]
                 tensor.copy_(part)
+
+
+@torch.no_grad()
+def nonfinite_members(stacked: nn.Module, members: int) -> list[int]:
+    """The indices of the members of ``stacked`` (a stack of ``members`` networks, or one
+    network when ``members`` is 1) with a non-finite value in their own weights or BatchNorm
+    statistics. Member k's part of every floating-point tensor is the k-th block of its first
+    dimension, as :func:`unstack_into` reads it (one reduction per tensor)."""
+    tensors = itertools.chain(stacked.parameters(), stacked.buffers())
+    finite = [t.reshape(members, -1).isfinite().all(1) for t in tensors if t.is_floating_point()]
+    return torch.stack(finite).all(0).logical_not().nonzero().flatten().tolist()
 
 
 def member_losses(logits: torch.Tensor, labels: list[torch.Tensor]) -> torch.Tensor:
