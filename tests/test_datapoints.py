@@ -105,7 +105,7 @@ def test_the_block_appears_early_and_stays_in_most_later_snapshots():
     # one flickering epoch in 13 after onset: the earlier rule (every epoch) said no, STAYS holds
     flicker = {**late, 9: False}
     assert 12 / 13 >= STAYS and states(flicker) == ["holds", "holds"]
-    assert "every epoch after it: no" in list(during_training_checks(flicker, 4))[1]
+    assert "every snapshot after it: no" in list(during_training_checks(flicker, 4))[1]
     gone = {**late, 15: False, 16: False}  # and it must be there at the end
     assert states(gone) == ["holds", "against"]
     assert states({e: e >= 6 for e in range(1, 17)}) == ["against", "holds"]  # appears too late

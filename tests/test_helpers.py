@@ -112,6 +112,11 @@ def test_only_a_block_in_the_last_two_stages_counts_as_the_papers():
     # ResNet-8 has three stages; the block runs to the head, counted in the last stage
     assert (early.block_stages, late.block_stages, none.block_stages) == ("1-3", "2-3", "")
     assert early.stage_of(0) == 0  # the stem comes before stage 1
+    stage2 = [i for i, layer in enumerate(LAYERS) if layer.stage == 2]
+    stage3 = [i for i, layer in enumerate(LAYERS) if layer.stage == 3]
+    middle = dataclasses.replace(none, block=Block(1, stage2[-1], 0.5, 0.5, found=True))
+    last = dataclasses.replace(none, block=Block(stage3[0], stage3[-1], 0.2, 0.5, found=True))
+    assert (middle.block_stages, last.block_stages) == ("0-2", "3")
     runs = [early, late, none]
     assert list(block_table(runs)["stages"]) == ["1-3", "2-3", ""]
     assert points(runs, lambda c: c.seed)[1] == [r.block.extent for r in runs]
@@ -251,7 +256,8 @@ def test_the_e1_pair_is_a_wider_shallower_and_a_deeper_narrower_network_without_
     base = net(8, 1, 0.70)  # in both series: neither wide nor deep
     deep, deeper_with_block = net(20, 1, 0.72), net(32, 1, 0.74, block=True)
     wide, wider = net(8, 2, 0.80), net(8, 4, 0.73)
-    pairs = wide_deep_pairs([base, deep, deeper_with_block], [base, wide, wider])
+    narrow = net(14, 0.5, 0.80)  # of the width series only: never the "deep" one
+    pairs = wide_deep_pairs([base, deep, deeper_with_block], [base, wide, wider, narrow])
     # closest in accuracy first; the network with a block takes no part
     assert [(a.config.width, b.config.depth) for a, b in pairs] == [(4, 20), (2, 20)]
     # the roles are never inverted: a "wide" network narrower than its partner is no pair

@@ -154,6 +154,8 @@ def test_a_verdict_not_testable_for_another_reason_does_not_blame_fitting():
 
 
 def test_group_captions_read_back_with_their_lowest_training_accuracy():
+    import dataclasses
+
     import numpy as np
 
     from ckatools.analysis.mistakes import Group
@@ -196,3 +198,11 @@ def test_group_captions_read_back_with_their_lowest_training_accuracy():
     assert "reach 57%-99.5% training accuracy; 0 of the 1 largest fit" in line
     assert "3,750 training images, 15 epochs" in line
     assert "(7 networks)" in " ".join(regime.book_box([found]))
+    # one network: no standard deviation to print (it would be nan), still read back
+    alone = dataclasses.replace(group(20, 1, [0.995], [7]), train_size=0)
+    caption = group_provenance(EXP, [alone])
+    (one,) = regime.read(caption)
+    assert "nan%" not in caption and [n.label for n in one.networks] == [
+        "ResNet-20 ×1 1/16 seeds 7"
+    ]
+    assert "training images" not in regime.chapter_line([one])  # the size was not known

@@ -34,6 +34,8 @@ __all__ = [
     "DeletionNumbers",
     "deletion_numbers",
     "fig5_checks",
+    "middle_deletions",
+    "MIN_MIDDLE_DELETIONS",
 ]
 
 

@@ -412,10 +412,14 @@ def group_provenance(exp: Experiment, found: list[Group]) -> str:
     def accuracy(g: Group) -> str:
         trained = g.train_accuracy[g.train_accuracy >= TRAINED_ACCURACY]
         span = f"{trained.min():.1%}-{trained.max():.1%}" if len(trained) else "none"
+
+        def spread(values: np.ndarray) -> str:  # mean ± SD; one network has no SD
+            sd = f" ± {values.std(ddof=1):.1%}" if len(values) > 1 else ""
+            return f"{values.mean():.1%}{sd}"
+
         return (
-            f"{g.name} ({len(g)} networks): train {g.train_accuracy.mean():.1%} ± "
-            f"{g.train_accuracy.std(ddof=1):.1%} (trained: {span}), test "
-            f"{g.accuracy.mean():.1%} ± {g.accuracy.std(ddof=1):.1%}"
+            f"{g.name} ({len(g)} network{'s' * (len(g) > 1)}): train "
+            f"{spread(g.train_accuracy)} (trained: {span}), test {spread(g.accuracy)}"
         )
 
     failed = "; ".join(

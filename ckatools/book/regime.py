@@ -40,7 +40,7 @@ _NETWORK = re.compile(
 )
 _GROUP = re.compile(  # a group of seeds, as experiments.group_provenance prints it
     r"(?P<name>(?P<kind>ResNet|Plain)-(?P<depth>\d+) ×(?P<width>[\d.]+)), (?P<seeds>seeds [^(]+) "
-    r"\((?P<count>\d+) networks\): train [\d.]+% ± [\d.]+% \(trained: (?P<low>[\d.]+)%-"
+    r"\((?P<count>\d+) networks?\): train [\d.]+%(?: ± [\d.]+%)? \(trained: (?P<low>[\d.]+)%-"
     r"(?P<high>[\d.]+)%\), test (?P<test>[\d.]+)%"
 )
 
@@ -256,8 +256,9 @@ def chapter_line(regimes: Sequence[Regime], *, whose: str = "own") -> str:
     largest = deciding(regimes)
     fit = sum(a >= FIT for a in largest.values())
     return (
-        f"Regime: {WHOSE[whose]} ({NAMES.get(regimes[0].dataset, regimes[0].dataset)}, {images} "
-        f"training images, {epochs} "
+        f"Regime: {WHOSE[whose]} ({NAMES.get(regimes[0].dataset, regimes[0].dataset)}, "
+        + (f"{images} training images, " if images else "")
+        + f"{epochs} "
         f"epochs) reach {_span(_accuracies(networks))} training accuracy; "
         f"{fit} of the {len(largest)} largest fit their data (>= {FIT:.0%}). The paper's "
         f"networks ({paper.DATA}, {paper.TRAIN_IMAGES:,} images, {paper.EPOCHS} epochs) reach "

@@ -104,8 +104,13 @@ def nonfinite_members(stacked: nn.Module, members: int) -> list[int]:
     network when ``members`` is 1) with a non-finite value in their own weights or BatchNorm
     statistics. Member k's part of every floating-point tensor is the k-th block of its first
     dimension, as :func:`unstack_into` reads it (one reduction per tensor)."""
-    tensors = itertools.chain(stacked.parameters(), stacked.buffers())
-    finite = [t.reshape(members, -1).isfinite().all(1) for t in tensors if t.is_floating_point()]
+    tensors = [
+        t for t in itertools.chain(stacked.parameters(), stacked.buffers()) if t.is_floating_point()
+    ]
+    uneven = [tuple(t.shape) for t in tensors if t.dim() == 0 or t.shape[0] % members]
+    if uneven:  # a tensor that is not stacked member by member: its parts would be misread
+        raise ValueError(f"tensors of shapes {uneven} do not split into {members} members")
+    finite = [t.reshape(members, -1).isfinite().all(1) for t in tensors]
     return torch.stack(finite).all(0).logical_not().nonzero().flatten().tolist()
 
 
