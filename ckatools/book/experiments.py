@@ -77,8 +77,11 @@ class Run:
         the paper's block lies ("mostly appears in the later layers (the last two stages)")."""
         if not self.block.present:
             return False
-        last = max(layer.stage or 0 for layer in self.cka.layers_a)
-        return self.stage_of(self.block.start) >= last - 1
+        return self.stage_of(self.block.start) >= self._last_stage - 1
+
+    @property
+    def _last_stage(self) -> int:
+        return max(layer.stage or 0 for layer in self.cka.layers_a)
 
     def stage_of(self, index: int) -> int:
         """The stage of representation ``index``: 0 for the stem (before stage 1), the last
@@ -87,7 +90,7 @@ class Run:
         if layers[index].stage is not None:
             return layers[index].stage
         first_staged = next(i for i, layer in enumerate(layers) if layer.stage is not None)
-        return 0 if index < first_staged else max(layer.stage or 0 for layer in layers)
+        return 0 if index < first_staged else self._last_stage
 
     @property
     def block_stages(self) -> str:
@@ -410,7 +413,7 @@ def group_provenance(exp: Experiment, found: list[Group]) -> str:
     images = f" ({sizes.pop():,} images)" if len(sizes) == 1 else ""
 
     def accuracy(g: Group) -> str:
-        trained = g.train_accuracy[g.train_accuracy >= TRAINED_ACCURACY]
+        trained = g.trained().train_accuracy
         span = f"{trained.min():.1%}-{trained.max():.1%}" if len(trained) else "none"
 
         def spread(values: np.ndarray) -> str:  # mean ± SD; one network has no SD
