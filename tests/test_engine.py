@@ -12,7 +12,11 @@ submitit = pytest.importorskip("submitit")
 
 
 @pytest.fixture
-def executor(cache):
+def executor(cache, monkeypatch):
+    # Each test runs two jobs at once, and each job's PyTorch would start a thread per core:
+    # oversubscribed, this machine's 2 cores took 15-50 s for the same two jobs. One thread a
+    # job (inherited by the engine's processes) keeps the test's time steady.
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     found = submitit.AutoExecutor(folder=cache / "submitit", cluster="local")
     found.update_parameters(timeout_min=10)
     return found

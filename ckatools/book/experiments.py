@@ -330,7 +330,12 @@ def largest(runs: Sequence[Run]) -> list[Run]:
 
 def judged(verdict: Verdict, *series: Sequence[Run]) -> Verdict:
     """``verdict`` in its regime (:func:`ckatools.analysis.verdicts.in_regime`), decided by the
-    fit of the largest networks of each of ``series`` (the runs of one figure's rows)."""
+    fit of the largest networks of each of ``series``.
+
+    The rule every chapter follows: ``series`` are the networks the verdict's numbers were
+    computed from, one argument per row of the figure. A trend passes its whole series (Fig. 1:
+    the depth and the width series); a figure computed on a few chosen networks (Figs. 4 and 5)
+    passes those, so its gate is their fit and not that of a larger network it never looked at."""
     deciding = {
         f"{r.config.label} {fraction_label(r.config.fraction)} s{r.config.seed}": (
             r.results.train_accuracy
