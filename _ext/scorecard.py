@@ -97,7 +97,9 @@ def profile(notebook: Path) -> str:
 
 BRIEF = 400  # characters: longer evidence is cut to its tally in the boxes and the scorecard
 TALLY = re.compile(
-    r"(?P<head>.*?\d+ of \d+ hold, \d+ against), (?P<rest>\d+ cannot tell) \((?P<parts>.*)\)$"
+    r"(?P<head>.*?\d+ of \d+ hold, \d+ against), "
+    r"(?P<rest>\d+ cannot tell(?:; \d+ of those \d+ decide after Holm-Sidak over \d+ parts)?) "
+    r"\((?P<parts>.*)\)$"
 )
 
 
@@ -167,8 +169,9 @@ class Scorecard(Directive):
             "In this build: "
             + "; ".join(f"**{o}** {counts[o]}" for o in OUTCOMES if counts[o])
             + ". *Not reproduced* means some part of the claim goes against the paper beyond "
-            "its uncertainty (the data say otherwise); *inconclusive* means no part is clear of "
-            "its uncertainty (the data cannot tell); *not testable* means the claim is about "
+            "its uncertainty, corrected for the number of parts (the data say otherwise); "
+            "*inconclusive* means no part is clear of its uncertainty after that correction "
+            "(the data cannot tell); *not testable* means the claim is about "
             "networks that fit their training data and the ones that decide it here do not (the "
             "outcome their cells printed is shown beside it).",
             "",

@@ -23,10 +23,12 @@ __all__ = [
     "can_reach_95",
     "rho_interval",
     "rho_chance",
+    "rho_null",
     "holm_sidak",
     "Welch",
     "welch",
     "t_quantile",
+    "t_tail",
 ]
 
 
@@ -104,14 +106,23 @@ def rho_chance(
     NaN when rho is undefined (one level, or constant scores) and when the design cannot reach
     5 % at all (:func:`can_reach_95`: the most ordered assignment is itself too common).
     """
+    null = rho_null(xs, ys, resamples=resamples, seed=seed)
+    return float("nan") if null is None else float(np.quantile(np.abs(null), 0.95))
+
+
+def rho_null(
+    xs: Sequence[float], ys: Sequence[float], *, resamples: int = 2000, seed: int = 0
+) -> np.ndarray | None:
+    """Spearman's rho over these networks with the scores shuffled among them, ``resamples``
+    times: the permutation null of :func:`rho_chance`. None where it gives none (the cases
+    where :func:`rho_chance` is NaN)."""
     xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     if len(xs) != len(ys):
         raise ValueError(f"{len(xs)} levels for {len(ys)} scores")
     if not math.isfinite(spearman(xs, ys)) or not can_reach_95(xs):
-        return float("nan")
+        return None
     rng = np.random.default_rng(seed)
-    null = np.array([spearman(xs, rng.permutation(ys)) for _ in range(resamples)])
-    return float(np.quantile(np.abs(null), 0.95))
+    return np.array([spearman(xs, rng.permutation(ys)) for _ in range(resamples)])
 
 
 def holm_sidak(pvalues) -> np.ndarray:
@@ -139,6 +150,13 @@ def t_quantile(probability: float, df: float) -> float:
     return float(stats.t.ppf(probability, df))
 
 
+def t_tail(t: float, df: float) -> float:
+    """P(T > t) for Student's t with ``df`` degrees of freedom: a one-sided p-value."""
+    from scipy import stats
+
+    return float(stats.t.sf(t, df))
+
+
 @dataclass(frozen=True)
 class Welch:
     """mean(a) - mean(b), its standard error and Welch-Satterthwaite degrees of freedom."""
@@ -150,6 +168,12 @@ class Welch:
     def half_width(self, level: float = 0.95) -> float:
         """Half-width of the two-sided ``level`` interval (t quantile, ``df`` degrees)."""
         return t_quantile(0.5 + level / 2, self.df) * self.se
+
+    def p(self, null: float = 0.0) -> float:
+        """Two-sided p-value of "the difference is ``null``" (NaN without a standard error)."""
+        if not self.se > 0:
+            return math.nan
+        return 2 * t_tail(abs(self.difference - null) / self.se, self.df)
 
 
 def welch(a: Sequence[float], b: Sequence[float] | None = None) -> Welch:

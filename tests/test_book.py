@@ -283,7 +283,8 @@ def test_the_scorecard_lists_every_verdict_of_every_chapter():
     assert scorecard.brief(long) == (
         "PC1 explains more variance inside: 10 of 30 hold, 10 against (network 0, network 3, "
         "network 6, network 9, network 12, network 15, network 18, network 21, network 24, "
-        "network 27), 10 cannot tell; each part is listed at the figure"
+        "network 27), 10 cannot tell; 0 of those 20 decide after Holm-Sidak over 30 parts; "
+        "each part is listed at the figure"
     )
     short = checks_verdict("Fig. 3", "a claim", {"one part": Check(0.3, 0.1)}).evidence
     assert scorecard.brief(short) == short

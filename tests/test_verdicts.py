@@ -14,11 +14,13 @@ from ckatools.analysis.verdicts import (
     Verdict,
     checks_verdict,
     contrast_check,
+    deciding,
     equivalent,
     exact,
     interval,
     mean_above,
     mean_difference,
+    normal,
     not_run,
     outcome,
     presence_verdict,
@@ -64,13 +66,65 @@ def test_a_presence_verdict_names_what_each_no_means():
 
 
 def test_the_rule_separates_refuted_from_too_noisy():
-    holds, against, unsure = Check(1, 0.5), Check(-1, 0.5), Check(0.1, 0.5)
+    holds, against, unsure = Check(1, 0.5, p=0.001), Check(-1, 0.5, p=0.001), Check(0.1, 0.5, p=0.8)
     assert outcome([holds, holds]) == "reproduced"
     assert outcome([holds, unsure]) == "partly reproduced"
     assert outcome([holds, against]) == "not reproduced"
     assert outcome([unsure, against]) == "not reproduced"
     assert outcome([unsure, unsure]) == "inconclusive"
     assert outcome([]) == "inconclusive"
+
+
+def test_one_part_in_many_does_not_decide_a_claim_alone():
+    """Issue 27: one part of 18 going against made Fig. D.5 "not reproduced". Of 18 parts on a
+    true claim, one goes against it by chance at up to 37 %; after the Holm-Sidak step-down a
+    part decides only with a p-value that chance rarely gives over 18 parts."""
+    strong, against, unsure = Check(1, 0.5, p=0.001), Check(-1, 0.5, p=0.02), Check(0.1, 0.5, p=0.6)
+    many = [strong] * 7 + [against] + [unsure] * 10
+    assert outcome(many) == "partly reproduced"  # the first rule said "not reproduced"
+    assert deciding(many) == [True] * 7 + [False] * 11
+    clear_against = Check(-1, 0.1, p=1e-10)  # beyond any correction
+    assert outcome([strong] * 7 + [clear_against] + [unsure] * 10) == "not reproduced"
+    assert outcome([against] + [unsure] * 17) == "inconclusive"
+    # two parts: the step-down compares the larger p-value with 5 % itself
+    assert outcome([Check(1, 0.5, p=0.01), Check(-1, 0.5, p=0.04)]) == "not reproduced"
+    assert outcome([Check(1, 0.5, p=0.03), Check(-1, 0.5, p=0.04)]) == "inconclusive"
+    # an exact part is no chance finding: one "no" decides however many parts there are
+    assert outcome([exact(False)] + [Check(1, 0.5, p=0.03)] * 17) == "not reproduced"
+    assert outcome([exact(True)] + [unsure] * 17) == "partly reproduced"
+    # a part known only by its interval decides alone, and never among several
+    assert (
+        outcome([Check(1, 0.5)]) == "reproduced" and outcome([Check(-1, 0.5)]) == "not reproduced"
+    )
+    assert outcome([Check(-1, 0.5), unsure]) == "inconclusive"
+    line = checks_verdict("Fig. D.5", "PC1", {f"n{i}": c for i, c in enumerate(many)})
+    assert (
+        "7 of 18 hold, 1 against, 10 cannot tell; 7 of those 8 decide after Holm-Sidak over 18"
+        in (line.evidence)
+    )
+
+
+def test_alone_a_part_decides_exactly_when_its_p_value_is_below_5_percent():
+    """Each kind of part's p-value is the test its interval makes (Welch's t, one sample, two
+    one-sided tests, a permutation of Spearman's rho, a normal estimate): alone, it holds or goes
+    against exactly when p < 0.05, so that the step-down adjusts the test the line prints."""
+    rng = np.random.default_rng(0)
+    kinds = {"welch": [], "mean_above": [], "equivalent": [], "rank": [], "normal": []}
+    for shift in np.linspace(-2, 2, 41):
+        a, b = rng.normal(shift, 1, 40), rng.normal(0, 1, 4)
+        kinds["welch"].append(mean_difference(a, b))
+        kinds["mean_above"].append(mean_above(a, 0.3))
+        kinds["equivalent"].append(equivalent(a, rng.normal(0, 1, 40), margin=1.0))
+        kinds["normal"].append(normal(shift, 0.9))
+        xs = np.repeat([1.0, 2.0, 3.0], 3)
+        kinds["rank"].append(rank_check(xs, xs * shift + rng.normal(0, 1, 9), seed=1)[1])
+    for kind, parts in kinds.items():
+        states = {part.state for part in parts}
+        assert {"holds", "cannot tell"} <= states, kind
+        for part in parts:
+            assert (part.state != "cannot tell") == (part.p < 0.05), (kind, part)
+    welch_p = stats.ttest_ind([1.0, 2.0, 3.5], [0.1, 0.4, 0.3, 0.2], equal_var=False).pvalue
+    assert mean_difference([1.0, 2.0, 3.5], [0.1, 0.4, 0.3, 0.2]).p == pytest.approx(welch_p)
 
 
 def test_welch_difference_matches_scipy():

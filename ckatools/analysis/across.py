@@ -169,7 +169,8 @@ def depth_alignment(
         null[i] = np.abs(own - matrix[:, order].argmax(1) / (cols - 1)).mean()
     low, median, high = np.percentile(null, [2.5, 50, 97.5])
     half = median - low if observed <= median else high - median
-    return observed, Check(float(median - observed), float(half))
+    tail = min(np.mean(null <= observed), np.mean(null >= observed))  # one side of the null
+    return observed, Check(float(median - observed), float(half), p=float(min(1.0, 2 * tail)))
 
 
 def fig_e1_checks(result: CKAResult) -> tuple[float, float, dict[str, Check]]:

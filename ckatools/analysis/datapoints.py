@@ -117,7 +117,9 @@ def shared_source(top: np.ndarray, sources: np.ndarray) -> tuple[int, float, flo
     best = int(counts.argmax())
     share, base = counts[best] / len(top), float(np.mean(sources == best))
     z = float(stats.norm.ppf(1 - 0.025 / kinds))
-    return best, float(share), base, Check(share - base, z * np.sqrt(base * (1 - base) / len(top)))
+    sd = np.sqrt(base * (1 - base) / len(top))
+    p = min(1.0, kinds * 2 * stats.norm.sf(abs(share - base) / sd)) if sd > 0 else float("nan")
+    return best, float(share), base, Check(share - base, z * sd, p=float(p))
 
 
 def translated(x, mask, distance: float, *, seed: int = 0) -> np.ndarray:

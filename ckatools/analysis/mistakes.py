@@ -33,6 +33,7 @@ from ckatools.analysis.verdicts import (
     checks_verdict,
     equivalent,
     interval,
+    normal,
     rank_check,
 )
 from ckatools.stats import Z95, holm_sidak, welch
@@ -205,6 +206,7 @@ def excess_dispersion(
 
     draws = [excess(*map(resample, groups)) for _ in range(resamples)]
     low, high = np.percentile(draws, [2.5, 97.5])
+    tail = min(np.mean(np.less_equal(draws, 0)), np.mean(np.greater_equal(draws, 0)))
     pair_value, baseline_value = dispersion(*groups[:2]), dispersion(*groups[2:])
     return dict(
         pair=pair_value,
@@ -212,6 +214,7 @@ def excess_dispersion(
         excess=pair_value - baseline_value,
         low=float(low),
         high=float(high),
+        p=float(min(1.0, 2 * tail)),  # the percentile interval's test of "no excess"
         ratio=pair_value / baseline_value if baseline_value > 0 else float("inf"),
     )
 
@@ -377,8 +380,8 @@ class Comparison:
         }
         held_out = {
             f"they differ on the other half (gap {self.split['held_out']:.2f}, 95 % lower bound "
-            f"{self.split['held_out'] - Z95 * self.split['held_out_se']:.2f})": Check(
-                self.split["held_out"], Z95 * self.split["held_out_se"]
+            f"{self.split['held_out'] - Z95 * self.split['held_out_se']:.2f})": normal(
+                self.split["held_out"], self.split["held_out_se"]
             )
         }
         fig7_parts, f1_parts = [accuracy], [held_out]
@@ -411,7 +414,7 @@ class Comparison:
         d, whose = self.dispersion, self._baseline_name(named)
         return {
             f"per-example scatter above {whose}'s ({d['ratio']:.1f}x; excess "
-            f"{d['excess']:.4f})": interval(d["low"], d["high"]),
+            f"{d['excess']:.4f})": interval(d["low"], d["high"], d["p"]),
             f"more classes differ than in {whose} ({differ} vs {baseline_differ} of "
             f"{len(self.classes)})": differ > baseline_differ,
         }
@@ -424,8 +427,8 @@ class Comparison:
         )
         return {
             f"by more than {self._baseline_name(named)}'s picks ({base_gap:.2f} on "
-            f"{len(base['examples'])} examples)": Check(
-                s["held_out"] - base_gap, Z95 * float(np.hypot(s["held_out_se"], base_se))
+            f"{len(base['examples'])} examples)": normal(
+                s["held_out"] - base_gap, float(np.hypot(s["held_out_se"], base_se))
             ),
         }
 
@@ -506,13 +509,13 @@ def gain_where_often_right(
             for _ in range(resamples)
         ]
     )
-    uncertainty = Z95 * float(np.std(spread[np.isfinite(spread)], ddof=1))
+    se = float(np.std(spread[np.isfinite(spread)], ddof=1))
     pooled_inside, pooled_outside = sums.sum(1) / counts.sum(1)
     return dict(
         examples=int(round(inside.sum() / n)),
         inside=float(pooled_inside) if counts[0].sum() else float("nan"),
         outside=float(pooled_outside) if counts[1].sum() else float("nan"),
-        check=Check(value, uncertainty if np.isfinite(value) else float("nan")),
+        check=normal(value, se) if np.isfinite(value) else Check(value, float("nan")),
     )
 
 

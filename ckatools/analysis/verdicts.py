@@ -8,12 +8,21 @@ A claim is made of *parts*, and each part is a comparison the claim predicts to 
 measured with its own uncertainty (a :class:`Check`: a value and the half-width of its 95 %
 interval). A part *holds* when its interval lies above zero, goes *against* the claim when it
 lies below zero, and *cannot tell* otherwise; a NaN cannot tell, it never counts as a "no".
-The parts decide the outcome:
+
+A part *decides* the claim, for or against, only beyond chance. Alone, a part that holds or
+goes against decides: its interval is a test at 5 %. Of many parts, some land outside zero by
+chance alone: of 18 parts on a true claim, one goes against it by chance at up to 37 %
+(1 - 0.975^18). So when a claim has several parts with intervals, each part's p-value (of "its
+value is zero", the test its interval makes) is adjusted by the Holm-Sidak step-down over
+those parts (:func:`ckatools.stats.holm_sidak`, 5 % family-wise), and a part decides when it
+holds or goes against and its adjusted p-value is below 5 % (:func:`deciding`). An exact part
+(a yes/no with no uncertainty, such as "this network has a block") is no chance finding: it
+decides alone. The outcome:
 
 * every part holds: **reproduced**;
-* some hold and none goes against: **partly reproduced**;
-* some part goes against the claim (the data say otherwise): **not reproduced**;
-* none holds and none goes against (the data cannot tell): **inconclusive**;
+* some part that holds decides and none that goes against does: **partly reproduced**;
+* some part that goes against the claim decides (the data say otherwise): **not reproduced**;
+* no part decides (the data cannot tell): **inconclusive**;
 * a claim of stated checks none of which could be computed at all: **not testable**.
 
 The parts of the three kinds of claim:
@@ -52,13 +61,16 @@ from ckatools.analysis.claims import CAPACITY
 from ckatools.page import signed
 from ckatools.stats import (
     Z95,
-    rho_chance,
+    holm_sidak,
+    rho_null,
     spearman,
     t_quantile,
+    t_tail,
     welch,
 )
 
 __all__ = [
+    "FAMILY_ERROR",
     "UNVERDICTED",
     "Verdict",
     "Check",
@@ -73,6 +85,8 @@ __all__ = [
     "rank_check",
     "exact",
     "outcome",
+    "deciding",
+    "normal",
     "trend_verdict",
     "presence_verdict",
     "checks_verdict",
@@ -92,6 +106,9 @@ OUTCOMES = (
 # The paper's regime: a network fits its training data at this unaugmented training accuracy
 # (the paper trains 300 epochs to about 100 %; ckatools.study's stage 6 chose its regime by it).
 FIT = 0.99
+# How often the parts of a claim may decide it, for or against, by chance alone: what one 95 %
+# interval allows one part (see deciding()).
+FAMILY_ERROR = 0.05
 # The paper's other figures and tables: what each shows, and where the book shows it without a
 # verdict line (or why it cannot rebuild it). The scorecard lists them under the verdicts.
 UNVERDICTED: dict[str, tuple[str, str]] = {
@@ -123,13 +140,25 @@ LINE = re.compile(
 
 @dataclass(frozen=True)
 class Check:
-    """One part of a claim: a value the claim predicts to be positive and the half-width of its
-    95 % interval (0 for an exact comparison)."""
+    """One part of a claim: a value the claim predicts to be positive, the half-width of its
+    95 % interval (0 for an exact comparison), and the p-value of the test the interval makes
+    ("the value is zero"; one-sided for an equivalence test): alone, the part holds or goes
+    against when p < 0.05. A part known only by its interval (p NaN) counts as p = 0.05, the
+    weakest evidence that decides alone, which never decides among several parts."""
 
     value: float
     uncertainty: float = 0.0
     from_interval: bool = False  # made by interval(): value is the midpoint, not an estimate
     chance: bool = False  # uncertainty is what chance gives the value (a permutation band)
+    p: float = math.nan
+
+    @property
+    def tested(self) -> bool:
+        """Whether the part is a test with an interval (what the Holm-Sidak step-down counts):
+        not an exact part (no uncertainty), nor one that cannot tell whatever the data
+        (undefined, or too few values for an interval)."""
+        finite = math.isfinite(self.value) and math.isfinite(self.uncertainty)
+        return finite and self.uncertainty > 0
 
     @property
     def state(self) -> str:
@@ -159,6 +188,15 @@ class Check:
         return f"{signed(self.value)} ± {self.uncertainty:.3f}"
 
 
+def normal(value: float, se: float) -> Check:
+    """The part "``value`` is positive", an estimate with standard error ``se`` whose
+    distribution is about normal (a large sample, a bootstrap): its 95 % interval and p-value."""
+    from scipy import stats
+
+    p = 2 * stats.norm.sf(abs(value) / se) if se > 0 else math.nan
+    return Check(value, Z95 * se, p=float(p))
+
+
 def exact(answer: bool | None) -> Check:
     """An exact yes/no part (``None``, unknown: cannot tell)."""
     return Check(float("nan")) if answer is None else Check(1.0 if answer else -1.0)
@@ -169,19 +207,20 @@ def mean_difference(values_a: Sequence[float], values_b: Sequence[float]) -> Che
     Welch-Satterthwaite degrees of freedom: with three networks a side it is about 2.8 standard
     errors, not 1.96), NaNs dropped; a side with fewer than two values cannot tell."""
     found = welch(values_a, values_b)
-    return Check(found.difference, found.half_width() if found.se > 0 else found.se)
+    return Check(found.difference, found.half_width() if found.se > 0 else found.se, p=found.p())
 
 
-def interval(low: float, high: float) -> Check:
-    """The part "this quantity is positive", from its 95 % interval [low, high]."""
-    return Check((low + high) / 2, (high - low) / 2, from_interval=True)
+def interval(low: float, high: float, p: float = math.nan) -> Check:
+    """The part "this quantity is positive", from its 95 % interval [low, high] (and the
+    p-value of the test it makes, where known)."""
+    return Check((low + high) / 2, (high - low) / 2, from_interval=True, p=p)
 
 
 def mean_above(values: Sequence[float], level: float = 0.0) -> Check:
     """mean(values) - level with the half-width of its 95 % t interval, NaNs dropped."""
     found = welch(values)
     half = found.half_width() if found.se > 0 else found.se
-    return Check(found.difference - level, half)
+    return Check(found.difference - level, half, p=found.p(level))
 
 
 def equivalent(values_a: Sequence[float], values_b: Sequence[float] | None, margin: float) -> Check:
@@ -192,8 +231,11 @@ def equivalent(values_a: Sequence[float], values_b: Sequence[float] | None, marg
     equivalence: it is what too few networks give too. With ``values_b`` None, "the mean of a is
     within ``margin`` of zero" (one-sample t)."""
     found = welch(values_a, values_b)
-    half = t_quantile(0.95, found.df) * found.se if found.se > 0 else found.se
-    return Check(margin - abs(found.difference), half)
+    if not found.se > 0:
+        return Check(margin - abs(found.difference), found.se)
+    value = margin - abs(found.difference)
+    p = t_tail(abs(value) / found.se, found.df)  # one-sided: the larger of TOST's two p-values
+    return Check(value, t_quantile(0.95, found.df) * found.se, p=p)
 
 
 def contrast_check(matrix, start: int, end: int) -> Check:
@@ -214,26 +256,51 @@ def rank_check(xs: Sequence[float], ys: Sequence[float], *, seed: int = 0) -> tu
     cannot tell in between, or when the design cannot reach 5 %
     (:func:`ckatools.stats.can_reach_95`)."""
     rho = spearman(xs, ys)
-    return rho, Check(rho, rho_chance(xs, ys, seed=seed), chance=True)
+    null = rho_null(xs, ys, seed=seed)
+    if null is None:
+        return rho, Check(rho, math.nan, chance=True)
+    p = (1 + np.sum(np.abs(null) >= abs(rho) - 1e-12)) / (1 + len(null))  # permutation p-value
+    return rho, Check(rho, float(np.quantile(np.abs(null), 0.95)), chance=True, p=float(p))
+
+
+def deciding(parts: Sequence[Check]) -> list[bool]:
+    """Which of ``parts`` decide the claim (the module's rule): an exact part that holds or goes
+    against; a tested part that does, alone, or, among several tested parts, with a p-value
+    still below :data:`FAMILY_ERROR` after the Holm-Sidak step-down over them (a part whose
+    p-value is unknown counts as p = 0.05)."""
+    tested = [i for i, part in enumerate(parts) if part.tested]
+    found = [part.state != "cannot tell" and not part.tested for part in parts]
+    p = [parts[i].p if math.isfinite(parts[i].p) else FAMILY_ERROR for i in tested]
+    for i, adjusted in zip(tested, holm_sidak(p)):
+        clear = parts[i].state != "cannot tell"
+        found[i] = clear and (len(tested) == 1 or bool(adjusted < FAMILY_ERROR))
+    return found
 
 
 def outcome(parts: Sequence[Check]) -> str:
-    """The module's rule: every part holds, reproduced; some hold and none goes against, partly
-    reproduced; some goes against, not reproduced; otherwise inconclusive."""
-    states = [p.state for p in parts]
-    if "against" in states:
+    """The module's rule: every part holds, reproduced; a part that goes against decides, not
+    reproduced; a part that holds decides, partly reproduced; otherwise inconclusive
+    (:func:`deciding`)."""
+    decide = [part.state for part, d in zip(parts, deciding(parts)) if d]
+    if "against" in decide:
         return "not reproduced"
-    if states and all(s == "holds" for s in states):
+    if parts and all(part.state == "holds" for part in parts):
         return "reproduced"
-    return "partly reproduced" if "holds" in states else "inconclusive"
+    return "partly reproduced" if "holds" in decide else "inconclusive"
 
 
 def _tally(parts: Sequence[Check]) -> str:
     states = [p.state for p in parts]
-    return (
+    text = (
         f"{states.count('holds')} of {len(states)} hold, {states.count('against')} against, "
         f"{states.count('cannot tell')} cannot tell"
     )
+    clear = sum(p.state != "cannot tell" for p in parts)
+    decide = sum(deciding(parts))
+    if decide < clear:  # say why a part that holds or goes against does not decide
+        tested = sum(p.tested for p in parts)
+        text += f"; {decide} of those {clear} decide after Holm-Sidak over {tested} parts"
+    return text
 
 
 @dataclass(frozen=True, repr=False)
@@ -265,8 +332,9 @@ class Verdict:
             return "Every part of the claim holds beyond its uncertainty in this run."
         if self.outcome == "partly reproduced":
             return (
-                "Some parts of the claim hold beyond their uncertainty and none goes against "
-                "it; the others are too noisy to tell."
+                "Some parts of the claim hold beyond their uncertainty, more than chance gives "
+                "over all its parts, and none goes against it as clearly; the others are too "
+                "noisy to tell."
             )
         if self.outcome == "not reproduced":
             return (
@@ -276,8 +344,8 @@ class Verdict:
             )
         if self.outcome == "inconclusive":
             return (
-                "This run cannot tell: no part of the claim is clear of its uncertainty, "
-                "for or against."
+                "This run cannot tell: no part of the claim is clear of its uncertainty, for or "
+                "against, by more than chance gives over all its parts."
             )
         if self.outcome == "not testable" and _UNFIT in self.evidence:
             return (
