@@ -24,6 +24,9 @@ __all__ = [
     "rho_interval",
     "rho_chance",
     "rho_null",
+    "null_p",
+    "null_band",
+    "resampled_test",
     "holm_sidak",
     "Welch",
     "welch",
@@ -107,7 +110,7 @@ def rho_chance(
     5 % at all (:func:`can_reach_95`: the most ordered assignment is itself too common).
     """
     null = rho_null(xs, ys, resamples=resamples, seed=seed)
-    return float("nan") if null is None else float(np.quantile(np.abs(null), 0.95))
+    return float("nan") if null is None else null_band(null)
 
 
 def rho_null(
@@ -123,6 +126,38 @@ def rho_null(
         return None
     rng = np.random.default_rng(seed)
     return np.array([spearman(xs, rng.permutation(ys)) for _ in range(resamples)])
+
+
+def null_p(null: np.ndarray, value: float) -> float:
+    """Two-sided permutation p-value of ``value`` against the draws ``null`` of its statistic
+    under "no effect": (1 + k) / (N + 1), k the draws at least as large in size (never 0: the
+    observed assignment is one of those chance could give)."""
+    size = np.abs(np.asarray(null, dtype=float))
+    return float((1 + np.sum(size >= abs(value))) / (len(size) + 1))
+
+
+def null_band(null: np.ndarray) -> float:
+    """What chance gives a statistic's size at the two-sided 5 % level: the order statistic of
+    |``null``| that the size must exceed for :func:`null_p` to fall below 0.05 (inf when no
+    value can, too few draws)."""
+    size = np.sort(np.abs(np.asarray(null, dtype=float)))
+    index = math.floor(0.95 * (len(size) + 1))  # beyond it, at most 5 % (N + 1) - 1 draws
+    return float(size[index]) if index < len(size) else math.inf
+
+
+def resampled_test(draws: Sequence[float], point: float = 0.0) -> tuple[float, float, float]:
+    """A two-sided test at 5 % of "the draws' centre is ``point``" from resamples (a bootstrap
+    of an estimate, with ``point`` 0; or a permutation null, with ``point`` the observed value),
+    and the interval that makes the same test. Returns (low, high, p): p = 2 (1 + k) / (N + 1),
+    k the draws on the far side of ``point`` (at most 1), and ``point`` lies below low or above
+    high exactly when p < 0.05 (low and high are order statistics of the draws, not
+    interpolated percentiles, so that the interval and the p-value never disagree)."""
+    d = np.sort(np.asarray(draws, dtype=float))
+    d = d[np.isfinite(d)]
+    k = math.ceil(0.025 * (len(d) + 1) - 1)  # at most k - 1 draws beyond an end
+    low, high = (float(d[k - 1]), float(d[len(d) - k])) if k >= 1 else (-math.inf, math.inf)
+    far = min(np.sum(d <= point), np.sum(d >= point))
+    return low, high, float(min(1.0, 2 * (1 + far) / (len(d) + 1)))
 
 
 def holm_sidak(pvalues) -> np.ndarray:

@@ -27,7 +27,7 @@ from ckatools.analysis.verdicts import (
     rank_check,
     trend_verdict,
 )
-from ckatools.stats import rho_chance
+from ckatools.stats import null_band, null_p, resampled_test, rho_chance
 
 UP = ([1, 1, 1, 2, 2, 2, 3, 3, 3], [0.1, 0.11, 0.12, 0.2, 0.21, 0.22, 0.3, 0.31, 0.32])
 DOWN = (UP[0], UP[1][::-1])
@@ -102,6 +102,34 @@ def test_one_part_in_many_does_not_decide_a_claim_alone():
         "7 of 18 hold, 1 against, 10 cannot tell; 7 of those 8 decide after Holm-Sidak over 18"
         in (line.evidence)
     )
+
+
+def test_a_verdict_names_only_the_parts_that_decide_and_explains_the_others():
+    against, unsure = Check(-1, 0.5, p=0.02), Check(0.1, 0.5, p=0.6)
+    line = checks_verdict(
+        "Fig. 4", "a claim", {"a": against, **{f"u{i}": unsure for i in range(5)}}
+    )
+    assert line.outcome == "inconclusive" and line.against == ()
+    assert "0 of those 1 decide after Holm-Sidak over 6 parts" in line.evidence
+    strong = checks_verdict("Fig. 4", "a claim", {"a": Check(-1, 0.1, p=1e-9), "b": unsure})
+    assert strong.outcome == "not reproduced" and strong.against == ("a",)
+    every = checks_verdict("Fig. 4", "a claim", {f"h{i}": Check(1, 0.5) for i in range(6)})
+    assert every.outcome == "reproduced" and "decide after" not in every.evidence  # no correction
+
+
+@pytest.mark.parametrize("n", [19, 999, 2000])
+def test_resampled_intervals_and_p_values_make_the_same_test(n):
+    """The order statistics of resampled_test and null_band against their p-values at every
+    draw and between draws, where interpolated percentiles would disagree at the ends."""
+    draws = np.random.default_rng(n).normal(0.3, 1, n)
+    low, high, _ = resampled_test(draws)
+    band = null_band(draws)
+    ordered = np.sort(draws)
+    for point in np.concatenate([ordered, (ordered[1:] + ordered[:-1]) / 2, [-9.0, 9.0]]):
+        p = resampled_test(draws, point)[2]
+        assert (point < low or point > high) == (p < 0.05), (point, p)
+        assert (abs(point) > band) == (null_p(draws, point) < 0.05), point
+    assert null_p(draws, 99.0) == 1 / (n + 1)  # never 0
 
 
 def test_alone_a_part_decides_exactly_when_its_p_value_is_below_5_percent():

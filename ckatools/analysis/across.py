@@ -22,7 +22,7 @@ import numpy as np
 from ckatools.analysis.blocks import Block
 from ckatools.analysis.verdicts import Check, mean_above, rank_check
 from ckatools.capture import CKAResult, PopulationCKA
-from ckatools.stats import split_means
+from ckatools.stats import resampled_test, split_means
 
 __all__ = [
     "corresponding_layers",
@@ -153,10 +153,11 @@ def depth_alignment(
     than chance": the null shuffles the order of B's layers (its columns) and matches again.
 
     The part's value is the null's median offset minus the observed one, and its half-width the
-    distance from the median to the null's 2.5 % quantile (for an offset below the median) or to
-    its 97.5 % quantile (above it): it holds when the observed offset is below the null's 2.5 %
-    quantile, goes against when it is above its 97.5 % quantile (layers match at opposite
-    depths), and cannot tell otherwise, a two-sided test at 5 %.
+    distance from the median to the null's low end (for an offset below the median) or to its
+    high end (above it), about its 2.5 % and 97.5 % quantiles
+    (:func:`ckatools.stats.resampled_test`, with the permutation p-value): it holds when the
+    observed offset is below the low end, goes against when it is above the high end (layers
+    match at opposite depths), and cannot tell otherwise, a two-sided test at 5 %.
     """
     own, match = best_matches(result)
     observed = float(np.abs(own - match).mean())
@@ -167,10 +168,10 @@ def depth_alignment(
     for i in range(resamples):
         order = rng.permutation(cols)  # column c of the shuffled matrix is B's layer order[c]
         null[i] = np.abs(own - matrix[:, order].argmax(1) / (cols - 1)).mean()
-    low, median, high = np.percentile(null, [2.5, 50, 97.5])
+    low, high, p = resampled_test(null, observed)
+    median = float(np.median(null))
     half = median - low if observed <= median else high - median
-    tail = min(np.mean(null <= observed), np.mean(null >= observed))  # one side of the null
-    return observed, Check(float(median - observed), float(half), p=float(min(1.0, 2 * tail)))
+    return observed, Check(median - observed, float(half), p=p)
 
 
 def fig_e1_checks(result: CKAResult) -> tuple[float, float, dict[str, Check]]:

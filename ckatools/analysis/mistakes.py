@@ -36,7 +36,7 @@ from ckatools.analysis.verdicts import (
     normal,
     rank_check,
 )
-from ckatools.stats import Z95, holm_sidak, welch
+from ckatools.stats import Z95, holm_sidak, resampled_test, welch
 from ckatools.training import TRAINED_ACCURACY
 
 __all__ = [
@@ -205,8 +205,7 @@ def excess_dispersion(
         return g[rng.integers(0, len(g), len(g))]
 
     draws = [excess(*map(resample, groups)) for _ in range(resamples)]
-    low, high = np.percentile(draws, [2.5, 97.5])
-    tail = min(np.mean(np.less_equal(draws, 0)), np.mean(np.greater_equal(draws, 0)))
+    low, high, p = resampled_test(draws)
     pair_value, baseline_value = dispersion(*groups[:2]), dispersion(*groups[2:])
     return dict(
         pair=pair_value,
@@ -214,7 +213,7 @@ def excess_dispersion(
         excess=pair_value - baseline_value,
         low=float(low),
         high=float(high),
-        p=float(min(1.0, 2 * tail)),  # the percentile interval's test of "no excess"
+        p=p,  # the percentile interval's test of "no excess"
         ratio=pair_value / baseline_value if baseline_value > 0 else float("inf"),
     )
 

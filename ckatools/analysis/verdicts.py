@@ -5,9 +5,10 @@ Every paper figure a chapter rebuilds prints exactly one line
     Verdict (Fig. 2): inconclusive - block extent rises with less data: 0 of 3 series ...
 
 A claim is made of *parts*, and each part is a comparison the claim predicts to be positive,
-measured with its own uncertainty (a :class:`Check`: a value and the half-width of its 95 %
-interval). A part *holds* when its interval lies above zero, goes *against* the claim when it
-lies below zero, and *cannot tell* otherwise; a NaN cannot tell, it never counts as a "no".
+measured with its own uncertainty (a :class:`Check`: a value, the half-width of its 95 %
+interval, and the p-value of the test that interval makes). A part *holds* when its interval
+lies above zero, goes *against* the claim when it lies below zero, and *cannot tell*
+otherwise; a NaN cannot tell, it never counts as a "no".
 
 A part *decides* the claim, for or against, only beyond chance. Alone, a part that holds or
 goes against decides: its interval is a test at 5 %. Of many parts, some land outside zero by
@@ -62,6 +63,8 @@ from ckatools.page import signed
 from ckatools.stats import (
     Z95,
     holm_sidak,
+    null_band,
+    null_p,
     rho_null,
     spearman,
     t_quantile,
@@ -259,8 +262,7 @@ def rank_check(xs: Sequence[float], ys: Sequence[float], *, seed: int = 0) -> tu
     null = rho_null(xs, ys, seed=seed)
     if null is None:
         return rho, Check(rho, math.nan, chance=True)
-    p = (1 + np.sum(np.abs(null) >= abs(rho) - 1e-12)) / (1 + len(null))  # permutation p-value
-    return rho, Check(rho, float(np.quantile(np.abs(null), 0.95)), chance=True, p=float(p))
+    return rho, Check(rho, null_band(null), chance=True, p=null_p(null, rho))
 
 
 def deciding(parts: Sequence[Check]) -> list[bool]:
@@ -297,7 +299,8 @@ def _tally(parts: Sequence[Check]) -> str:
     )
     clear = sum(p.state != "cannot tell" for p in parts)
     decide = sum(deciding(parts))
-    if decide < clear:  # say why a part that holds or goes against does not decide
+    every = bool(parts) and all(s == "holds" for s in states)  # needs no correction: reproduced
+    if decide < clear and not every:  # say why a part that holds or goes against does not decide
         tested = sum(p.tested for p in parts)
         text += f"; {decide} of those {clear} decide after Holm-Sidak over {tested} parts"
     return text
@@ -333,8 +336,8 @@ class Verdict:
         if self.outcome == "partly reproduced":
             return (
                 "Some parts of the claim hold beyond their uncertainty, more than chance gives "
-                "over all its parts, and none goes against it as clearly; the others are too "
-                "noisy to tell."
+                "over all its parts, and none goes against it as clearly; the others cannot "
+                "tell, or do not clear chance over that many parts."
             )
         if self.outcome == "not reproduced":
             return (
@@ -387,8 +390,7 @@ def trend_verdict(
         f"block extent rises with {claim}: {_tally(parts)} (Spearman's rho over the networks, "
         f"and the 95 % band of shuffled ones: {numbers})"
     )
-    against = tuple(name for name, (_, c) in found.items() if c.state == "against")
-    return Verdict(figure, outcome(parts), evidence, against)
+    return Verdict(figure, outcome(parts), evidence, _against(dict(zip(found, parts))))
 
 
 def presence_verdict(
@@ -416,7 +418,7 @@ def checks_verdict(figure: str, claim: str, checks: Mapping[str, Check | bool | 
     inconclusive (values measured, too noisy to tell)."""
     parts = {name: c if isinstance(c, Check) else exact(c) for name, c in checks.items()}
     listed = "; ".join(f"{name}: {c.state} ({c.describe()})" for name, c in parts.items())
-    against = tuple(name for name, c in parts.items() if c.state == "against")
+    against = _against(parts)
     if not any(math.isfinite(c.value) for c in parts.values()):
         missing = f"{claim}: none of its parts could be computed in this run"
         return Verdict(figure, "not testable", missing + (f" ({listed})" if parts else ""))
@@ -426,6 +428,12 @@ def checks_verdict(figure: str, claim: str, checks: Mapping[str, Check | bool | 
         f"{claim}: {_tally(list(parts.values()))} ({listed})",
         against,
     )
+
+
+def _against(parts: Mapping[str, Check]) -> tuple[str, ...]:
+    """The names of the parts that go against the claim and decide it (:func:`deciding`)."""
+    decide = deciding(list(parts.values()))
+    return tuple(n for (n, c), d in zip(parts.items(), decide) if d and c.state == "against")
 
 
 def not_run(figure: str, reason: str) -> Verdict:
