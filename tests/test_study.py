@@ -397,6 +397,18 @@ def test_stage7s_trends_wait_for_every_network_then_follow_the_protocol(stage7_c
     assert study.stage7_fig1(gap) is None
 
 
+def test_stage7_lists_every_network_with_its_accuracies_and_training_time(stage7_complete):
+    table = study.stage7_networks(stage7_complete)
+    assert len(table) == 27 and table.index.names == ["network", "seed"]
+    config, item = stage7_complete[-1]
+    row = table.loc[(config.label, config.seed)]
+    assert row["train acc."] == f"{item.results.train_accuracy:.1%}"
+    assert row["test acc."] == f"{item.results.accuracy:.1%}"
+    assert row["training (min)"] == round(item.results.seconds / 60)
+    waiting = study.stage7_networks([(config, None)] + stage7_complete[1:])
+    assert waiting.iloc[0]["block"] == "not measured yet" and waiting.iloc[0]["train acc."] == ""
+
+
 def test_a_result_file_serves_as_a_chapters_run_without_training():
     from ckatools.plot import stage_starts
 

@@ -331,6 +331,43 @@ def stage7_trends(
     return pd.DataFrame(rows).set_index("series")
 
 
+def stage7_networks(progress: list[tuple[TrainConfig, Measured | None]]) -> pd.DataFrame:
+    """Every network of stage 7's plan, one row each, in the plan's order: its training and
+    test accuracy, its training time (and device, where its file records one), and the block
+    the book's measure finds (``not measured yet`` for a network without a record).
+
+    ``progress``: each network of the plan with its record or None
+    (:func:`ckatools.study.stage7_progress`)."""
+    import pandas as pd
+
+    from ckatools.study.records import as_run
+
+    rows = []
+    for config, item in progress:
+        row = dict(network=config.label, seed=config.seed)
+        if item is None:
+            rows.append(dict(row, block="not measured yet"))
+            continue
+        run, results = as_run(item), item.results
+        rows.append(
+            dict(
+                row,
+                **{
+                    "train acc.": f"{results.train_accuracy:.1%}",
+                    "test acc.": f"{results.accuracy:.1%}",
+                    "training (min)": round(results.seconds / 60),
+                    "device": results.device or "not recorded",
+                    "block": run.verdict_word,
+                    "span": f"{run.block.start}-{run.block.end}" if run.block.present else "",
+                },
+            )
+        )
+    table = pd.DataFrame(rows).set_index(["network", "seed"]).fillna("")
+    if "device" in table and (table["device"].isin(["not recorded", ""])).all():
+        table = table.drop(columns="device")  # stage 7's files predate the device field
+    return table
+
+
 def stage7_fig1(progress: list[tuple[TrainConfig, Measured | None]]) -> Verdict | None:
     """Fig. 1 judged on stage 7's networks by Chapter 3's own rule (None until every network is
     measured): :func:`~ckatools.analysis.verdicts.trend_verdict` over the depth and the width
