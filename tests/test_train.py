@@ -7,7 +7,7 @@ from configs import ENTRY, SMOKE
 from ckatools import storage, training
 from ckatools.data import synthetic
 from ckatools.training import recalibrate_batchnorm, train, zoo
-from ckatools.training.loop import trained_on
+from ckatools.training.loop import resumed_epochs, trained_on
 
 
 def test_smoke_training_beats_chance_clearly():
@@ -135,6 +135,21 @@ def test_zoo_resumes_a_partial_run(cache):
     _, results = zoo.get(ENTRY, device="cpu", progress=False)
     assert results.epochs_done == 2
     assert zoo.clean() == [] and zoo.clean(partial_only=False) == [folder]
+
+
+def test_prepare_starts_its_bar_where_interrupted_runs_resume(cache, capsys):
+    checkpoint = zoo.entry_dir(ENTRY) / "checkpoint.pt"
+    train(ENTRY, device="cpu", progress=False, checkpoint=checkpoint, stop_after=1)
+    other = ENTRY.replace(seed=1)
+    assert resumed_epochs([ENTRY], checkpoint) == 1
+    assert resumed_epochs([other], checkpoint) == 0  # a checkpoint of another run
+    zoo.prepare([ENTRY, other], device="cpu", stack=1)
+    out, err = capsys.readouterr()
+    assert "resumes at epoch 1" in out and out.count("resumes") == 1
+    assert "| 1/4 [00:00<?" in err  # 1 of the 4 epochs done, before any rate
+    checkpoint.write_bytes(b"torn")
+    assert resumed_epochs([ENTRY], checkpoint) == 0
+    assert resumed_epochs([ENTRY], checkpoint.with_name("absent.pt")) == 0
 
 
 def test_snapshots_come_from_one_resumed_run_and_are_cached(cache, monkeypatch):

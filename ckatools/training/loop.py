@@ -289,6 +289,23 @@ def _read_checkpoint(path: Path | None, device: torch.device) -> dict | None:
         return None
 
 
+def _resumes(saved: dict | None, configs: list[TrainConfig]) -> bool:
+    """Whether the checkpoint ``saved`` is a run of exactly ``configs`` (one network or a stack)."""
+    return saved is not None and saved.get("configs", [saved.get("config")]) == [
+        dataclasses.asdict(c) for c in configs
+    ]
+
+
+def resumed_epochs(configs: list[TrainConfig], checkpoint: Path) -> int:
+    """The epochs a run of ``configs`` would resume from ``checkpoint`` instead of training:
+    0 where there is none, it cannot be read or it is a run of other configurations."""
+    try:
+        saved = storage.load(checkpoint, map_location="cpu") if checkpoint.exists() else None
+    except storage.CorruptFile:
+        return 0  # the run itself warns when it restarts
+    return saved["state"]["epoch"] if _resumes(saved, configs) else 0
+
+
 def train(
     config: TrainConfig,
     *,
@@ -402,9 +419,7 @@ def train_together(
     scaler = torch.amp.GradScaler(device.type, enabled=_half_dtype(device) == torch.float16)
     state = dict(epoch=0, histories=[[] for _ in configs], seconds=0.0)
     saved = _read_checkpoint(checkpoint, device)
-    if saved is not None and saved.get("configs", [saved.get("config")]) == [
-        dataclasses.asdict(c) for c in configs
-    ]:
+    if _resumes(saved, configs):
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
         schedule.load_state_dict(saved["schedule"])

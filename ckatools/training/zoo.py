@@ -36,6 +36,7 @@ from ckatools.training.loop import (
     build_model,
     default_device,
     evaluate,
+    resumed_epochs,
     train,
     train_together,
     training_data,
@@ -286,7 +287,7 @@ def _train_stack(
         todo = [c for c in configs if _read(folders[c] / "model.pt", c) is None]
         if not todo:
             return {}
-        checkpoint = folders[todo[0]] / f"stack{len(todo)}-checkpoint.pt"
+        checkpoint = _checkpoint(todo)
         tick = lambda epoch: [on_epoch(epoch) for _ in todo]
         trained = train_together(
             todo, device=device, checkpoint=checkpoint, progress=False, on_epoch=tick
@@ -295,6 +296,13 @@ def _train_stack(
             _store(config, folders[config], model, results, device)
         checkpoint.unlink(missing_ok=True)
     return {c: dict(accuracy=r.accuracy, seconds=r.seconds) for c, (_, r) in zip(todo, trained)}
+
+
+def _checkpoint(group: list[TrainConfig]) -> Path:
+    """Where a unit of :func:`prepare`'s work (a network alone, or a stack) keeps its checkpoint."""
+    if len(group) == 1:
+        return entry_dir(group[0]) / "checkpoint.pt"
+    return entry_dir(group[0]) / f"stack{len(group)}-checkpoint.pt"
 
 
 def _train_unit(
@@ -431,9 +439,6 @@ def prepare(
         storage.writable(_root())  # before the first epoch, not after it
     device = None if device is None else str(device)
     threads = max(1, torch.get_num_threads() // jobs)
-    bar = tqdm(
-        total=sum(c.epochs for c in missing), desc="training", unit="epoch", disable=not progress
-    )
 
     def record(done: dict[TrainConfig, dict]) -> None:
         for config, results in done.items():
@@ -466,6 +471,20 @@ def prepare(
         # Longest first (the LPT rule): a wide network started last would train alone on its
         # share of the threads (or its job) while the others idle.
         units.sort(key=lambda group: sum(map(cpu_seconds, group)), reverse=True)
+    # The bar starts at the epochs that checkpoints of interrupted runs resume (an engine's bar
+    # counts finished units whole, so it starts at 0).
+    resumed = [0 if executor else resumed_epochs(g, _checkpoint(g)) for g in units]
+    bar = tqdm(
+        total=sum(c.epochs for c in missing),
+        initial=sum(e * len(g) for e, g in zip(resumed, units)),
+        desc="training",
+        unit="epoch",
+        disable=not progress,
+    )
+    for epochs, group in zip(resumed, units):
+        if epochs and progress:
+            seeds = f" (stack of {len(group)} seeds)" if len(group) > 1 else ""
+            bar.write(f"  {describe(group[0])}{seeds}: resumes at epoch {epochs}")
     if executor is not None:
         submitted = [(executor.submit(_train_unit, g, device, None), g) for g in units]
         for job, group in submitted:
