@@ -279,30 +279,30 @@ def deciding(parts: Sequence[Check]) -> list[bool]:
     return found
 
 
-def outcome(parts: Sequence[Check]) -> str:
+def outcome(parts: Sequence[Check], decide: Sequence[bool] | None = None) -> str:
     """The module's rule: every part holds, reproduced; a part that goes against decides, not
-    reproduced; a part that holds decides, partly reproduced; otherwise inconclusive
-    (:func:`deciding`)."""
-    decide = [part.state for part, d in zip(parts, deciding(parts)) if d]
-    if "against" in decide:
+    reproduced; a part that holds decides, partly reproduced; otherwise inconclusive.
+    ``decide``: :func:`deciding` of ``parts``, when the caller has it already."""
+    decide = deciding(parts) if decide is None else decide
+    decisive = [part.state for part, d in zip(parts, decide) if d]
+    if "against" in decisive:
         return "not reproduced"
     if parts and all(part.state == "holds" for part in parts):
         return "reproduced"
-    return "partly reproduced" if "holds" in decide else "inconclusive"
+    return "partly reproduced" if "holds" in decisive else "inconclusive"
 
 
-def _tally(parts: Sequence[Check]) -> str:
+def _tally(parts: Sequence[Check], decide: Sequence[bool]) -> str:
     states = [p.state for p in parts]
     text = (
         f"{states.count('holds')} of {len(states)} hold, {states.count('against')} against, "
         f"{states.count('cannot tell')} cannot tell"
     )
     clear = sum(p.state != "cannot tell" for p in parts)
-    decide = sum(deciding(parts))
     every = bool(parts) and all(s == "holds" for s in states)  # needs no correction: reproduced
-    if decide < clear and not every:  # say why a part that holds or goes against does not decide
+    if sum(decide) < clear and not every:  # say why a part that holds or goes against does not
         tested = sum(p.tested for p in parts)
-        text += f"; {decide} of those {clear} decide after Holm-Sidak over {tested} parts"
+        text += f"; {sum(decide)} of those {clear} decide after Holm-Sidak over {tested} parts"
     return text
 
 
@@ -385,12 +385,14 @@ def trend_verdict(
     """
     found = {name: rank_check(xs, ys) for name, (xs, ys) in series.items()}
     parts = [check for _, check in found.values()]
+    decide = deciding(parts)
     numbers = ", ".join(f"{name} {_rho_text(rho, c)}" for name, (rho, c) in found.items())
     evidence = (
-        f"block extent rises with {claim}: {_tally(parts)} (Spearman's rho over the networks, "
-        f"and the 95 % band of shuffled ones: {numbers})"
+        f"block extent rises with {claim}: {_tally(parts, decide)} (Spearman's rho over the "
+        f"networks, and the 95 % band of shuffled ones: {numbers})"
     )
-    return Verdict(figure, outcome(parts), evidence, _against(dict(zip(found, parts))))
+    against = _against(dict(zip(found, parts)), decide)
+    return Verdict(figure, outcome(parts, decide), evidence, against)
 
 
 def presence_verdict(
@@ -418,21 +420,22 @@ def checks_verdict(figure: str, claim: str, checks: Mapping[str, Check | bool | 
     inconclusive (values measured, too noisy to tell)."""
     parts = {name: c if isinstance(c, Check) else exact(c) for name, c in checks.items()}
     listed = "; ".join(f"{name}: {c.state} ({c.describe()})" for name, c in parts.items())
-    against = _against(parts)
     if not any(math.isfinite(c.value) for c in parts.values()):
         missing = f"{claim}: none of its parts could be computed in this run"
         return Verdict(figure, "not testable", missing + (f" ({listed})" if parts else ""))
+    checks = list(parts.values())
+    decide = deciding(checks)
     return Verdict(
         figure,
-        outcome(list(parts.values())),
-        f"{claim}: {_tally(list(parts.values()))} ({listed})",
-        against,
+        outcome(checks, decide),
+        f"{claim}: {_tally(checks, decide)} ({listed})",
+        _against(parts, decide),
     )
 
 
-def _against(parts: Mapping[str, Check]) -> tuple[str, ...]:
-    """The names of the parts that go against the claim and decide it (:func:`deciding`)."""
-    decide = deciding(list(parts.values()))
+def _against(parts: Mapping[str, Check], decide: Sequence[bool]) -> tuple[str, ...]:
+    """The names of the parts that go against the claim and decide it (``decide``:
+    :func:`deciding` of the parts)."""
     return tuple(n for (n, c), d in zip(parts.items(), decide) if d and c.state == "against")
 
 
