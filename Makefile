@@ -23,11 +23,14 @@ lock:
 book: $(VENV)/.installed
 	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going
 
-## test: lint, unit tests, then every notebook rerun with the smoke profile (nbval)
+## test: lint, unit tests, then every notebook rerun with the smoke profile (nbval). Two pytest-xdist
+## workers of one thread each, a test file (or notebook) per worker: most tests are too small to use
+## two threads, and their networks are shared through one cache (its locks train each once).
+TESTS := OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
-	MPLBACKEND=Agg $(PY) -m pytest -q tests
-	CKATOOLS_PROFILE=smoke CKATOOLS_CACHE=$(CURDIR)/_build/smoke-cache $(PY) -m pytest -q --nbval-lax notebooks
+	MPLBACKEND=Agg $(TESTS) tests
+	CKATOOLS_PROFILE=smoke CKATOOLS_CACHE=$(CURDIR)/_build/smoke-cache $(TESTS) --nbval-lax notebooks
 
 ## notebooks: rerun every chapter with the cpu profile and store the outputs (what the book shows).
 ## No MPLBACKEND here: the notebooks' inline backend is what stores each figure.

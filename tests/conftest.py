@@ -1,14 +1,19 @@
 """Every test runs against a private cache: the session's own temporary folder (shared by its
-tests, so a network trained once serves them all), or with the ``cache`` fixture an empty one for
-a single test. No test reads or writes the user's ``~/.cache/ckatools``."""
+tests, and by its pytest-xdist workers, so a network trained once serves them all), or with the
+``cache`` fixture an empty one for a single test. No test reads or writes the user's
+``~/.cache/ckatools``."""
 
 import pytest
 
 
 @pytest.fixture(scope="session", autouse=True)
-def session_cache(tmp_path_factory):
+def session_cache(tmp_path_factory, worker_id):
     patch = pytest.MonkeyPatch()
-    folder = tmp_path_factory.mktemp("ckatools-cache")
+    if worker_id == "master":
+        folder = tmp_path_factory.mktemp("ckatools-cache")
+    else:  # pytest-xdist: one cache for all workers (its per-entry locks train a network once)
+        folder = tmp_path_factory.getbasetemp().parent / "ckatools-cache"
+        folder.mkdir(exist_ok=True)
     patch.setenv("CKATOOLS_CACHE", str(folder))
     yield folder
     patch.undo()
