@@ -23,9 +23,10 @@ lock:
 book: $(VENV)/.installed
 	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going
 
-## test: lint, unit tests, then every notebook rerun with the smoke profile (nbval). Two pytest-xdist
-## workers of one thread each, a test file (or notebook) per worker: most tests are too small to use
-## two threads, and their networks are shared through one cache (its locks train each once).
+## test: lint, unit tests, then every notebook rerun with the smoke profile (nbval). Two
+## pytest-xdist workers of one thread each; each file (or notebook) runs whole on one worker. Most
+## tests are too small to use two threads; their networks are shared through one cache (its locks
+## train each once).
 TESTS := OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -3,13 +3,15 @@ tests, and by its pytest-xdist workers, so a network trained once serves them al
 ``cache`` fixture an empty one for a single test. No test reads or writes the user's
 ``~/.cache/ckatools``."""
 
+import os
+
 import pytest
 
 
 @pytest.fixture(scope="session", autouse=True)
-def session_cache(tmp_path_factory, worker_id):
+def session_cache(tmp_path_factory):
     patch = pytest.MonkeyPatch()
-    if worker_id == "master":
+    if "PYTEST_XDIST_WORKER" not in os.environ:
         folder = tmp_path_factory.mktemp("ckatools-cache")
     else:  # pytest-xdist: one cache for all workers (its per-entry locks train a network once)
         folder = tmp_path_factory.getbasetemp().parent / "ckatools-cache"

@@ -7,7 +7,7 @@ from configs import ENTRY, SMOKE
 from ckatools import storage, training
 from ckatools.data import synthetic
 from ckatools.training import recalibrate_batchnorm, train, zoo
-from ckatools.training.loop import resumed_epochs, trained_on
+from ckatools.training.loop import resumed_epochs, train_together, trained_on
 
 
 def test_smoke_training_beats_chance_clearly():
@@ -150,6 +150,14 @@ def test_prepare_starts_its_bar_where_interrupted_runs_resume(cache, capsys):
     checkpoint.write_bytes(b"torn")
     assert resumed_epochs([ENTRY], checkpoint) == 0
     assert resumed_epochs([ENTRY], checkpoint.with_name("absent.pt")) == 0
+    pair = [ENTRY.replace(seed=s) for s in (2, 3)]  # a stack's checkpoint: in its first member's
+    zoo.claim(zoo.entry_dir(pair[0]), pair[0])
+    stacked = zoo.entry_dir(pair[0]) / "stack2-checkpoint.pt"
+    train_together(pair, device="cpu", progress=False, checkpoint=stacked, stop_after=1)
+    zoo.prepare(pair, device="cpu", stack=2)
+    out, err = capsys.readouterr()
+    assert "(stack of 2 seeds): resumes at epoch 1" in out
+    assert "| 2/4 [00:00<?" in err  # one epoch of each member
 
 
 def test_snapshots_come_from_one_resumed_run_and_are_cached(cache, monkeypatch):
@@ -225,8 +233,12 @@ def test_zoo_heatmap_is_cached_beside_the_network(cache, monkeypatch):
 
 def test_training_on_a_class_balanced_subset():
     # regression: augmented (channels-last strided) batches once crashed CPU backward on 2 threads
+    threads = torch.get_num_threads()
     torch.set_num_threads(2)
-    _, results = train(SMOKE.replace(fraction=0.5), device="cpu", progress=False)
+    try:
+        _, results = train(SMOKE.replace(fraction=0.5), device="cpu", progress=False)
+    finally:
+        torch.set_num_threads(threads)  # the rest of a one-thread test worker stays at one
     assert 990 <= results.train_size <= 1010 and results.correct.shape == (2000,)
 
 

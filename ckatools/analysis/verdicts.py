@@ -293,6 +293,8 @@ def outcome(parts: Sequence[Check], decide: Sequence[bool] | None = None) -> str
 
 
 def _tally(parts: Sequence[Check], decide: Sequence[bool]) -> str:
+    """How many of ``parts`` hold, go against and cannot tell, and, where a clear part does not
+    decide, how many do (``decide``: :func:`deciding` of the parts)."""
     states = [p.state for p in parts]
     text = (
         f"{states.count('holds')} of {len(states)} hold, {states.count('against')} against, "
@@ -300,7 +302,7 @@ def _tally(parts: Sequence[Check], decide: Sequence[bool]) -> str:
     )
     clear = sum(p.state != "cannot tell" for p in parts)
     every = bool(parts) and all(s == "holds" for s in states)  # needs no correction: reproduced
-    if sum(decide) < clear and not every:  # say why a part that holds or goes against does not
+    if sum(decide) < clear and not every:  # why a clear part does not decide
         tested = sum(p.tested for p in parts)
         text += f"; {sum(decide)} of those {clear} decide after Holm-Sidak over {tested} parts"
     return text
@@ -423,12 +425,12 @@ def checks_verdict(figure: str, claim: str, checks: Mapping[str, Check | bool | 
     if not any(math.isfinite(c.value) for c in parts.values()):
         missing = f"{claim}: none of its parts could be computed in this run"
         return Verdict(figure, "not testable", missing + (f" ({listed})" if parts else ""))
-    checks = list(parts.values())
-    decide = deciding(checks)
+    values = list(parts.values())
+    decide = deciding(values)
     return Verdict(
         figure,
-        outcome(checks, decide),
-        f"{claim}: {_tally(checks, decide)} ({listed})",
+        outcome(values, decide),
+        f"{claim}: {_tally(values, decide)} ({listed})",
         _against(parts, decide),
     )
 

@@ -299,10 +299,10 @@ def _resumes(saved: dict | None, configs: list[TrainConfig]) -> bool:
 def resumed_epochs(configs: list[TrainConfig], checkpoint: Path) -> int:
     """The epochs a run of ``configs`` would resume from ``checkpoint`` instead of training:
     0 where there is none, it cannot be read or it is a run of other configurations."""
-    try:
-        saved = storage.load(checkpoint, map_location="cpu") if checkpoint.exists() else None
-    except storage.CorruptFile:
-        return 0  # the run itself warns when it restarts
+    try:  # no lock held: another process may finish the run and delete the file meanwhile
+        saved = storage.load(checkpoint, map_location="cpu")
+    except (OSError, storage.CorruptFile):
+        return 0  # a corrupt one: the run itself warns when it restarts
     return saved["state"]["epoch"] if _resumes(saved, configs) else 0
 
 

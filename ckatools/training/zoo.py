@@ -232,7 +232,7 @@ def _train_entry(
     """Train (or resume) the network of ``config`` and store it; the caller holds the lock."""
     if announce:
         print(f"{describe(config)}: training ({config.epochs} epochs)")
-    checkpoint = folder / "checkpoint.pt"
+    checkpoint = _checkpoint([config])
     model, results = train(
         config, device=device, checkpoint=checkpoint, progress=progress, on_epoch=on_epoch
     )
@@ -397,7 +397,8 @@ def prepare(
     configuration (stacks of narrow networks trained in bfloat16 on a CPU that has it natively,
     1 elsewhere); with ``jobs`` too, each job trains a stack.
 
-    The progress bar counts epochs, over all networks (with several jobs too). With several jobs
+    The progress bar counts epochs, over all networks (with several jobs too); it starts at the
+    epochs that the checkpoints of interrupted runs resume, and names those runs. With several jobs
     each network trains in its own process with its share of the CPU threads. Narrow networks use
     two threads poorly (their layers are too small to split): on 2 cores two jobs of one thread
     each trained four ResNet-38 ×0.25 1.55x faster than one job, four ResNet-14 ×1 only 1.09x
@@ -473,7 +474,8 @@ def prepare(
         units.sort(key=lambda group: sum(map(cpu_seconds, group)), reverse=True)
     # The bar starts at the epochs that checkpoints of interrupted runs resume (an engine's bar
     # counts finished units whole, so it starts at 0).
-    resumed = [0 if executor else resumed_epochs(g, _checkpoint(g)) for g in units]
+    counted = progress and executor is None
+    resumed = [resumed_epochs(g, _checkpoint(g)) if counted else 0 for g in units]
     bar = tqdm(
         total=sum(c.epochs for c in missing),
         initial=sum(e * len(g) for e, g in zip(resumed, units)),
