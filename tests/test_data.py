@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from ckatools import data
 from ckatools.book import profiles
+from ckatools.training import fraction_label
 
 
 def test_balanced_subsets_are_balanced_and_deterministic():
@@ -259,5 +260,6 @@ def test_seeds_trained_in_two_precisions_stay_one_group_and_the_caption_names_th
     assert first.configs == tuple(configs[:1]) and rest.configs == tuple(configs[1:])
     assert rest.devices == devices[1:]
     caption = experiments.group_provenance(exp, [first, rest]).replace("\n  ", " ")
-    s1, s2 = (f"{configs[i].label} 1/16 s{i}" for i in (1, 2))  # float32; trained on a GPU
+    # s1 trained in float32, s2 on a GPU
+    s1, s2 = (f"{c.label} {fraction_label(c.fraction)} s{c.seed}" for c in configs[1:])
     assert f"bfloat16 on the CPU (mixed precision on a GPU: {s2}; float32: {s1})" in caption
