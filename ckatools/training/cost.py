@@ -85,7 +85,10 @@ def cpu_seconds(config: TrainConfig) -> float:
 # channels-last, batch 128; a training step per network, stacked against alone): ResNet-38 x0.25
 # (overhead 88 % of its modelled time) 2.5x with 8 seeds, ResNet-8 x0.5 (79 %) 2.3x with 8,
 # ResNet-20 x0.5 (69 %) 1.7x with 4, ResNet-14 x1 (40 %) 0.9-1.05x. torch.compile gained 1.6x
-# for ResNet-8 x0.5 alone but nothing on a stack, and lost 17 % on ResNet-20 x1: not used.
+# for ResNet-8 x0.5 alone but nothing on a stack, and lost 17 % on ResNet-20 x1: not used. In
+# float32 on a 2-core AMD EPYC (1 thread, torch 2.14.1, 7 December 2026) it gained 1.5x a step
+# for ResNet-8 x0.5 after 49 s of compiling, and crashed the process (a segmentation fault, twice)
+# on ResNet-38 x0.25: still not used.
 # In float32 on a CPU without native bfloat16 (2-core AMD EPYC, AVX2; torch 2.14) grouped
 # convolutions lose instead: per network-step, stacks of 4 and 8 ran 0.56-1.01x as fast as one
 # network alone (ResNet-8 x0.5, -38 x0.25, -20 x0.5, -14 x1, -20 x1; two runs, README), so
