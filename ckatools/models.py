@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 __all__ = [
     "resnet",
@@ -26,6 +27,7 @@ __all__ = [
     "BasicBlock",
     "Representation",
     "Add",
+    "Projection",
     "nearest_valid_depths",
     "delete_blocks",
     "removable_blocks",
@@ -53,6 +55,27 @@ class Add(nn.Module):
         return shortcut + residual
 
 
+class Projection(nn.Conv2d):
+    """The 1x1 projection shortcut with stride ``stride`` and a bias: an ``nn.Conv2d`` whose
+    forward pass on a batch of odd size computes the same products another way.
+
+    A 1x1 convolution of stride s is the stride-1 one of every s-th pixel. On a batch of odd
+    size it is computed so, because oneDNN's bfloat16 weight gradient of the strided 1x1
+    convolution corrupts the heap there (torch 2.14.1, a CPU with AVX-512 BF16 and no AMX such
+    as AMD Zen 5; a network with an 8-channel projection crashes on the last, partial batch of
+    an epoch: ``tests/test_models.py``). Even batches keep the strided kernel, which is faster.
+    """
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__(cin, cout, 1, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(x) % 2 == 0:
+            return super().forward(x)
+        every_s = x[:, :, :: self.stride[0], :: self.stride[1]]
+        return F.conv2d(every_s, self.weight, self.bias)
+
+
 # Standard deviation of a unit normal truncated to [-2, 2]. Keras' he_normal draws from that
 # truncated normal scaled by std / 0.8796..., so that the weights' final standard deviation is std.
 TRUNCATED_NORMAL_STD = 0.87962566103423978
@@ -75,7 +98,7 @@ class BasicBlock(nn.Module):
         self.bn2 = _bn(cout)
         if residual:
             needs_projection = stride != 1 or cin != cout
-            self.projection = nn.Conv2d(cin, cout, 1, stride) if needs_projection else None
+            self.projection = Projection(cin, cout, stride) if needs_projection else None
             self.add = Add()
         self.relu2 = nn.ReLU()
 

@@ -2,10 +2,14 @@
 deletion.
 """
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
-from ckatools.models import delete_blocks, resnet
+from ckatools.models import Projection, delete_blocks, resnet
+from ckatools.training import cpu_has_bf16
 
 
 @pytest.mark.parametrize("depth", [14, 20, 38])
@@ -81,6 +85,37 @@ def test_official_architecture_details():
     assert proj.kernel_size == (1, 1) and proj.stride == (2, 2) and proj.bias is not None
     assert model.stage1[0].projection is None and model.stage2[1].projection is None
     assert all(m.bias is not None for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+
+
+@pytest.mark.parametrize("batch", [1, 5, 6])
+def test_projection_equals_the_strided_convolution(batch):
+    """Odd batches take every second pixel into a stride-1 convolution: the same products."""
+    torch.manual_seed(0)
+    projection = Projection(8, 16, 2).double()
+    x = torch.randn(batch, 8, 7, 7, dtype=torch.float64)
+    expected = torch.nn.functional.conv2d(x, projection.weight, projection.bias, stride=2)
+    assert projection(x).shape == (batch, 16, 4, 4)
+    torch.testing.assert_close(projection(x), expected, rtol=1e-12, atol=1e-12)
+
+
+ODD_BATCH_STEP = """
+import torch
+from ckatools.models import resnet
+model = resnet(8, 0.5).to(memory_format=torch.channels_last)  # an 8-channel projection
+x = torch.randn(125, 3, 28, 28).clone(memory_format=torch.channels_last)
+for _ in range(3):
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(x)
+    out.float().sum().backward()
+"""
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="needs a CPU with native bfloat16")
+def test_bfloat16_training_step_on_an_odd_batch():
+    """The step that corrupted the heap in oneDNN's strided 1x1 kernel (see ``Projection``), run
+    in its own process: a crash there is a failed test here, not a dead test run."""
+    done = subprocess.run([sys.executable, "-c", ODD_BATCH_STEP], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_he_normal_initialization_scale():
