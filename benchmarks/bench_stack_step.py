@@ -9,7 +9,8 @@ training mode updates each member's own statistics in both stacked ways. Time pe
 is the median of the timed steps after a warm-up, in the machine's training precision (bf16
 autocast and channels-last with native bfloat16, float32 without), and each way is printed as a
 ratio to the baseline. Before timing, one step of each stacked way is checked against the steps
-alone (every member's parameters, to the rounding of the precision used).
+alone (every member's parameters, to the rounding of the precision used): the grouped way must
+agree (it is what training uses); a vmap step that does not is timed, starred and reported.
 
     python benchmarks/bench_stack_step.py [--members 4 8] [--steps 8]
 """
@@ -166,6 +167,7 @@ def main() -> None:
         f"(native bfloat16: {bf16}), {torch.get_num_threads()} threads; ms per network-step "
         f"(x: against one by one)\n"
     )
+    limit, far = TOLERANCE[bf16], set()
     print("| architecture | K | " + " | ".join(name for name, _ in WAYS) + " |")
     print("|---|---" + "|---" * len(WAYS) + "|")
     for depth, width in ARCHITECTURES:
@@ -175,15 +177,24 @@ def main() -> None:
             images = [torch.rand(BATCH, 3, SIDE, SIDE) for _ in range(k)]
             labels = [torch.randint(0, CLASSES, (BATCH,)) for _ in range(k)]
             gaps = largest_difference(models, images, labels, bf16)
-            if max(gaps.values()) > TOLERANCE[bf16]:
-                raise RuntimeError(f"a stacked step differs from the steps alone: {gaps}")
+            if gaps["grouped"] > TOLERANCE[bf16]:  # the way train_together trains
+                raise RuntimeError(f"a grouped step differs from the steps alone: {gaps}")
+            far |= {(name, depth, width, k, gap) for name, gap in gaps.items() if gap > limit}
             times = [
                 _seconds_per_network_step(way, models, images, labels, bf16, args.steps)
                 for _, way in WAYS
             ]
-            cells = [f"{1e3 * t:.1f} ({times[0] / t:.2f}x)" for t in times]
+            cells = [
+                f"{1e3 * t:.1f} ({times[0] / t:.2f}x){'*' if gaps.get(name, 0) > limit else ''}"
+                for (name, _), t in zip(WAYS, times)
+            ]
             print(f"| ResNet-{depth} ×{width:g} | {k} | " + " | ".join(cells) + " |", flush=True)
     print(f"\nlargest parameter difference after one step, against alone: {gaps}")
+    for name, depth, width, k, gap in sorted(far):
+        print(
+            f"* {name}, ResNet-{depth} ×{width:g}, K = {k}: a step differs from the steps alone "
+            f"by {gap:.1e}, more than the rounding allows ({limit:g})"
+        )
 
 
 if __name__ == "__main__":
