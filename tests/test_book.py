@@ -174,6 +174,12 @@ def test_chapters_end_with_exercises_and_hidden_solutions():
         assert "## Exercises" in text and ":class: dropdown" in text, (
             f"{path.name}: no exercises with solutions"
         )
+        checked = [
+            c
+            for c in _code(_notebook(path))
+            if re.search(r"^check\(answer\b", "".join(c["source"]), re.M)
+        ]
+        assert checked, f"{path.name}: no exercise whose answer a cell checks (exercises.check)"
 
 
 def test_committed_notebooks_carry_cpu_profile_outputs():
@@ -259,6 +265,18 @@ def test_capacity_verdicts_are_gated_on_the_regime_the_chapters_printed():
                     assert outcome == printed, line["figure"]
     for page in ("intro", "scorecard"):
         assert "```{regime}" in (ROOT / "book" / f"{page}.md").read_text()
+
+
+def test_the_chapters_gate_their_capacity_verdicts_in_the_cell_that_prints_them():
+    """Every claim about capacity a chapter judged went through experiments.judged in its cell
+    (its evidence then counts the largest networks that fit)."""
+    from ckatools.analysis.claims import CAPACITY
+
+    for path in NOTEBOOKS:
+        for line in LINE.finditer(_shown(_notebook(path))):
+            judged = line["outcome"] not in ("not run in this profile", "not testable")
+            if line["figure"] in CAPACITY and judged:
+                assert " largest networks " in line["evidence"], (path.name, line["figure"])
 
 
 def test_the_scorecard_lists_every_verdict_of_every_chapter():
@@ -348,3 +366,14 @@ def test_the_scorecard_quotes_the_papers_sentence_beside_each_verdict():
         else:  # later work: the book's brief claim, not a quote
             assert shown == claim.brief and "“" not in shown, figure
     assert scorecard.said("Fig. 99") == ""
+
+
+@pytest.mark.parametrize("name, least", [("03_block_structure", 3), ("04_less_data", 1)])
+def test_the_blogs_sliders_are_stored_in_the_chapters(name, least):
+    """Chapter 3 steps Shallow -> Deep, Narrow -> Wide and C.1 by width; Chapter 4 More -> Less
+    data: static sliders (matplotlib's HTML animation), stored in the notebook's outputs."""
+    outputs = [
+        o for c in _code(_notebook(ROOT / "notebooks" / f"{name}.ipynb")) for o in c["outputs"]
+    ]
+    sliders = ["".join(o.get("data", {}).get("text/html", "")) for o in outputs]
+    assert sum('id="_anim_img' in html for html in sliders) >= least, f"{name}: sliders missing"

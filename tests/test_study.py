@@ -234,9 +234,9 @@ def test_the_cpu_profile_is_the_studys_choice_with_stage_7s_networks(monkeypatch
         assert grid.fractions == (1 / 128, 1 / 64, 1 / 32) and grid.seeds == (0, 1, 2)
     assert experiment("measures").architectures == ((20, 1),)  # the width series' base
     assert experiment("beyond").snapshot_epochs == (1, 4, 13, 43, 128)
-    # not moved: the earlier regime
-    for name in ("mistakes", "mistakes_baseline", "mistakes_deep_baseline"):
-        assert (experiment(name).fractions, experiment(name).epochs) == ((1 / 16,), 15)
+    regime = (experiment("width_series").fractions, experiment("width_series").epochs)
+    for name in ("mistakes", "mistakes_baseline", "mistakes_deep_baseline"):  # moved too
+        assert (experiment(name).fractions, experiment(name).epochs) == regime == ((1 / 32,), 128)
 
 
 def test_the_colab_profile_is_the_amendments_choice():
@@ -280,8 +280,8 @@ def test_the_colab_profile_is_the_amendments_choice():
     assert experiment("first_heatmap").architectures == width.architectures[:1]
     assert experiment("measures").architectures == width.architectures[:1]
     assert experiment("beyond").snapshot_epochs == (1, 4, 13, 43, 128)
-    for name in ("mistakes", "mistakes_baseline", "mistakes_deep_baseline"):
-        assert (experiment(name).fractions, experiment(name).epochs) == ((1.0,), 15)
+    for name in ("mistakes", "mistakes_baseline", "mistakes_deep_baseline"):  # Chapter 9: moved
+        assert (experiment(name).fractions, experiment(name).epochs) == ((1 / 16,), 128)
 
 
 def pilot6(regime, depth, width, seed, accuracy, cka=None):

