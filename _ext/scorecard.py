@@ -287,7 +287,9 @@ def interim() -> str:
         f"In the regime in which networks fit (1/32 of the data for 128 epochs, chosen by the "
         f"study's stage 6), all {len(progress)} networks of the study's stage 7 are measured "
         f"({fit} reach 99 % training accuracy; {appendix}). Its pre-registered trends: "
-        f"{series}. Chapter 3's Fig. 1 rule on the same networks: **{fig1.outcome}**. "
+        f"{series}. Chapter 3's Fig. 1 rule on the study's networks: **{fig1.outcome}** (the "
+        f"chapters' networks have the same configurations, trained again: CPU training does not "
+        f"repeat bit for bit, so their heatmaps and verdicts may differ). "
         + moved_chapters(notebooks)
     )
 
@@ -298,17 +300,24 @@ def moved_chapters(notebooks: list[Path]) -> str:
     from ckatools.book.profiles import DEFAULTS
 
     epochs = DEFAULTS["cpu"]["epochs"]
-    moved = [
-        str(int(path.name[:2]))
+    listed = {  # chapter number: whether its captions print the profile's epochs
+        str(int(path.name[:2])): any(r.epochs == epochs for r in captions)
         for path, captions in regimes(notebooks).items()
-        if any(r.epochs == epochs for r in captions)
-    ]
+        if captions  # a chapter whose captions list no networks tells nothing
+    }
+    moved = [chapter for chapter, now in listed.items() if now]
+    earlier = [chapter for chapter, now in listed.items() if not now]
     if not moved:
         return "No chapter's stored outputs come from that regime yet."
+    if not earlier:
+        return (
+            f"Every chapter whose captions list its networks ({', '.join(moved)}) stores outputs "
+            "of that regime."
+        )
     return (
         f"Of the chapters whose captions list their networks, those whose stored outputs come "
-        f"from that regime: {', '.join(moved)}; the others' networks were trained in the earlier "
-        "one (1/16 of the data, 15 epochs)."
+        f"from that regime: {', '.join(moved)}; those of {', '.join(earlier)} come from the "
+        "earlier one (1/16 of the data, 15 epochs)."
     )
 
 

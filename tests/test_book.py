@@ -344,7 +344,7 @@ def test_the_regime_box_states_stage7s_reading_once_every_network_is_measured(
     monkeypatch.setattr(study, "stage7_progress", lambda: full)
     text = scorecard.interim()
     fig1 = study.stage7_fig1(full)
-    assert f"Chapter 3's Fig. 1 rule on the same networks: **{fig1.outcome}**" in text
+    assert f"Chapter 3's Fig. 1 rule on the study's networks: **{fig1.outcome}**" in text
     for _, row in study.stage7_trends(full).iterrows():
         assert study.trend_sentence(row) in text
     assert "Verdict (" not in text  # the scorecard reads verdict lines from the chapters only

@@ -19,6 +19,7 @@ from ckatools.analysis.mistakes import (
     growth,
     holm_sidak,
     joint_counts,
+    more_easier,
     shifts,
     split_half,
 )
@@ -192,6 +193,22 @@ def test_equal_trained_drops_failed_networks_and_cuts_groups_to_one_size():
     with pytest.warns(UserWarning, match="fewer than 4: every network is compared"):
         whole = equal_trained([a, b], minimum=4)
     assert [g.seeds for g in whole] == [a.seeds, b.seeds]
+
+
+def test_more_examples_easier_is_a_sign_test_not_a_comparison_of_counts():
+    """A near tie cannot tell (the bare comparison called 470 against 480 "against"); clear
+    majorities decide either way; the interval is the exact binomial one of the share, less 1/2,
+    and its p-value is the two-sided sign test's (checked against the binomial sum)."""
+    assert more_easier(dict(easier=470, harder=480)).state == "cannot tell"
+    assert more_easier(dict(easier=784, harder=454)).state == "holds"
+    assert more_easier(dict(easier=400, harder=600)).state == "against"
+    assert more_easier(dict(easier=0, harder=0)).state == "cannot tell"
+    check = more_easier(dict(easier=7, harder=1))
+    tail = sum(stats.binom.pmf(k, 8, 0.5) for k in (0, 1, 7, 8))  # as or more extreme, both sides
+    assert check.p == pytest.approx(tail, rel=1e-9)
+    low, high = check.value - check.uncertainty, check.value + check.uncertainty
+    assert stats.binom.sf(6, 8, low + 0.5) == pytest.approx(0.025, rel=1e-6)  # P(X >= 7) at low
+    assert stats.binom.cdf(7, 8, high + 0.5) == pytest.approx(0.025, rel=1e-6)  # P(X <= 7) at high
 
 
 def test_growth_leaves_out_networks_that_did_not_train():

@@ -47,6 +47,7 @@ __all__ = [
     "dispersion",
     "excess_dispersion",
     "shifts",
+    "more_easier",
     "split_half",
     "holm_sidak",
     "class_tests",
@@ -224,6 +225,24 @@ def shifts(correct_a, correct_b, *, threshold: float) -> dict:
     gap = example_accuracy(correct_b) - example_accuracy(correct_a)
     edge = threshold - 1e-9  # fractions of networks such as 2/3 compare equal to the threshold
     return dict(easier=int(np.sum(gap >= edge)), harder=int(np.sum(gap <= -edge)))
+
+
+def more_easier(moved: dict) -> Check:
+    """The part "more examples get easier than harder" of Figs. F.2 and F.3, as a two-sided sign
+    test over the examples that moved: with no change between the networks, each is as likely to
+    move either way, so the share that got easier is 1/2 up to chance. The part is that share
+    less 1/2, with its 95 % Clopper-Pearson interval (a near tie such as 470 against 480 cannot
+    tell; a bare comparison of the counts called it a result). No example moved: cannot tell.
+
+    Args:
+        moved: ``{"easier": count, "harder": count}``, as :func:`shifts` returns it.
+    """
+    n = moved["easier"] + moved["harder"]
+    if n == 0:
+        return Check(float("nan"))
+    test = stats.binomtest(moved["easier"], n)
+    found = test.proportion_ci(0.95)  # exact (Clopper-Pearson)
+    return interval(found.low - 0.5, found.high - 0.5, p=test.pvalue)
 
 
 def split_half(correct_a, correct_b, *, threshold: float = 0.5, seed: int = 0) -> dict:
@@ -537,9 +556,8 @@ def growth(figure: str, knob: str, series: dict[float, Group], *, threshold: flo
         f"from {series[knobs[0]].label} to {series[knobs[-1]].label}",
         {
             f"accuracy rises with {knob} (Spearman {rho:+.2f})": rises,
-            f"more examples get easier than harder ({moved['easier']} vs {moved['harder']})": (
-                moved["easier"] > moved["harder"]
-            ),
+            f"more examples get easier than harder ({moved['easier']} vs {moved['harder']}; "
+            "sign test, share easier less 1/2; set after an earlier run)": more_easier(moved),
             f"the gain is largest where {small.label} is often but not always right "
             f"({where['examples']} examples: {where['inside']:+.3f} against "
             f"{where['outside']:+.3f} elsewhere)": where["check"],

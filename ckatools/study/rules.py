@@ -371,9 +371,10 @@ def stage7_networks(progress: list[tuple[TrainConfig, Measured | None]]) -> pd.D
 def stage7_fig1(progress: list[tuple[TrainConfig, Measured | None]]) -> Verdict | None:
     """Fig. 1 judged on stage 7's networks by Chapter 3's own rule (None until every network is
     measured): :func:`~ckatools.analysis.verdicts.trend_verdict` over the depth and the width
-    series' block extents, gated on the fit of each series' largest networks
+    series' extents of the paper's block (one that begins in the last two stages; an earlier
+    block counts as 0), gated on the fit of each series' largest networks
     (:func:`~ckatools.book.experiments.judged`). A second reading beside the protocol's
-    (:func:`stage7_trends`), with the rule the chapters will use in this regime."""
+    (:func:`stage7_trends`, which counts any block), with the rule the chapters use."""
     from ckatools.analysis.verdicts import trend_verdict
     from ckatools.book.experiments import judged, points
 
@@ -384,7 +385,10 @@ def stage7_fig1(progress: list[tuple[TrainConfig, Measured | None]]) -> Verdict 
     verdict = trend_verdict(
         "Fig. 1",
         "depth and width (stage 7)",
-        {"depth": points(depth, lambda c: c.depth), "width": points(width, lambda c: c.width)},
+        {
+            "depth": points(depth, lambda c: c.depth, late=True),
+            "width": points(width, lambda c: c.width, late=True),
+        },
     )
     return judged(verdict, depth, width)
 
