@@ -296,7 +296,8 @@ def interim() -> str:
 
 def moved_chapters(notebooks: list[Path]) -> str:
     """Which chapters' stored outputs come from the `cpu` profile's regime (their captions print
-    its number of epochs), read from the outputs."""
+    its number of epochs) and which from the earlier one, read from the outputs; a chapter whose
+    captions list no networks is in neither list."""
     from ckatools.book.profiles import DEFAULTS
 
     epochs = DEFAULTS["cpu"]["epochs"]

@@ -214,6 +214,16 @@ def _shown(nb: dict) -> str:
     return "\n".join(texts)
 
 
+def _scorecard():
+    """The book's Sphinx extension _ext/scorecard.py, loaded as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
+    scorecard = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorecard)
+    return scorecard
+
+
 @pytest.mark.parametrize("stem", sorted(FIGURES))
 def test_each_paper_figure_has_exactly_one_verdict(stem):
     verdicts = [
@@ -237,15 +247,11 @@ def test_code_and_printed_lines_fit_the_text_column():
 
 
 def test_capacity_verdicts_are_gated_on_the_regime_the_chapters_printed():
-    import importlib.util
-
     from ckatools.analysis.claims import CAPACITY
     from ckatools.analysis.verdicts import FIT
     from ckatools.book import regime
 
-    spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
-    scorecard = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scorecard)
+    scorecard = _scorecard()
     captions = scorecard.regimes(NOTEBOOKS)
     assert any(captions.values()), "no chapter prints a provenance caption the box can read"
     reused = captions[ROOT / "notebooks" / f"{scorecard.REUSED}.ipynb"]
@@ -280,13 +286,9 @@ def test_the_chapters_gate_their_capacity_verdicts_in_the_cell_that_prints_them(
 
 
 def test_the_scorecard_lists_every_verdict_of_every_chapter():
-    import importlib.util
-
     from ckatools.analysis.claims import CLAIMS
 
-    spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
-    scorecard = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scorecard)
+    scorecard = _scorecard()
     printed = {m["figure"] for path in NOTEBOOKS for m in LINE.finditer(_shown(_notebook(path)))}
     assert set(scorecard.verdicts(NOTEBOOKS)) == printed
     assert printed <= set(CLAIMS) and set().union(*FIGURES.values()) <= printed
@@ -309,11 +311,7 @@ def test_the_scorecard_lists_every_verdict_of_every_chapter():
 
 
 def test_boxes_give_a_gated_verdicts_networks_as_the_range_they_reach():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
-    scorecard = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scorecard)
+    scorecard = _scorecard()
     gated = (
         "3 of 3 largest networks do not fit their data (>= 99% training accuracy; ResNet-56 ×1 "
         "1/16 73%-77%, ResNet-14 ×4 1/16 84.5%); its parts alone: reproduced - a block in 3 of 3"
@@ -328,13 +326,9 @@ def test_boxes_give_a_gated_verdicts_networks_as_the_range_they_reach():
 def test_the_regime_box_states_stage7s_reading_once_every_network_is_measured(
     monkeypatch, stage7_complete
 ):
-    import importlib.util
-
     from ckatools import study
 
-    spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
-    scorecard = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scorecard)
+    scorecard = _scorecard()
     progress = study.stage7_progress()
     gap = [(c, None) for c, _ in progress[:1]] + progress[1:]
     monkeypatch.setattr(study, "stage7_progress", lambda: gap)
@@ -352,13 +346,9 @@ def test_the_regime_box_states_stage7s_reading_once_every_network_is_measured(
 
 
 def test_the_scorecard_quotes_the_papers_sentence_beside_each_verdict():
-    import importlib.util
-
     from ckatools.analysis.claims import CLAIMS
 
-    spec = importlib.util.spec_from_file_location("scorecard", ROOT / "_ext" / "scorecard.py")
-    scorecard = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scorecard)
+    scorecard = _scorecard()
     for figure, claim in CLAIMS.items():
         shown = scorecard.said(figure)
         if claim.quote:  # the paper's own words, with where they stand
@@ -377,3 +367,23 @@ def test_the_blogs_sliders_are_stored_in_the_chapters(name, least):
     ]
     sliders = ["".join(o.get("data", {}).get("text/html", "")) for o in outputs]
     assert sum('id="_anim_img' in html for html in sliders) >= least, f"{name}: sliders missing"
+
+
+def test_the_regime_box_names_only_chapters_whose_captions_say_their_regime(tmp_path):
+    """A chapter that lists no networks in its captions is neither in this regime nor in the
+    earlier one; a chapter whose captions print other epochs is named as the earlier regime's."""
+    scorecard = _scorecard()
+    now = (ROOT / "notebooks" / "03_block_structure.ipynb").read_text()
+    silent = (ROOT / "notebooks" / "01_measuring_similarity_with_cka.ipynb").read_text()
+    paths = {name: tmp_path / name for name in ("01_a.ipynb", "03_b.ipynb", "05_c.ipynb")}
+    paths["01_a.ipynb"].write_text(silent)
+    paths["03_b.ipynb"].write_text(now)
+    paths["05_c.ipynb"].write_text(now.replace("128 epochs", "15 epochs"))
+    assert scorecard.moved_chapters(sorted(paths.values())) == (
+        "Of the chapters whose captions list their networks, those whose stored outputs come "
+        "from that regime: 3; those of 5 come from the earlier one (1/16 of the data, 15 epochs)."
+    )
+    both = [paths["01_a.ipynb"], paths["03_b.ipynb"]]
+    assert scorecard.moved_chapters(both).startswith(
+        "Every chapter whose captions list its networks (3) "
+    )

@@ -230,9 +230,11 @@ def shifts(correct_a, correct_b, *, threshold: float) -> dict:
 def more_easier(moved: dict) -> Check:
     """The part "more examples get easier than harder" of Figs. F.2 and F.3, as a two-sided sign
     test over the examples that moved: with no change between the networks, each is as likely to
-    move either way, so the share that got easier is 1/2 up to chance. The part is that share
-    less 1/2, with its 95 % Clopper-Pearson interval (a near tie such as 470 against 480 cannot
-    tell; a bare comparison of the counts called it a result). No example moved: cannot tell.
+    move either way, so the share that got easier is 1/2 up to chance. The part is the 95 %
+    Clopper-Pearson interval of that share, less 1/2, with the sign test's two-sided p-value (a
+    near tie such as 470 against 480 cannot tell; a bare comparison of the counts called it a
+    result). No example moved: cannot tell. The examples are its units, as in the paper's
+    figures; they share the networks that measure them, so the test is a lenient one.
 
     Args:
         moved: ``{"easier": count, "harder": count}``, as :func:`shifts` returns it.
