@@ -396,7 +396,8 @@ class Comparison:
         equal = equivalent(*(g.accuracy for g in self.pair), EQUAL_ACCURACY)
         accuracy = {
             f"equal mean accuracy within ±{EQUAL_ACCURACY:.1%} (two one-sided Welch tests; "
-            f"{acc['mean_a']:.2%} vs {acc['mean_b']:.2%}, Welch p = {acc['p']:.2g})": equal
+            f"{acc['mean_a']:.2%} vs {acc['mean_b']:.2%}, Welch p = {acc['p']:.2g}; the value: "
+            f"the margin less the gap, as a fraction)": equal
         }
         held_out = {
             f"they differ on the other half (gap {self.split['held_out']:.2f}, 95 % lower bound "

@@ -91,7 +91,9 @@ def fig_d8_checks(networks: Sequence[tuple[float, float]]) -> dict[str, Check]:
     mean_gap = float(gaps.mean()) if len(gaps) else float("nan")
     return {
         f"always-active shares within {SAME_SHARE:.1f} inside and outside ({len(gaps)} networks, "
-        f"mean gap {mean_gap:+.3f})": equivalent(gaps, None, SAME_SHARE),
+        f"mean gap {mean_gap:+.3f}; the value: {SAME_SHARE:.1f} less the gap's size)": equivalent(
+            gaps, None, SAME_SHARE
+        ),
         f"more than {NOT_LINEAR:.0%} zeros inside the block (not linear)": mean_above(
             zeros[np.isfinite(zeros)], NOT_LINEAR
         ),
