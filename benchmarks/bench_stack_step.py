@@ -12,7 +12,10 @@ ratio to the baseline. Before timing, one step of each stacked way is checked ag
 alone (every member's parameters, to the rounding of the precision used): the grouped way must
 agree (it is what training uses); a vmap step that does not is timed, starred and reported.
 
-    python benchmarks/bench_stack_step.py [--members 4 8] [--steps 8]
+    python benchmarks/bench_stack_step.py [--members 4 8] [--steps 8] [--side 28] [--depths 8]
+
+``--side 32`` times CIFAR-sized images (and the synthetic data's): larger layers are less
+overhead-bound, so stacking gains less there.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from ckatools.training import cpu_has_bf16
 from ckatools.training.stack import member_losses, stack_models, unstack_into
 
 ARCHITECTURES = ((8, 0.5), (38, 0.25), (20, 1))  # shallow-narrow, deep-narrow, the book's x1
-BATCH, SIDE, CLASSES = 128, 28, 10  # the book's batch size and Fashion-MNIST-M's images
+BATCH, CLASSES = 128, 10  # the book's batch size
 # A step alone and stacked sum the same products in another order: after one SGD step (lr 0.01)
 # the parameters differ by float32 rounding of the gradients (relative 1e-7 over sums of a few
 # thousand terms, times lr), far below 1e-4; bf16 autocast rounds each product to 8 bits of
@@ -160,10 +163,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, nargs="*", default=[4, 8])
     parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--side", type=int, default=28, help="image side (28: Fashion-MNIST-M)")
+    parser.add_argument("--depths", type=int, nargs="*", help="only these architectures' depths")
     args = parser.parse_args()
+    side = args.side
     bf16 = cpu_has_bf16()
     print(
-        f"batch {BATCH} of {SIDE}x{SIDE}x3 per member, {'bf16' if bf16 else 'float32'} "
+        f"batch {BATCH} of {side}x{side}x3 per member, {'bf16' if bf16 else 'float32'} "
         f"(native bfloat16: {bf16}), {torch.get_num_threads()} threads; ms per network-step "
         f"(x: against one by one)\n"
     )
@@ -171,10 +177,12 @@ def main() -> None:
     print("| architecture | K | " + " | ".join(name for name, _ in WAYS) + " |")
     print("|---|---" + "|---" * len(WAYS) + "|")
     for depth, width in ARCHITECTURES:
+        if args.depths and depth not in args.depths:
+            continue
         for k in args.members:
             torch.manual_seed(0)
             models = [resnet(depth, width, num_classes=CLASSES) for _ in range(k)]
-            images = [torch.rand(BATCH, 3, SIDE, SIDE) for _ in range(k)]
+            images = [torch.rand(BATCH, 3, side, side) for _ in range(k)]
             labels = [torch.randint(0, CLASSES, (BATCH,)) for _ in range(k)]
             gaps = largest_difference(models, images, labels, bf16)
             if gaps["grouped"] > limit:  # the way train_together trains
